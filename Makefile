@@ -1,0 +1,44 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test lint schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstalled only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Migrate the embedded database, load demo data if it is empty, mint a staff token, serve.
+run: install
+	$(BIN)/invoicing db upgrade
+	$(BIN)/invoicing db seed
+	@TOKEN=$$($(BIN)/invoicing token create --role staff --name "make run" 2>/dev/null) && \
+	  echo "" && \
+	  echo "API:         http://$(HOST):$(PORT)/graphql (GraphiQL in a browser)" && \
+	  echo "Staff token: send 'Authorization: Bearer <token>' with every request" && \
+	  echo "$$TOKEN" && echo ""
+	$(BIN)/invoicing serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+schema: install
+	$(BIN)/invoicing schema export
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,200 @@
+"""`invoicing`: serve the API, migrate and seed the database, manage tokens, export the schema.
+
+Every failure prints one line starting with "error:" and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from domain.config import ConfigError, Settings, load_settings
+from domain.errors import DomainError
+from domain.models import Role
+from domain.runtime import Runtime
+
+T = TypeVar("T")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.ensure_object(dict).setdefault("settings", load_settings())
+
+
+def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
+    async def run() -> T:
+        runtime = Runtime.open(settings)
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(run())
+
+
+def _clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Known failures as one line, not a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as error:
+            raise click.ClickException(f"configuration: {error}") from None
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        except OSError as error:
+            raise click.ClickException(str(error)) from None
+        except Exception as error:  # database drivers raise many kinds; name it, no trace
+            if type(error).__module__.startswith(("sqlalchemy", "pymysql", "aiomysql", "sqlite3")):
+                raise click.ClickException(f"database: {str(error).splitlines()[0]}") from None
+            raise
+
+    return wrapper
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Customer invoices for a CRM."""
+    ctx.ensure_object(dict)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: server.host).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default: server.port).")
+@click.pass_context
+@_clear_errors
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the GraphQL API."""
+    import uvicorn
+
+    settings = _settings(ctx)
+    uvicorn.run(
+        "graph.app:create_app",
+        factory=True,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+    )
+
+
+@cli.group()
+def db() -> None:
+    """Database schema and demo data."""
+
+
+@db.command()
+@click.pass_context
+@_clear_errors
+def upgrade(ctx: click.Context) -> None:
+    """Migrate the database to the latest schema (safe to repeat)."""
+    from domain.migrations import upgrade as run_upgrade
+
+    settings = _settings(ctx)
+    run_upgrade(settings.database.url)
+    click.echo("database is at the latest schema")
+
+
+@db.command()
+@click.option("--transactions", default=300, show_default=True, help="How many demo charges.")
+@click.pass_context
+@_clear_errors
+def seed(ctx: click.Context, transactions: int) -> None:
+    """Load demo data into an empty database (does nothing if it has customers)."""
+    from domain.seed import database_is_empty, seed_demo_data
+
+    async def work(runtime: Runtime) -> None:
+        if not await database_is_empty(runtime.db):
+            click.echo("database already has data; nothing seeded")
+            return
+        report = await seed_demo_data(runtime.db, transactions=transactions)
+        click.echo(
+            f"seeded {report.customers} customers, {report.products} products, "
+            f"{report.transactions} transactions"
+        )
+
+    _with_runtime(_settings(ctx), work)
+
+
+@cli.group()
+def token() -> None:
+    """API bearer tokens."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(["staff", "customer"]), required=True)
+@click.option("--customer-id", type=int, default=None, help="The customer a customer token sees.")
+@click.option("--name", default=None, help="Who holds it; shown in invoice history.")
+@click.pass_context
+@_clear_errors
+def token_create(ctx: click.Context, role: str, customer_id: int | None, name: str | None) -> None:
+    """Mint a token; it is printed once, as the last line, and stored only hashed."""
+    from domain.tokens import mint_token
+
+    chosen = Role(role.upper())
+    label = name or (f"customer {customer_id}" if chosen is Role.CUSTOMER else "staff")
+    minted = _with_runtime(_settings(ctx), lambda rt: mint_token(rt.db, chosen, label, customer_id))
+    click.echo(f"token {minted.id} ({minted.role.value.lower()}, {minted.name}):", err=True)
+    click.echo(minted.token)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int, required=False)
+@click.option(
+    "--token", "value", default=None, help="Revoke by the token itself instead of its id."
+)
+@click.pass_context
+@_clear_errors
+def token_revoke(ctx: click.Context, token_id: int | None, value: str | None) -> None:
+    """Revoke a token by id (see `token list`) or by value."""
+    from domain.tokens import revoke_token
+
+    if (token_id is None) == (value is None):
+        raise click.UsageError("give either a TOKEN_ID or --token")
+    row = _with_runtime(_settings(ctx), lambda rt: revoke_token(rt.db, token_id, value))
+    click.echo(f"token {row.id} ({row.name}) revoked")
+
+
+@token.command("list")
+@click.pass_context
+@_clear_errors
+def token_list(ctx: click.Context) -> None:
+    """List tokens (never their values)."""
+    from domain.tokens import list_tokens
+
+    for row in _with_runtime(_settings(ctx), lambda rt: list_tokens(rt.db)):
+        state = "revoked" if row.revoked_at else "active"
+        scope = f" customer {row.customer_id}" if row.customer_id else ""
+        click.echo(f"{row.id}\t{row.role.value.lower()}{scope}\t{state}\t{row.name}")
+
+
+@cli.group()
+def schema() -> None:
+    """The GraphQL schema."""
+
+
+@schema.command("export")
+@click.option("--output", default=None, help="Where to write it (default graph/schema.graphql).")
+@_clear_errors
+def schema_export(output: str | None) -> None:
+    """Write the live schema's SDL."""
+    from pathlib import Path
+
+    from graph.schema import SCHEMA_FILE, export_sdl
+
+    target = Path(output) if output else SCHEMA_FILE
+    target.write_text(export_sdl(), encoding="utf-8")
+    click.echo(f"wrote {target}")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,202 @@
+"""Settings: one typed object, read from YAML and the environment, validated at start.
+
+`crm_config.yaml` at the repository root documents every key with its default. A file
+named by `CRM_CONFIG` may set only some keys; the rest keep the defaults below. A few
+environment variables override the file, so secrets need not live in it (see ENV_OVERRIDES).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key at fault."""
+
+
+class _Section(BaseModel):
+    # A misspelt key is a mistake worth stopping for, not something to ignore.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///var/invoicing.db"
+    pool_size: int = Field(default=10, ge=1, le=200)
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _supported_driver(cls, url: str) -> str:
+        if not url.startswith(("sqlite+aiosqlite://", "mysql+aiomysql://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or mysql+aiomysql://")
+        return url
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=5000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:5000"
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return url.rstrip("/")
+
+
+class BusinessSettings(_Section):
+    name: str = "Norfone Telecom"
+    address: list[str] = ["1 Harbour Street", "Sydney NSW 2000", "Australia"]
+    email: str = "billing@norfone.example"
+    phone: str = "+61 2 5550 1234"
+    tax_id: str = "ABN 12 345 678 900"
+    currency_code: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    currency_symbol: str = "$"
+    timezone: str = "UTC"
+    default_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {name!r}") from exc
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class PdfCacheSettings(_Section):
+    max_age_days: int = Field(default=90, ge=1)
+    max_idle_days: int = Field(default=30, ge=1)
+    max_total_mb: int = Field(default=1024, ge=1)
+    prerender_on_generate: bool = True
+
+
+class InvoiceSettings(_Section):
+    template_dir: str = "invoice_templates"
+    template_filename: str = "norfone_invoice_template.html"
+    number_format: str = "INV-{year}-{id:06d}"
+    pay_url_template: str = "https://portal.example.com/invoices/{id}/pay"
+    pdf_cache: PdfCacheSettings = PdfCacheSettings()
+
+    @field_validator("number_format")
+    @classmethod
+    def _formats_a_number(cls, fmt: str) -> str:
+        try:
+            fmt.format(year=2025, id=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"may use only {{year}} and {{id}} ({exc})") from exc
+        return fmt
+
+    @field_validator("pay_url_template")
+    @classmethod
+    def _formats_a_url(cls, fmt: str) -> str:
+        try:
+            fmt.format(id=1, number="INV-2025-000001")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"may use only {{id}} and {{number}} ({exc})") from exc
+        return fmt
+
+
+class EmailSettings(_Section):
+    backend: Literal["outbox", "mailjet"] = "outbox"
+    outbox_dir: str = "var/outbox"
+    attachment_limit_mb: int = Field(default=15, ge=1)
+
+
+class MailjetSettings(_Section):
+    api_key: SecretStr = SecretStr("")
+    api_secret: SecretStr = SecretStr("")
+    api_url: str = "https://api.mailjet.com/"
+    sender_email: str = "billing@norfone.example"
+    sender_name: str = "Norfone Billing"
+    invoice_template_id: int = 0
+
+
+class StripeSettings(_Section):
+    secret_key: SecretStr = SecretStr("")
+    api_base: str = "https://api.stripe.com"
+    webhook_secret: SecretStr = SecretStr("")
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    server: ServerSettings = ServerSettings()
+    business: BusinessSettings = BusinessSettings()
+    invoice: InvoiceSettings = InvoiceSettings()
+    email: EmailSettings = EmailSettings()
+    mailjet: MailjetSettings = MailjetSettings()
+    stripe: StripeSettings = StripeSettings()
+
+
+#: Environment variable -> dotted key it overrides.
+ENV_OVERRIDES: Mapping[str, str] = {
+    "DATABASE_URL": "database.url",
+    "PUBLIC_URL": "server.public_url",
+    "STRIPE_SECRET_KEY": "stripe.secret_key",
+    "STRIPE_WEBHOOK_SECRET": "stripe.webhook_secret",
+    "MAILJET_API_KEY": "mailjet.api_key",
+    "MAILJET_API_SECRET": "mailjet.api_secret",
+}
+
+DEFAULT_CONFIG_FILE = "crm_config.yaml"
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the settings: `path`, else $CRM_CONFIG, else ./crm_config.yaml if present."""
+    environ = os.environ if environ is None else environ
+    chosen = path or environ.get("CRM_CONFIG")
+    if chosen is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        chosen = DEFAULT_CONFIG_FILE
+    raw = _read_yaml(Path(chosen)) if chosen else {}
+    for variable, key in ENV_OVERRIDES.items():
+        if environ.get(variable):
+            _set_dotted(raw, key, environ[variable])
+    return settings_from_mapping(raw, source=str(chosen or "defaults"))
+
+
+def settings_from_mapping(raw: Mapping[str, Any], source: str = "settings") -> Settings:
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{source}: {key}: {first['msg']}") from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    return loaded
+
+
+def _set_dotted(raw: dict[str, Any], dotted: str, value: str) -> None:
+    *parents, leaf = dotted.split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value

@@ -1,0 +1,239 @@
+"""The stored entities: customers and their contacts and cards, products, transactions,
+invoices with their frozen lines, the PDF cache, API tokens and idempotency records."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from domain.db import Hundredths, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Role(enum.StrEnum):
+    STAFF = "STAFF"
+    CUSTOMER = "CUSTOMER"
+
+
+class ContactType(enum.StrEnum):
+    BILLING = "BILLING"
+    PRIMARY = "PRIMARY"
+    OTHER = "OTHER"
+
+
+class TransactionKind(enum.StrEnum):
+    CHARGE = "CHARGE"
+    PAYMENT = "PAYMENT"
+    REFUND = "REFUND"
+
+
+class InvoiceStatus(enum.StrEnum):
+    UNPAID = "UNPAID"
+    PAID = "PAID"
+    REFUNDED = "REFUNDED"
+
+
+class PaymentMethodKind(enum.StrEnum):
+    STRIPE = "STRIPE"
+    CASH = "CASH"
+    REFUND = "REFUND"
+    POS = "POS"
+    BANK_TRANSFER = "BANK_TRANSFER"
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings with a CHECK, so adding a value never needs ALTER TYPE.
+    return Enum(
+        cls, native_enum=False, create_constraint=True, length=16, name=cls.__name__.lower()
+    )
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    address_line_1: Mapped[str | None] = mapped_column(String(200))
+    address_line_2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(100))
+    zip_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(100))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    type: Mapped[ContactType] = mapped_column(_enum(ContactType))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentMethod(Base):
+    __tablename__ = "payment_methods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    stripe_payment_method_id: Mapped[str] = mapped_column(String(64), unique=True)
+    brand: Mapped[str] = mapped_column(String(32))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(Integer)
+    exp_year: Mapped[int] = mapped_column(Integer)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+    __table_args__ = (
+        # Unbilled charges of a customer in a period: the preview and generate query.
+        Index("ix_transactions_customer_unbilled", "customer_id", "invoice_id", "created_at"),
+        Index("ix_transactions_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[TransactionKind] = mapped_column(_enum(TransactionKind))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retail_cost: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_amount: Mapped[Decimal] = mapped_column(Hundredths)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        Index("ix_invoices_customer_created", "customer_id", "created_at"),
+        Index("ix_invoices_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Derived from the id (invoice.number_format), so set right after the first flush.
+    number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    title: Mapped[str] = mapped_column(String(255))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    subtotal: Mapped[Decimal] = mapped_column(Hundredths)
+    tax: Mapped[Decimal] = mapped_column(Hundredths)
+    total: Mapped[Decimal] = mapped_column(Hundredths)
+    status: Mapped[InvoiceStatus] = mapped_column(
+        _enum(InvoiceStatus), default=InvoiceStatus.UNPAID
+    )
+    void: Mapped[bool] = mapped_column(Boolean, default=False)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_method: Mapped[PaymentMethodKind | None] = mapped_column(_enum(PaymentMethodKind))
+    payment_reference: Mapped[str | None] = mapped_column(String(255))
+    refund_reference: Mapped[str | None] = mapped_column(String(255))
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InvoiceLine(Base):
+    """A billed transaction as it was when the invoice was generated."""
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    transaction_id: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    retail_cost: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_amount: Mapped[Decimal] = mapped_column(Hundredths)
+
+
+class InvoicePdfCache(Base):
+    """The specification's Invoice_PDF_Cache, named as it is so its SQL snippets work."""
+
+    __tablename__ = "Invoice_PDF_Cache"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"))
+    filename: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    render_key: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_accessed: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    # SHA-256 of the token: tokens are random and long, so a slow hash adds nothing.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a keyed request, so a retry gets it back instead of a second effect."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("operation", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    result_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,122 @@
+"""The HTTP application: /graphql behind bearer tokens, and /healthz."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from domain.config import Settings, load_settings
+from domain.runtime import Runtime
+from domain.tokens import authenticate
+from graph.context import Context
+from graph.schema import schema
+
+log = logging.getLogger("invoicing.http")
+
+# Raised by the database driver when the server cannot be reached or answer.
+DATABASE_UNAVAILABLE = (OperationalError, DBAPIError, OSError, TimeoutError)
+
+
+def graphql_error_response(status: int, code: str, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+class GraphQLEndpoint(GraphQL):
+    """Strawberry's ASGI view, answering 401 before any GraphQL runs without a valid token.
+
+    GraphiQL (a browser's GET asking for HTML) is served without a token; the queries it
+    sends carry the token set in its headers panel.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+            await (await self.render_graphql_ide(request))(scope, receive, send)
+            return
+        runtime: Runtime = request.app.state.runtime
+        token = _bearer_token(request)
+        try:
+            viewer = await authenticate(runtime.db, token) if token else None
+        except DATABASE_UNAVAILABLE:
+            log.exception("database unavailable while authenticating")
+            response: Response = graphql_error_response(
+                503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly."
+            )
+            await response(scope, receive, send)
+            return
+        if viewer is None:
+            message = (
+                "A valid bearer token is required."
+                if token is None
+                else "The bearer token is not valid."
+            )
+            await graphql_error_response(401, "UNAUTHENTICATED", message)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["viewer"] = viewer
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        return Context(
+            request=request, runtime=request.app.state.runtime, viewer=request.state.viewer
+        )
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        await request.app.state.runtime.db.ping()
+    except DATABASE_UNAVAILABLE:
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+    """The app; it opens its own runtime at startup unless one is handed in (tests)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if runtime is not None:
+            yield
+            return
+        opened = Runtime.open(settings)
+        app.state.runtime = opened
+        try:
+            yield
+        finally:
+            await opened.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    return app
+
+
+def create_app() -> Starlette:
+    """Factory for uvicorn: settings from crm_config.yaml / CRM_CONFIG / the environment."""
+    return build_app(load_settings())

@@ -1,0 +1,71 @@
+"""Errors as clients see them.
+
+Business refusals (domain errors) become `UserError`s in mutation payloads. Bad query
+arguments become GraphQL errors with `extensions.code`. Anything unexpected is masked to
+"Unexpected error." and logged, so no answer carries a traceback or SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import strawberry
+from graphql import GraphQLError
+
+from domain.errors import DomainError, ErrorCode
+
+T = TypeVar("T")
+
+ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
+
+
+def camelize(path: str) -> str:
+    """Domain field paths (address.zip_code) in the API's spelling (address.zipCode)."""
+    return ".".join(
+        re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), part) for part in path.split(".")
+    )
+
+
+@strawberry.type
+class UserError:
+    code: ErrorCodeEnum  # type: ignore[valid-type]
+    message: str
+    field: str | None = strawberry.field(
+        description="The input field at fault, where there is one."
+    )
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> UserError:
+        return cls(
+            code=error.code,
+            message=error.message,
+            field=camelize(error.field) if error.field else None,
+        )
+
+
+async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:
+    """Run a mutation's domain call; a refusal comes back as the payload's errors."""
+    try:
+        return await work, []
+    except DomainError as error:
+        return None, [UserError.from_domain(error)]
+
+
+def query_error(error: DomainError) -> GraphQLError:
+    """A refusal inside a query (which has no payload) as a GraphQL error with a code."""
+    extensions: dict[str, object] = {"code": error.code.value}
+    if error.field:
+        extensions["field"] = camelize(error.field)
+    return GraphQLError(error.message, extensions=extensions)
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    # Errors without a path come from parsing, validation and variable coercion: they
+    # describe the client's request and are safe to show. Inside execution, only errors we
+    # raised on purpose (GraphQLError) are shown.
+    original = error.original_error
+    return (
+        error.path is not None and original is not None and not isinstance(original, GraphQLError)
+    )

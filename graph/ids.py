@@ -1,0 +1,25 @@
+"""GraphQL IDs are strings; the database's are integers."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.errors import NotFound
+
+
+def parse_id(value: strawberry.ID | str | None) -> int | None:
+    """The integer behind an ID, or None for anything that cannot be one of ours."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+def require_id(value: strawberry.ID | str, what: str, field: str) -> int:
+    """Like parse_id, but an impossible ID is reported as the missing object it names."""
+    parsed = parse_id(value)
+    if parsed is None:
+        raise NotFound(what, repr(str(value)), field)
+    return parsed

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _mysql_database
+
+REPO = Path(__file__).resolve().parents[2]
+INVOICING = str(Path(sys.executable).with_name("invoicing"))
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `invoicing` command the way a user would."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("CRM_CONFIG", "DATABASE_URL")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [INVOICING, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120
+    )
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nobody has migrated yet."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    else:
+        yield from _mysql_database()

@@ -1,0 +1,68 @@
+from pathlib import Path
+
+from tests.e2e.conftest import run_cli
+
+
+def test_db_upgrade_migrates_an_empty_database_and_twice_changes_nothing(
+    empty_database_url: str,
+) -> None:
+    env = {"DATABASE_URL": empty_database_url}
+    first = run_cli("db", "upgrade", env=env)
+    assert first.returncode == 0, first.stderr
+    second = run_cli("db", "upgrade", env=env)
+    assert second.returncode == 0, second.stderr
+    seeded = run_cli("db", "seed", env=env)
+    assert seeded.returncode == 0 and "seeded 8 customers" in seeded.stdout, seeded.stderr
+    again = run_cli("db", "seed", env=env)
+    assert again.returncode == 0 and "nothing seeded" in again.stdout
+
+
+def test_tokens_are_created_listed_and_revoked(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    created = run_cli("token", "create", "--role", "staff", "--name", "ops", env=env)
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("inv_") and len(token) > 40
+    listed = run_cli("token", "list", env=env)
+    assert "staff\tactive\tops" in listed.stdout and token not in listed.stdout
+    revoked = run_cli("token", "revoke", "--token", token, env=env)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+    assert "revoked\tops" in run_cli("token", "list", env=env).stdout
+
+
+def test_a_customer_token_needs_an_existing_customer(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    no_id = run_cli("token", "create", "--role", "customer", env=env)
+    missing = run_cli("token", "create", "--role", "customer", "--customer-id", "77", env=env)
+    for result in (no_id, missing):
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Customer 77 does not exist" in missing.stderr
+
+
+def test_a_bad_config_stops_with_one_line_naming_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("invoice:\n  number_format: 'INV-{oops}'\n")
+    result = run_cli("db", "upgrade", env={"CRM_CONFIG": str(bad)})
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "invoice.number_format" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_clear_line() -> None:
+    result = run_cli(
+        "db", "seed", env={"DATABASE_URL": "mysql+aiomysql://root@127.0.0.1:1/nothing"}
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "database:" in result.stderr
+
+
+def test_schema_export_writes_the_live_sdl(tmp_path: Path) -> None:
+    target = tmp_path / "schema.graphql"
+    result = run_cli("schema", "export", "--output", str(target))
+    assert result.returncode == 0
+    assert "type Query" in target.read_text()

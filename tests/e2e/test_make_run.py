@@ -1,0 +1,77 @@
+"""`make run` as a newcomer runs it: it migrates, seeds, prints a token and serves."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.e2e.conftest import REPO
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, json.loads(response.read())
+
+
+def test_make_run_serves_the_api_with_demo_data_and_a_printed_token(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("CRM_CONFIG", "MAKEFLAGS", "MAKELEVEL")}
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run", f"PORT={port}"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    try:
+        token = None
+        deadline = time.monotonic() + 180
+        assert process.stdout is not None
+        while token is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.strip().startswith("inv_"):
+                token = line.strip()
+        assert token, "".join(lines)
+
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200 and body == {"status": "ok"}, "".join(lines)
+
+        status, body = _get(
+            f"http://127.0.0.1:{port}/graphql",
+            token,
+            {"query": "{ viewer { role } customers { totalCount } transactions { totalCount } }"},
+        )
+        assert status == 200
+        assert body["data"]["viewer"] == {"role": "STAFF"}
+        assert body["data"]["customers"]["totalCount"] == 8
+        assert body["data"]["transactions"]["totalCount"] == 300
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)

@@ -1,0 +1,75 @@
+from pathlib import Path
+
+import pytest
+
+from domain.config import ConfigError, Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_documented_config_file_holds_exactly_the_defaults() -> None:
+    assert load_settings(REPO / "crm_config.yaml", environ={}) == Settings()
+
+
+def test_a_partial_file_keeps_the_other_defaults(tmp_path: Path) -> None:
+    custom = tmp_path / "custom.yaml"
+    custom.write_text(
+        "business:\n  currency_symbol: '€'\ninvoice:\n  pdf_cache:\n    max_age_days: 7\n"
+    )
+    settings = load_settings(custom, environ={})
+    assert settings.business.currency_symbol == "€"
+    assert settings.business.name == Settings().business.name
+    assert settings.invoice.pdf_cache.max_age_days == 7
+    assert settings.invoice.pdf_cache.max_idle_days == 30
+
+
+def test_crm_config_names_the_file_and_database_url_overrides_it(tmp_path: Path) -> None:
+    custom = tmp_path / "custom.yaml"
+    custom.write_text("database:\n  url: sqlite+aiosqlite:///from-file.db\n")
+    from_file = load_settings(environ={"CRM_CONFIG": str(custom)})
+    assert from_file.database.url == "sqlite+aiosqlite:///from-file.db"
+    overridden = load_settings(
+        environ={"CRM_CONFIG": str(custom), "DATABASE_URL": "mysql+aiomysql://u:p@h/db"}
+    )
+    assert overridden.database.url == "mysql+aiomysql://u:p@h/db"
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        ("invoice:\n  number_format: 'INV-{customer}'\n", "invoice.number_format"),
+        ("business:\n  timezone: Mars/Olympus\n", "business.timezone"),
+        ("business:\n  currency_code: dollars\n", "business.currency_code"),
+        ("database:\n  url: postgresql://x/y\n", "database.url"),
+        ("server:\n  port: 99999\n", "server.port"),
+        ("email:\n  backend: pigeon\n", "email.backend"),
+        ("invoice:\n  templte_filename: x.html\n", "invoice.templte_filename"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_key(tmp_path: Path, content: str, named: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(content)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(bad, environ={})
+    assert named in str(refused.value)
+
+
+def test_broken_yaml_is_reported_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("business:\n  name: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML at line"):
+        load_settings(bad, environ={})
+
+
+def test_a_missing_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path / "nope.yaml", environ={})
+
+
+def test_secrets_never_show_in_the_settings_text(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={"CRM_CONFIG": str(REPO / "crm_config.yaml"), "STRIPE_SECRET_KEY": "sk_test_hush"}
+    )
+    assert settings.stripe.secret_key.get_secret_value() == "sk_test_hush"
+    assert "sk_test_hush" not in repr(settings)
+    assert "sk_test_hush" not in str(settings.model_dump())

@@ -1,0 +1,64 @@
+from decimal import Decimal
+
+import pytest
+
+from domain.money import format_compact, format_money, parse_decimal, tax_amount, to_cents
+
+
+@pytest.mark.parametrize(
+    ("amount", "cents"),
+    [
+        ("0.005", "0.01"),
+        ("0.004", "0.00"),
+        ("-0.005", "-0.01"),
+        ("2.675", "2.68"),
+        ("1.125", "1.13"),
+    ],
+)
+def test_rounding_is_half_up_to_cents(amount: str, cents: str) -> None:
+    assert to_cents(Decimal(amount)) == Decimal(cents)
+
+
+def test_tax_of_a_line_is_rounded_half_up() -> None:
+    assert tax_amount(Decimal("0.10"), Decimal("21")) == Decimal("0.02")  # 0.021
+    assert tax_amount(Decimal("0.50"), Decimal("21")) == Decimal("0.11")  # 0.105
+    assert tax_amount(Decimal("-10.00"), Decimal("10")) == Decimal("-1.00")
+    assert tax_amount(Decimal("99.99"), Decimal("0")) == Decimal("0.00")
+
+
+def test_three_lines_at_ten_cents_and_21_percent_total_the_rounded_lines() -> None:
+    lines = [tax_amount(Decimal("0.10"), Decimal("21")) for _ in range(3)]
+    assert sum(lines) == Decimal("0.06")  # not 0.063 rounded once to 0.06 by luck: 3 x 0.02
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        ("950", "$950.00"),
+        ("999.99", "$999.99"),
+        ("1000", "$1.0k"),
+        ("1500", "$1.5k"),
+        ("2300000", "$2.3M"),
+        ("1100000000", "$1.1B"),
+        ("-1500", "-$1.5k"),
+        ("0", "$0.00"),
+    ],
+)
+def test_widgets_show_amounts_compactly(amount: str, shown: str) -> None:
+    assert format_compact(Decimal(amount), "$") == shown
+
+
+def test_money_is_formatted_with_the_configured_symbol() -> None:
+    assert format_money(Decimal("1234.5"), "€") == "€1,234.50"
+    assert format_money(Decimal("-5"), "$") == "-$5.00"
+
+
+@pytest.mark.parametrize("text", ["abc", "NaN", "Infinity", "", "1e"])
+def test_parse_refuses_what_is_not_a_finite_number(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_decimal(text)
+
+
+def test_parse_keeps_the_exact_value() -> None:
+    assert parse_decimal("19.95") == Decimal("19.95")
+    assert parse_decimal(19.95) == Decimal("19.95")
