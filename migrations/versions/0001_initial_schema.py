@@ -13,6 +13,13 @@ from sqlalchemy.dialects import mysql
 
 import domain.db
 
+# Whatever the server's default, tables hold any text (names in any script, emoji).
+MYSQL_TABLE = {
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+    "mysql_engine": "InnoDB",
+}
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -36,6 +43,7 @@ def upgrade() -> None:
         sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
         sa.UniqueConstraint("stripe_customer_id", name=op.f("uq_customers_stripe_customer_id")),
+        **MYSQL_TABLE,
     )
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_customers_name"), ["name"], unique=False)
@@ -50,6 +58,7 @@ def upgrade() -> None:
         sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
         sa.UniqueConstraint("operation", "key", name=op.f("uq_idempotency_records_operation_key")),
+        **MYSQL_TABLE,
     )
     op.create_table(
         "products",
@@ -57,6 +66,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("tax_percentage", domain.db.Hundredths(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
+        **MYSQL_TABLE,
     )
     op.create_table(
         "api_tokens",
@@ -83,6 +93,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+        **MYSQL_TABLE,
     )
     op.create_table(
         "contacts",
@@ -108,6 +119,7 @@ def upgrade() -> None:
             ["customer_id"], ["customers.id"], name=op.f("fk_contacts_customer_id_customers")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+        **MYSQL_TABLE,
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_contacts_customer_id"), ["customer_id"], unique=False)
@@ -164,6 +176,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoices")),
         sa.UniqueConstraint("number", name=op.f("uq_invoices_number")),
+        **MYSQL_TABLE,
     )
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.create_index("ix_invoices_created_at", ["created_at"], unique=False)
@@ -189,6 +202,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "stripe_payment_method_id", name=op.f("uq_payment_methods_stripe_payment_method_id")
         ),
+        **MYSQL_TABLE,
     )
     with op.batch_alter_table("payment_methods", schema=None) as batch_op:
         batch_op.create_index(
@@ -212,6 +226,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_Invoice_PDF_Cache")),
         sa.UniqueConstraint("invoice_id", name=op.f("uq_Invoice_PDF_Cache_invoice_id")),
+        **MYSQL_TABLE,
     )
     op.create_table(
         "invoice_lines",
@@ -232,6 +247,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "invoice_id", "position", name=op.f("uq_invoice_lines_invoice_id_position")
         ),
+        **MYSQL_TABLE,
     )
     with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
         batch_op.create_index(
@@ -273,6 +289,7 @@ def upgrade() -> None:
             ["product_id"], ["products.id"], name=op.f("fk_transactions_product_id_products")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transactions")),
+        **MYSQL_TABLE,
     )
     with op.batch_alter_table("transactions", schema=None) as batch_op:
         batch_op.create_index("ix_transactions_created_at", ["created_at"], unique=False)
