@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -113,10 +114,10 @@ def seed(ctx: click.Context, transactions: int) -> None:
         if not await database_is_empty(runtime.db):
             click.echo("database already has data; nothing seeded")
             return
-        report = await seed_demo_data(runtime.db, transactions=transactions)
+        report = await seed_demo_data(runtime.db, runtime.settings, transactions=transactions)
         click.echo(
             f"seeded {report.customers} customers, {report.products} products, "
-            f"{report.transactions} transactions"
+            f"{report.transactions} transactions, {report.invoices} invoices"
         )
 
     _with_runtime(_settings(ctx), work)
@@ -172,6 +173,70 @@ def token_list(ctx: click.Context) -> None:
         state = "revoked" if row.revoked_at else "active"
         scope = f" customer {row.customer_id}" if row.customer_id else ""
         click.echo(f"{row.id}\t{row.role.value.lower()}{scope}\t{state}\t{row.name}")
+
+
+@cli.group()
+def billing() -> None:
+    """Automatic billing."""
+
+
+@billing.command("run")
+@click.option(
+    "--start", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day billed."
+)
+@click.option(
+    "--end", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day billed."
+)
+@click.option(
+    "--due",
+    "due",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="Due date of the invoices.",
+)
+@click.option(
+    "--customer", "customer_ids", type=int, multiple=True, help="Only these customers (repeatable)."
+)
+@click.pass_context
+@_clear_errors
+def billing_run(
+    ctx: click.Context, start: Any, end: Any, due: Any, customer_ids: tuple[int, ...]
+) -> None:
+    """One invoice per customer with unbilled charges from START to END."""
+    from domain.access import Viewer
+    from domain.billing import Period, customers_to_bill, run_billing
+    from domain.money import format_money
+
+    settings = _settings(ctx)
+    operator = Viewer(role=Role.STAFF, name="billing run (command line)")
+
+    async def work(runtime: Runtime) -> Any:
+        targets = list(customer_ids) or await customers_to_bill(
+            runtime.db, settings, Period(start.date(), end.date())
+        )
+        with click.progressbar(length=len(targets), label="billing", file=sys.stderr) as bar:
+            return await run_billing(
+                runtime.db,
+                settings,
+                operator,
+                start.date(),
+                end.date(),
+                due.date(),
+                targets,
+                on_progress=lambda _customer: bar.update(1),
+            )
+
+    run = _with_runtime(settings, work)
+    total = sum((invoice.total for invoice in run.invoices), Decimal(0))
+    symbol = settings.business.currency_symbol
+    click.echo(
+        f"{len(run.invoices)} invoices for {format_money(total, symbol)}, "
+        f"{len(run.skipped_customer_ids)} customers with nothing to bill, {len(run.failures)} failed"
+    )
+    for customer_id, error in run.failures:
+        click.echo(f"customer {customer_id}: {error.message}", err=True)
+    if run.failures:
+        ctx.exit(1)
 
 
 @cli.group()

@@ -10,9 +10,22 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from domain.access import SYSTEM
+from domain.billing import GenerateRequest, Period, customers_to_bill, generate_invoice
+from domain.config import Settings
 from domain.db import Database, utcnow
-from domain.models import Contact, ContactType, Customer, Product, Transaction, TransactionKind
+from domain.invoice_lifecycle import PaymentRequest, pay_invoice, void_invoice
+from domain.models import (
+    Contact,
+    ContactType,
+    Customer,
+    PaymentMethodKind,
+    Product,
+    Transaction,
+    TransactionKind,
+)
 from domain.money import tax_amount
+from domain.periods import start_of_day, today
 
 _CUSTOMERS = [
     (
@@ -60,6 +73,7 @@ class SeedReport:
     customers: int
     products: int
     transactions: int
+    invoices: int = 0
 
 
 def _ascii_slug(word: str) -> str:
@@ -72,7 +86,9 @@ async def database_is_empty(db: Database) -> bool:
         return (await session.execute(select(func.count()).select_from(Customer))).scalar_one() == 0
 
 
-async def seed_demo_data(db: Database, transactions: int = 300, seed: int = 2025) -> SeedReport:
+async def seed_demo_data(
+    db: Database, settings: Settings, transactions: int = 300, seed: int = 2025
+) -> SeedReport:
     """Fill an empty database; the same seed gives the same data."""
     rng = random.Random(seed)
     now = utcnow()
@@ -134,4 +150,56 @@ async def seed_demo_data(db: Database, transactions: int = 300, seed: int = 2025
                     tax_amount=tax_amount(cost, product.tax_percentage),
                 )
             )
-    return SeedReport(customers=len(customers), products=len(products), transactions=transactions)
+    invoices = await _bill_past_months(db, settings, rng)
+    return SeedReport(
+        customers=len(customers),
+        products=len(products),
+        transactions=transactions,
+        invoices=invoices,
+    )
+
+
+_SETTLEMENTS = [
+    PaymentMethodKind.CASH,
+    PaymentMethodKind.POS,
+    PaymentMethodKind.BANK_TRANSFER,
+    PaymentMethodKind.REFUND,
+    None,
+    "void",
+]
+
+
+async def _bill_past_months(db: Database, settings: Settings, rng: random.Random) -> int:
+    """Monthly invoices for the three months before this one, in every state: paid by
+    each manual method, unpaid, and void. This month's charges stay unbilled."""
+    zone = settings.business.zone
+    first_of_month = today(zone).replace(day=1)
+    made = 0
+    for months_back in (3, 2, 1):
+        end = first_of_month
+        for _ in range(months_back - 1):
+            end = (end - timedelta(days=1)).replace(day=1)
+        start = (end - timedelta(days=1)).replace(day=1)
+        last_day = end - timedelta(days=1)
+        issued = start_of_day(end, zone) + timedelta(hours=9)
+        for customer_id in await customers_to_bill(db, settings, Period(start, last_day)):
+            request = GenerateRequest(
+                customer_id=customer_id,
+                start_date=start,
+                end_date=last_day,
+                due_date=last_day + timedelta(days=15),
+            )
+            invoice = await generate_invoice(db, settings, SYSTEM, request, issued_at=issued)
+            made += 1
+            # Older months are mostly settled; last month's mostly still open.
+            settlement = rng.choice(
+                _SETTLEMENTS
+                if months_back > 1
+                else [None, None, None, PaymentMethodKind.CASH, "void"]
+            )
+            if settlement == "void":
+                await void_invoice(db, SYSTEM, invoice.id)
+            elif settlement is not None:
+                reference = f"{settlement.value.replace('_', ' ').title()} {last_day + timedelta(days=rng.randint(1, 14))}"
+                await pay_invoice(db, SYSTEM, PaymentRequest(invoice.id, settlement, reference))
+    return made

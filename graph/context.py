@@ -10,11 +10,19 @@ import strawberry
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
-from domain import customers, products, transactions
+from domain import customers, invoices, products, transactions
 from domain.access import Viewer
 from domain.config import Settings
 from domain.db import Database
-from domain.models import Contact, Customer, PaymentMethod, Product, Transaction
+from domain.models import (
+    Contact,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    PaymentMethod,
+    Product,
+    Transaction,
+)
 from domain.runtime import Runtime
 
 K = TypeVar("K")
@@ -38,6 +46,8 @@ class Loaders:
     transaction: DataLoader[int, Transaction | None]
     contacts: DataLoader[int, list[Contact]]
     payment_methods: DataLoader[int, list[PaymentMethod]]
+    invoice: DataLoader[int, Invoice | None]
+    invoice_lines: DataLoader[int, list[InvoiceLine]]
 
     @classmethod
     def create(cls, db: Database) -> Loaders:
@@ -52,6 +62,8 @@ class Loaders:
             transaction=_one_each(batch(transactions.transactions_by_id), None),
             contacts=_one_each(batch(customers.contacts_by_customer), list),
             payment_methods=_one_each(batch(customers.payment_methods_by_customer), list),
+            invoice=_one_each(batch(invoices.invoices_by_id), None),
+            invoice_lines=_one_each(batch(invoices.lines_by_invoice), list),
         )
 
 

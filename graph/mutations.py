@@ -5,17 +5,26 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import customers, products, transactions
+from domain import billing, customers, invoice_lifecycle, products, transactions
 from domain.customers import AddressData, ContactData, CustomerData
+from domain.errors import DomainError, ErrorCode
 from graph.context import Info
-from graph.errors import attempt
-from graph.ids import require_id
+from graph.errors import UserError, attempt
+from graph.ids import parse_id, require_id
 from graph.types.customers import (
     ADDRESS_FIELDS,
     ContactInput,
     CustomerInput,
     CustomerPayload,
     CustomerType,
+)
+from graph.types.invoices import (
+    BillingRunInput,
+    BillingRunPayload,
+    GenerateInvoiceInput,
+    InvoicePayload,
+    InvoiceType,
+    PayInvoiceInput,
 )
 from graph.types.products import ProductInput, ProductPayload, ProductType
 from graph.types.transactions import (
@@ -32,6 +41,20 @@ def _customer_data(given: CustomerInput) -> CustomerData:
     if given.address is not None:
         address = AddressData(**{name: getattr(given.address, name) for name in ADDRESS_FIELDS})
     return CustomerData(name=given.name, language=given.language, address=address)
+
+
+def _transaction_ids(given: list[strawberry.ID]) -> list[int]:
+    ids = []
+    for raw in given:
+        parsed = parse_id(raw)
+        if parsed is None:
+            raise DomainError(
+                ErrorCode.TRANSACTION_UNAVAILABLE,
+                f"Transaction {str(raw)!r} does not exist.",
+                "transaction_ids",
+            )
+        ids.append(parsed)
+    return ids
 
 
 def _customer_payload(row: object, errors: list) -> CustomerPayload:
@@ -144,4 +167,104 @@ class Mutation:
         deleted, errors = await attempt(run())
         return DeletePayload(
             deleted_id=strawberry.ID(str(deleted)) if deleted else None, errors=errors
+        )
+
+    @strawberry.mutation
+    async def generate_invoice(self, info: Info, input: GenerateInvoiceInput) -> InvoicePayload:
+        ctx = info.context
+
+        async def run():
+            request = billing.GenerateRequest(
+                customer_id=require_id(input.customer_id, "Customer", "customer_id"),
+                title=input.title,
+                start_date=input.start_date,
+                end_date=input.end_date,
+                due_date=input.due_date,
+                transaction_ids=_transaction_ids(input.transaction_ids)
+                if input.transaction_ids is not None
+                else None,
+                excluded_transaction_ids=[
+                    i for i in map(parse_id, input.excluded_transaction_ids) if i is not None
+                ],
+                idempotency_key=input.idempotency_key,
+            )
+            return await billing.generate_invoice(ctx.db, ctx.settings, ctx.viewer, request)
+
+        row, errors = await attempt(run())
+        return InvoicePayload(
+            invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors
+        )
+
+    @strawberry.mutation
+    async def void_invoice(self, info: Info, id: strawberry.ID) -> InvoicePayload:
+        ctx = info.context
+
+        async def run():
+            return await invoice_lifecycle.void_invoice(
+                ctx.db, ctx.viewer, require_id(id, "Invoice", "id")
+            )
+
+        row, errors = await attempt(run())
+        return InvoicePayload(
+            invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors
+        )
+
+    @strawberry.mutation
+    async def pay_invoice(self, info: Info, input: PayInvoiceInput) -> InvoicePayload:
+        ctx = info.context
+
+        async def run():
+            request = invoice_lifecycle.PaymentRequest(
+                invoice_id=require_id(input.invoice_id, "Invoice", "invoice_id"),
+                method=input.method,
+                reference=input.reference,
+                payment_method_id=parse_id(input.payment_method_id)
+                if input.payment_method_id
+                else None,
+                idempotency_key=input.idempotency_key,
+            )
+            return await invoice_lifecycle.pay_invoice(ctx.db, ctx.viewer, request)
+
+        row, errors = await attempt(run())
+        return InvoicePayload(
+            invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Automatic billing: one invoice per customer with unbilled transactions in the period."
+    )
+    async def run_billing(self, info: Info, input: BillingRunInput) -> BillingRunPayload:
+        ctx = info.context
+
+        async def run():
+            customer_ids = None
+            if input.customer_ids is not None:
+                customer_ids = [
+                    require_id(raw, "Customer", "customer_ids") for raw in input.customer_ids
+                ]
+            return await billing.run_billing(
+                ctx.db,
+                ctx.settings,
+                ctx.viewer,
+                input.start_date,
+                input.end_date,
+                input.due_date,
+                customer_ids,
+            )
+
+        result, errors = await attempt(run())
+        if result is None:
+            return BillingRunPayload(invoices=[], skipped_customer_ids=[], errors=errors)
+        failures = [
+            UserError(
+                code=error.code,
+                message=f"Customer {customer_id}: {error.message}",
+                field="customerIds",
+            )
+            for customer_id, error in result.failures
+        ]
+        return BillingRunPayload(
+            invoices=[InvoiceType.from_row(row, ctx) for row in result.invoices],
+            skipped_customer_ids=[strawberry.ID(str(i)) for i in result.skipped_customer_ids],
+            errors=failures,
         )

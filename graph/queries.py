@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import customers, products, transactions
-from domain.errors import DomainError
+from domain import billing, customers, invoices, products, transactions
+from domain.errors import DomainError, NotFound
 from domain.pagination import PageRequest
 from graph.context import Info
 from graph.errors import query_error
 from graph.ids import parse_id
 from graph.types.customers import CustomerPage, CustomerType
+from graph.types.invoices import (
+    InvoiceFilter,
+    InvoicePage,
+    InvoiceSort,
+    InvoiceType,
+    resolve_invoice_page,
+)
+from graph.types.preview import InvoicePreview, InvoicePreviewInput
 from graph.types.products import ProductType
+from graph.types.stats import InvoiceStats, resolve_invoice_stats
 from graph.types.transactions import TransactionFilter, TransactionPage, TransactionType
 from graph.types.viewer import Viewer
 
@@ -104,3 +113,58 @@ class Query:
             per_page=result.per_page,
             total_pages=result.total_pages,
         )
+
+    @strawberry.field
+    async def invoice(self, info: Info, id: strawberry.ID) -> InvoiceType | None:
+        invoice_id = parse_id(id)
+        row = (
+            await invoices.get_invoice(info.context.db, info.context.viewer, invoice_id)
+            if invoice_id
+            else None
+        )
+        return InvoiceType.from_row(row, info.context) if row else None
+
+    @strawberry.field
+    async def invoices(
+        self,
+        info: Info,
+        filter: InvoiceFilter | None = None,
+        sort: InvoiceSort | None = None,
+        page: int = 1,
+        per_page: int = 25,
+    ) -> InvoicePage:
+        return await resolve_invoice_page(info, filter, sort, page, per_page)
+
+    @strawberry.field(
+        description="Stats widgets: system-wide, or for one customer when customerId is given."
+    )
+    async def invoice_stats(
+        self, info: Info, customer_id: strawberry.ID | None = None
+    ) -> InvoiceStats:
+        wanted = parse_id(customer_id) if customer_id is not None else None
+        if customer_id is not None and wanted is None:
+            raise query_error(NotFound("Customer", repr(str(customer_id)), "customer_id"))
+        stats = await resolve_invoice_stats(info, wanted)
+        if stats is None:
+            raise query_error(NotFound("Customer", wanted, "customer_id"))
+        return stats
+
+    @strawberry.field(description="What generateInvoice would bill, without changing anything.")
+    async def invoice_preview(self, info: Info, input: InvoicePreviewInput) -> InvoicePreview:
+        ctx = info.context
+        customer_id = parse_id(input.customer_id)
+        try:
+            if customer_id is None:
+                raise NotFound("Customer", repr(str(input.customer_id)), "customer_id")
+            preview = await billing.preview_invoice(
+                ctx.db,
+                ctx.settings,
+                ctx.viewer,
+                customer_id,
+                input.start_date,
+                input.end_date,
+                [i for i in map(parse_id, input.excluded_transaction_ids) if i is not None],
+            )
+        except DomainError as error:
+            raise query_error(error) from None
+        return InvoicePreview.from_domain(preview)

@@ -10,7 +10,11 @@ from graph.context import Info
 from graph.errors import UserError
 
 if TYPE_CHECKING:
+    from graph.types.invoices import InvoiceFilter, InvoicePage, InvoiceSort
+    from graph.types.stats import InvoiceStats
     from graph.types.transactions import TransactionType
+
+_INVOICES = strawberry.lazy("graph.types.invoices")
 
 ContactTypeEnum = strawberry.enum(ContactType, name="ContactType")
 
@@ -96,6 +100,31 @@ class CustomerType:
     async def payment_methods(self, info: Info) -> list[PaymentMethodType]:
         methods = await info.context.loaders.payment_methods.load(self.row_id)
         return [PaymentMethodType.from_row(m) for m in methods]
+
+    @strawberry.field
+    async def invoices(
+        self,
+        info: Info,
+        filter: Annotated[InvoiceFilter, _INVOICES] | None = None,
+        sort: Annotated[InvoiceSort, _INVOICES] | None = None,
+        page: int = 1,
+        per_page: int = 25,
+    ) -> Annotated[InvoicePage, _INVOICES]:
+        from graph.types.invoices import resolve_invoice_page
+
+        return await resolve_invoice_page(
+            info, filter, sort, page, per_page, customer_id=self.row_id
+        )
+
+    @strawberry.field
+    async def invoice_stats(
+        self, info: Info
+    ) -> Annotated[InvoiceStats, strawberry.lazy("graph.types.stats")]:
+        from graph.types.stats import resolve_invoice_stats
+
+        stats = await resolve_invoice_stats(info, self.row_id)
+        assert stats is not None  # the viewer could see this customer, so its stats too
+        return stats
 
     @strawberry.field
     async def unbilled_transactions(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -10,6 +11,9 @@ from graph.context import Info
 from graph.errors import UserError
 from graph.types.customers import CustomerType
 from graph.types.products import ProductType
+
+if TYPE_CHECKING:
+    from graph.types.invoices import InvoiceType
 
 TransactionKindEnum = strawberry.enum(TransactionKind, name="TransactionKind")
 
@@ -49,6 +53,19 @@ class TransactionType:
         row = await info.context.loaders.customer.load(self.customer_id)
         assert row is not None  # a foreign key guarantees it
         return CustomerType.from_row(row)
+
+    @strawberry.field(
+        description="The invoice that bills this charge, or settles with this payment; null while unbilled."
+    )
+    async def invoice(
+        self, info: Info
+    ) -> Annotated[InvoiceType, strawberry.lazy("graph.types.invoices")] | None:
+        from graph.types.invoices import InvoiceType
+
+        if self.invoice_id is None:
+            return None
+        row = await info.context.loaders.invoice.load(self.invoice_id)
+        return InvoiceType.from_row(row, info.context) if row else None
 
     @strawberry.field
     async def product(self, info: Info) -> ProductType | None:

@@ -66,3 +66,53 @@ def test_schema_export_writes_the_live_sdl(tmp_path: Path) -> None:
     result = run_cli("schema", "export", "--output", str(target))
     assert result.returncode == 0
     assert "type Query" in target.read_text()
+
+
+def test_billing_run_bills_each_customer_once_and_reports(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'billing.db'}"}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    assert run_cli("db", "seed", env=env).returncode == 0
+    from datetime import date, timedelta
+
+    end = date.today()
+    start = end.replace(day=1) if end.day > 1 else end - timedelta(days=1)
+    first = run_cli(
+        "billing",
+        "run",
+        "--start",
+        str(start),
+        "--end",
+        str(end),
+        "--due",
+        str(end + timedelta(days=15)),
+        env=env,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "invoices for $" in first.stdout and "0 failed" in first.stdout
+    again = run_cli(
+        "billing",
+        "run",
+        "--start",
+        str(start),
+        "--end",
+        str(end),
+        "--due",
+        str(end + timedelta(days=15)),
+        env=env,
+    )
+    assert again.stdout.startswith("0 invoices for $0.00")
+    backwards = run_cli(
+        "billing",
+        "run",
+        "--start",
+        str(end),
+        "--end",
+        str(start - timedelta(days=1)),
+        "--due",
+        str(end),
+        env=env,
+    )
+    assert (
+        backwards.returncode != 0
+        and "start date must not be after the end date" in backwards.stderr
+    )

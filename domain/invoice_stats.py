@@ -1,0 +1,113 @@
+"""The four stats widgets: total, unpaid, this month and last month, void invoices excluded."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, and_, case, func, select, type_coerce
+
+from domain.access import Viewer
+from domain.config import Settings
+from domain.db import Database, utcnow
+from domain.models import Invoice, InvoiceStatus
+from domain.money import ZERO, format_compact
+from domain.periods import start_of_day
+
+
+class Trend(enum.StrEnum):
+    UP = "UP"
+    DOWN = "DOWN"
+    FLAT = "FLAT"
+
+
+@dataclass(frozen=True)
+class StatCard:
+    amount: Decimal
+    count: int
+    display: str
+    change_percent: float | None = None
+    trend: Trend | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceStats:
+    total: StatCard
+    unpaid: StatCard
+    this_month: StatCard
+    last_month: StatCard
+
+
+def _month_start(day: date, months_back: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def change(current: Decimal, previous: Decimal) -> tuple[float | None, Trend]:
+    """Percent change and arrow; growth from nothing is UP with no percentage."""
+    trend = Trend.UP if current > previous else Trend.DOWN if current < previous else Trend.FLAT
+    if previous == 0:
+        return None, trend
+    return round(float((current - previous) / abs(previous) * 100), 1), trend
+
+
+async def invoice_stats(
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    customer_id: int | None = None,
+    now: datetime | None = None,
+) -> InvoiceStats | None:
+    """None when the viewer may not see that customer."""
+    scope = viewer.customer_scope
+    if scope is not None:
+        if customer_id is not None and customer_id != scope:
+            return None
+        customer_id = scope
+    zone = settings.business.zone
+    local_today = (now or utcnow()).astimezone(zone).date()
+    this_month, last_month, month_before = (
+        start_of_day(_month_start(local_today, back), zone) for back in (0, 1, 2)
+    )
+
+    # Summed as raw integer hundredths, converted once below.
+    hundredths = type_coerce(Invoice.total, BigInteger)
+
+    def bucket(condition):
+        return (
+            func.coalesce(func.sum(case((condition, hundredths))), 0),
+            func.count(case((condition, Invoice.id))),
+        )
+
+    unpaid = Invoice.status == InvoiceStatus.UNPAID
+    in_this = Invoice.created_at >= this_month
+    in_last = and_(Invoice.created_at >= last_month, Invoice.created_at < this_month)
+    in_before = and_(Invoice.created_at >= month_before, Invoice.created_at < last_month)
+    columns = [
+        func.coalesce(func.sum(hundredths), 0),
+        func.count(Invoice.id),
+        *bucket(unpaid),
+        *bucket(in_this),
+        *bucket(in_last),
+        *bucket(in_before),
+    ]
+    query = select(*columns).where(Invoice.void.is_(False))
+    if customer_id is not None:
+        query = query.where(Invoice.customer_id == customer_id)
+    async with db.read() as session:
+        row = (await session.execute(query)).one()
+    amounts = [Decimal(int(row[i])).scaleb(-2) if row[i] else ZERO for i in range(0, 10, 2)]
+    counts = [int(row[i]) for i in range(1, 10, 2)]
+    symbol = settings.business.currency_symbol
+
+    def card(index: int, previous: int | None = None) -> StatCard:
+        percent, trend = (
+            change(amounts[index], amounts[previous]) if previous is not None else (None, None)
+        )
+        return StatCard(
+            amounts[index], counts[index], format_compact(amounts[index], symbol), percent, trend
+        )
+
+    return InvoiceStats(total=card(0), unpaid=card(1), this_month=card(2, 3), last_month=card(3, 4))

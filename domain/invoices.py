@@ -1,0 +1,204 @@
+"""Reading invoices: one, a filtered and sorted page, their frozen lines, and what a viewer
+may do with each."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, or_, select
+
+from domain.access import Viewer
+from domain.config import Settings
+from domain.db import Database
+from domain.models import (
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    PaymentMethodKind,
+)
+from domain.money import format_money
+from domain.pagination import Page, PageRequest, contains_pattern, fetch_page
+
+
+class VoidFilter(enum.StrEnum):
+    ALL = "ALL"
+    VOID = "VOID"
+    NOT_VOID = "NOT_VOID"
+
+
+class PaymentFilter(enum.StrEnum):
+    ALL = "ALL"
+    PAID = "PAID"
+    UNPAID = "UNPAID"
+
+
+class SortField(enum.StrEnum):
+    ID = "ID"
+    TITLE = "TITLE"
+    DUE_DATE = "DUE_DATE"
+    CREATED = "CREATED"
+    AMOUNT = "AMOUNT"
+    STATUS = "STATUS"
+
+
+class Action(enum.StrEnum):
+    DOWNLOAD_PDF = "DOWNLOAD_PDF"
+    SEND_EMAIL = "SEND_EMAIL"
+    PAY = "PAY"
+    REFUND = "REFUND"
+    VOID = "VOID"
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    customer_id: int | None = None
+    search: str | None = None
+    void: VoidFilter = VoidFilter.ALL
+    payment: PaymentFilter = PaymentFilter.ALL
+    status: InvoiceStatus | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceSort:
+    field: SortField = SortField.CREATED
+    descending: bool = True
+
+
+_SORT_COLUMNS = {
+    SortField.ID: Invoice.id,
+    SortField.TITLE: Invoice.title,
+    SortField.DUE_DATE: Invoice.due_date,
+    SortField.CREATED: Invoice.created_at,
+    SortField.AMOUNT: Invoice.total,
+    # Alphabetical happens to be the order the list wants: PAID, REFUNDED, UNPAID.
+    SortField.STATUS: Invoice.status,
+}
+
+
+def actions_for(invoice: Invoice, viewer: Viewer) -> list[Action]:
+    """The buttons the details modal shows this viewer now."""
+    allowed = [Action.DOWNLOAD_PDF]
+    if not invoice.void:
+        allowed.append(Action.SEND_EMAIL)
+    unpaid = invoice.status is InvoiceStatus.UNPAID and not invoice.void
+    if unpaid:
+        allowed.append(Action.PAY)
+    if (
+        viewer.is_staff
+        and invoice.status is InvoiceStatus.PAID
+        and invoice.payment_method is PaymentMethodKind.STRIPE
+    ):
+        allowed.append(Action.REFUND)
+    if viewer.is_staff and unpaid:
+        allowed.append(Action.VOID)
+    return allowed
+
+
+def period_text(invoice: Invoice) -> str:
+    if invoice.start_date is None or invoice.end_date is None:
+        return "N/A"
+    return f"{invoice.start_date.isoformat()} - {invoice.end_date.isoformat()}"
+
+
+def tax_display(line: InvoiceLine, currency_symbol: str) -> str:
+    """As the details modal shows a line's tax: "$10.00 (10%)", or "-" when there is none."""
+    if line.tax_amount == 0:
+        return "-"
+    percent = line.tax_percentage.normalize()
+    return f"{format_money(line.tax_amount, currency_symbol)} ({percent:f}%)"
+
+
+def pdf_url(settings: Settings, invoice_id: int) -> str:
+    return f"{settings.server.public_url}/crm/invoice/{invoice_id}/pdf"
+
+
+def pay_url(settings: Settings, invoice: Invoice) -> str:
+    return settings.invoice.pay_url_template.format(id=invoice.id, number=invoice.number)
+
+
+async def get_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice | None:
+    async with db.read() as session:
+        invoice = await session.get(Invoice, invoice_id)
+    if invoice is None or not viewer.can_see_customer(invoice.customer_id):
+        return None
+    return invoice
+
+
+def _filtered(viewer: Viewer, criteria: InvoiceFilter) -> Select[tuple[Invoice]]:
+    query = select(Invoice)
+    scope = viewer.customer_scope
+    if scope is not None:
+        query = query.where(Invoice.customer_id == scope)
+    if criteria.customer_id is not None:
+        query = query.where(Invoice.customer_id == criteria.customer_id)
+    if criteria.void is VoidFilter.VOID:
+        query = query.where(Invoice.void.is_(True))
+    elif criteria.void is VoidFilter.NOT_VOID:
+        query = query.where(Invoice.void.is_(False))
+    if criteria.payment is PaymentFilter.PAID:
+        query = query.where(Invoice.status.in_([InvoiceStatus.PAID, InvoiceStatus.REFUNDED]))
+    elif criteria.payment is PaymentFilter.UNPAID:
+        query = query.where(Invoice.status == InvoiceStatus.UNPAID)
+    if criteria.status is not None:
+        query = query.where(Invoice.status == criteria.status)
+    if criteria.search and criteria.search.strip():
+        query = _searched(
+            query,
+            criteria.search.strip(),
+            by_customer=scope is None and criteria.customer_id is None,
+        )
+    return query
+
+
+def _searched(
+    query: Select[tuple[Invoice]], text: str, by_customer: bool
+) -> Select[tuple[Invoice]]:
+    pattern = contains_pattern(text)
+    matches = [
+        Invoice.number.ilike(pattern, escape="\\"),
+        Invoice.title.ilike(pattern, escape="\\"),
+    ]
+    if text.isdigit() and len(text) < 18:
+        matches.append(Invoice.id == int(text))
+    if by_customer:
+        # Only the system-wide list searches customer names (the specification's rule).
+        names = select(Customer.id).where(Customer.name.ilike(pattern, escape="\\"))
+        matches.append(Invoice.customer_id.in_(names))
+    return query.where(or_(*matches))
+
+
+async def list_invoices(
+    db: Database, viewer: Viewer, criteria: InvoiceFilter, sort: InvoiceSort, request: PageRequest
+) -> Page[Invoice]:
+    column = _SORT_COLUMNS[sort.field]
+    order = (
+        (column.desc(), Invoice.id.desc()) if sort.descending else (column.asc(), Invoice.id.asc())
+    )
+    query = _filtered(viewer, criteria).order_by(*order)
+    async with db.read() as session:
+        return await fetch_page(session, query, request)
+
+
+async def invoices_by_id(db: Database, ids: Iterable[int]) -> dict[int, Invoice]:
+    async with db.read() as session:
+        rows = await session.execute(select(Invoice).where(Invoice.id.in_(set(ids))))
+        return {row.id: row for row in rows.scalars()}
+
+
+async def lines_by_invoice(
+    db: Database, invoice_ids: Iterable[int]
+) -> dict[int, list[InvoiceLine]]:
+    found: dict[int, list[InvoiceLine]] = defaultdict(list)
+    async with db.read() as session:
+        rows = await session.execute(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id.in_(set(invoice_ids)))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        )
+        for line in rows.scalars():
+            found[line.invoice_id].append(line)
+    return found
