@@ -240,6 +240,38 @@ def billing_run(
 
 
 @cli.group()
+def cache() -> None:
+    """The invoice PDF cache (Invoice_PDF_Cache)."""
+
+
+@cache.command("clear")
+@click.option("--invoice", "invoice_id", type=int, default=None, help="Only this invoice's PDF.")
+@click.pass_context
+@_clear_errors
+def cache_clear(ctx: click.Context, invoice_id: int | None) -> None:
+    """Drop cached PDFs; they are rendered again on the next download."""
+    from domain.access import SYSTEM
+
+    cleared = _with_runtime(_settings(ctx), lambda rt: rt.pdfs.clear(SYSTEM, invoice_id))
+    click.echo(f"cleared {cleared} cached PDF{'s' if cleared != 1 else ''}")
+
+
+@cache.command("prune")
+@click.pass_context
+@_clear_errors
+def cache_prune(ctx: click.Context) -> None:
+    """Drop PDFs past invoice.pdf_cache's age, idle and size limits."""
+    settings = _settings(ctx)
+    report = _with_runtime(settings, lambda rt: rt.pdfs.prune())
+    limits = settings.invoice.pdf_cache
+    click.echo(
+        f"removed {report.too_old} older than {limits.max_age_days} days, {report.idle} idle for "
+        f"{limits.max_idle_days} days, {report.over_size} beyond {limits.max_total_mb} MB; "
+        f"freed {report.bytes_freed / 1024 / 1024:.1f} MB"
+    )
+
+
+@cli.group()
 def schema() -> None:
     """The GraphQL schema."""
 

@@ -44,6 +44,10 @@ class Period:
         return f"{self.start.isoformat()} - {self.end.isoformat()}"
 
 
+def default_title(language: str, period: Period) -> str:
+    return text(language, "invoice_title", period=period)
+
+
 def resolve_period(settings: Settings, start: date | None, end: date | None) -> Period:
     """The billing period with the specification's defaults: the last 14 days to today."""
     now = today(settings.business.zone)
@@ -173,7 +177,7 @@ async def _generate(
     title = (
         required_text("title", request.title, 255)
         if request.title is not None
-        else text(customer.language, "invoice_title", period=period)
+        else default_title(customer.language, period)
     )
     charges = await _charges_to_bill(session, settings, customer.id, period, request)
     if not charges:

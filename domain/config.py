@@ -90,6 +90,8 @@ class InvoiceSettings(_Section):
     number_format: str = "INV-{year}-{id:06d}"
     pay_url_template: str = "https://portal.example.com/invoices/{id}/pay"
     pdf_cache: PdfCacheSettings = PdfCacheSettings()
+    render_workers: int = Field(default=2, ge=1, le=64)
+    render_timeout_seconds: int = Field(default=120, ge=5)
 
     @field_validator("number_format")
     @classmethod

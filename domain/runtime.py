@@ -1,4 +1,5 @@
-"""What a running process holds: its settings and its database, opened once at start."""
+"""What a running process holds, opened once at start: settings, the database, and the
+PDF renderer (whose worker processes start on first use)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,28 @@ from dataclasses import dataclass
 
 from domain.config import Settings
 from domain.db import Database
+from domain.pdf_cache import DocumentRenderer, InvoicePdfs
+from domain.pdf_renderer import PdfRenderer
 
 
 @dataclass
 class Runtime:
     settings: Settings
     db: Database
+    renderer: PdfRenderer
+    pdfs: InvoicePdfs
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
-        return cls(settings=settings, db=Database.from_settings(settings.database))
+        db = Database.from_settings(settings.database)
+        renderer = PdfRenderer(
+            workers=settings.invoice.render_workers,
+            timeout_seconds=settings.invoice.render_timeout_seconds,
+        )
+        pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, renderer))
+        return cls(settings=settings, db=db, renderer=renderer, pdfs=pdfs)
 
     async def close(self) -> None:
+        await self.pdfs.wait_for_background()
+        self.renderer.close()
         await self.db.dispose()

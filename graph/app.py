@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,25 +14,10 @@ from strawberry.asgi import GraphQL
 
 from domain.config import Settings, load_settings
 from domain.runtime import Runtime
-from domain.tokens import authenticate
+from graph.auth import DATABASE_UNAVAILABLE, viewer_or_refusal
 from graph.context import Context
+from graph.pdf_routes import draft_pdf, invoice_pdf
 from graph.schema import schema
-
-log = logging.getLogger("invoicing.http")
-
-# Raised by the database driver when the server cannot be reached or answer.
-DATABASE_UNAVAILABLE = (OperationalError, DBAPIError, OSError, TimeoutError)
-
-
-def graphql_error_response(status: int, code: str, message: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-def _bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 class GraphQLEndpoint(GraphQL):
@@ -54,24 +37,9 @@ class GraphQLEndpoint(GraphQL):
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
             await (await self.render_graphql_ide(request))(scope, receive, send)
             return
-        runtime: Runtime = request.app.state.runtime
-        token = _bearer_token(request)
-        try:
-            viewer = await authenticate(runtime.db, token) if token else None
-        except DATABASE_UNAVAILABLE:
-            log.exception("database unavailable while authenticating")
-            response: Response = graphql_error_response(
-                503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly."
-            )
-            await response(scope, receive, send)
-            return
-        if viewer is None:
-            message = (
-                "A valid bearer token is required."
-                if token is None
-                else "The bearer token is not valid."
-            )
-            await graphql_error_response(401, "UNAUTHENTICATED", message)(scope, receive, send)
+        viewer = await viewer_or_refusal(request)
+        if isinstance(viewer, Response):
+            await viewer(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
         await super().__call__(scope, receive, send)
@@ -109,6 +77,8 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         routes=[
             Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/crm/invoice/{invoice_id}/pdf", invoice_pdf, methods=["GET"]),
+            Route("/crm/invoice-preview/pdf", draft_pdf, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

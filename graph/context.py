@@ -23,6 +23,7 @@ from domain.models import (
     Product,
     Transaction,
 )
+from domain.pdf_cache import PdfStatus
 from domain.runtime import Runtime
 
 K = TypeVar("K")
@@ -76,6 +77,13 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders.create(self.runtime.db)
+        pdfs = self.runtime.pdfs
+
+        async def pdf_statuses(keys: list[int]) -> list[PdfStatus | None]:
+            found = await pdfs.statuses(self.viewer, keys)
+            return [found.get(key) for key in keys]
+
+        self.pdf_status: DataLoader[int, PdfStatus | None] = DataLoader(load_fn=pdf_statuses)
 
     @property
     def db(self) -> Database:

@@ -21,6 +21,7 @@ from graph.types.customers import (
 from graph.types.invoices import (
     BillingRunInput,
     BillingRunPayload,
+    ClearPdfCachePayload,
     GenerateInvoiceInput,
     InvoicePayload,
     InvoiceType,
@@ -191,6 +192,8 @@ class Mutation:
             return await billing.generate_invoice(ctx.db, ctx.settings, ctx.viewer, request)
 
         row, errors = await attempt(run())
+        if row:
+            ctx.runtime.pdfs.prerender([row.id])
         return InvoicePayload(
             invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors
         )
@@ -226,6 +229,8 @@ class Mutation:
             return await invoice_lifecycle.pay_invoice(ctx.db, ctx.viewer, request)
 
         row, errors = await attempt(run())
+        if row:
+            ctx.runtime.pdfs.prerender([row.id])
         return InvoicePayload(
             invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors
         )
@@ -255,6 +260,7 @@ class Mutation:
         result, errors = await attempt(run())
         if result is None:
             return BillingRunPayload(invoices=[], skipped_customer_ids=[], errors=errors)
+        ctx.runtime.pdfs.prerender([invoice.id for invoice in result.invoices])
         failures = [
             UserError(
                 code=error.code,
@@ -268,3 +274,20 @@ class Mutation:
             skipped_customer_ids=[strawberry.ID(str(i)) for i in result.skipped_customer_ids],
             errors=failures,
         )
+
+    @strawberry.mutation(
+        description="Drops cached PDFs: of one invoice, or all of them when invoiceId is null."
+    )
+    async def clear_invoice_pdf_cache(
+        self, info: Info, invoice_id: strawberry.ID | None = None
+    ) -> ClearPdfCachePayload:
+        ctx = info.context
+
+        async def run():
+            wanted = (
+                require_id(invoice_id, "Invoice", "invoice_id") if invoice_id is not None else None
+            )
+            return await ctx.runtime.pdfs.clear(ctx.viewer, wanted)
+
+        cleared, errors = await attempt(run())
+        return ClearPdfCachePayload(cleared=cleared or 0, errors=errors)

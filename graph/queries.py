@@ -167,4 +167,4 @@ class Query:
             )
         except DomainError as error:
             raise query_error(error) from None
-        return InvoicePreview.from_domain(preview)
+        return InvoicePreview.from_domain(preview, customer_id, ctx.settings.server.public_url)

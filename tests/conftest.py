@@ -28,6 +28,8 @@ from graph.app import build_app
 from tests.helpers import Api
 
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "invoice_templates"
 
 
 def _mysql_database() -> Iterator[str]:
@@ -68,6 +70,12 @@ def settings(database_url: str) -> Settings:
             "database": {"url": database_url},
             "server": {"public_url": "https://crm.example.test"},
             "business": {"timezone": "UTC"},
+            # Background renders are tested on their own; elsewhere they would race the
+            # per-test cleanup.
+            "invoice": {
+                "template_dir": str(TEMPLATES),
+                "pdf_cache": {"prerender_on_generate": False},
+            },
         }
     )
 

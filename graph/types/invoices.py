@@ -61,6 +61,17 @@ class InvoiceLineType:
         )
 
 
+@strawberry.type(description="The cached PDF of an invoice, as it was last rendered.")
+class InvoicePdf:
+    hash: str = strawberry.field(description="SHA-256 of the PDF bytes (also its download ETag).")
+    rendered_at: datetime
+    stale: bool = strawberry.field(
+        description="The invoice or its template changed since; the next download re-renders."
+    )
+    size_bytes: int
+    page_count: int
+
+
 @strawberry.type(name="Invoice")
 class InvoiceType:
     id: strawberry.ID
@@ -123,6 +134,19 @@ class InvoiceType:
         row = await info.context.loaders.customer.load(self.customer_id)
         assert row is not None  # a foreign key guarantees it
         return CustomerType.from_row(row)
+
+    @strawberry.field(description="The cached PDF's freshness; null before the first render.")
+    async def pdf(self, info: Info) -> InvoicePdf | None:
+        status = await info.context.pdf_status.load(self.row_id)
+        if status is None:
+            return None
+        return InvoicePdf(
+            hash=status.sha256,
+            rendered_at=status.rendered_at,
+            stale=status.stale,
+            size_bytes=status.size_bytes,
+            page_count=status.page_count,
+        )
 
     @strawberry.field
     async def lines(self, info: Info) -> list[InvoiceLineType]:
@@ -227,6 +251,12 @@ class BillingRunInput:
 @strawberry.type
 class InvoicePayload:
     invoice: InvoiceType | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ClearPdfCachePayload:
+    cleared: int
     errors: list[UserError]
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import strawberry
 
@@ -34,10 +35,24 @@ class InvoicePreview:
     subtotal: Decimal
     tax: Decimal
     total: Decimal
+    pdf_url: str = strawberry.field(
+        description="A DRAFT PDF of exactly what would be billed, in the customer's template and language."
+    )
 
     @classmethod
-    def from_domain(cls, preview: Preview) -> InvoicePreview:
+    def from_domain(cls, preview: Preview, customer_id: int, public_url: str) -> InvoicePreview:
+        query = urlencode(
+            {
+                "customerId": customer_id,
+                "startDate": preview.period.start.isoformat(),
+                "endDate": preview.period.end.isoformat(),
+                "excludedTransactionIds": ",".join(
+                    str(line.transaction.id) for line in preview.lines if not line.included
+                ),
+            }
+        )
         return cls(
+            pdf_url=f"{public_url}/crm/invoice-preview/pdf?{query}",
             start_date=preview.period.start,
             end_date=preview.period.end,
             lines=[

@@ -1,0 +1,126 @@
+"""Rendered PDFs, read back through their text as a person would read them."""
+
+import io
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from domain.config import Settings, settings_from_mapping
+from domain.pdf_cache import DocumentRenderer
+from domain.pdf_renderer import PdfRenderer, render_pdf
+from tests.conftest import TEMPLATES
+from tests.pdf.documents import document
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    return [re.sub(r"\s+", " ", page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def renderer_for(
+    pdf_renderer: PdfRenderer, template: str = "norfone_invoice_template.html"
+) -> DocumentRenderer:
+    settings: Settings = settings_from_mapping(
+        {"invoice": {"template_dir": str(TEMPLATES), "template_filename": template}}
+    )
+    return DocumentRenderer(settings, pdf_renderer)
+
+
+async def render(
+    pdf_renderer: PdfRenderer, doc, template: str = "norfone_invoice_template.html"
+) -> list[str]:
+    documents = renderer_for(pdf_renderer, template)
+    return pdf_pages((await documents.render(documents.prepare(doc))).data)
+
+
+@pytest.mark.parametrize(
+    "template", ["norfone_invoice_template.html", "cifi_invoice_template.html"]
+)
+async def test_the_pdf_shows_number_customer_lines_and_totals(
+    pdf_renderer: PdfRenderer, template: str
+) -> None:
+    text = " ".join(await render(pdf_renderer, document(lines=3), template))
+    assert "INV-2025-001234" in text
+    for part in (
+        "Acme Logistics Pty Ltd",
+        "12 Wharf Road",
+        "Level 3",
+        "Sydney",
+        "NSW",
+        "2000",
+        "Australia",
+    ):
+        assert part in text
+    for i, cost, tax in (
+        (1, "$100.00", "$10.00"),
+        (2, "$101.00", "$10.10"),
+        (3, "$102.00", "$10.20"),
+    ):
+        assert f"Mobile plan line {i}" in text and cost in text and f"{tax} (10%)" in text
+    assert "$303.00" in text and "$30.30" in text and "$333.30" in text
+    assert "portal.example.com/invoices/1234/pay" in text.replace(" ", "")
+
+
+async def test_a_long_invoice_spans_pages_with_headers_and_page_numbers(
+    pdf_renderer: PdfRenderer,
+) -> None:
+    pages = await render(pdf_renderer, document(lines=120))
+    assert len(pages) >= 3
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
+        assert "Description" in page and "Amount" in page  # the table header repeats
+    text = " ".join(pages)
+    assert all(f"Mobile plan line {i} " in text + " " for i in range(1, 121))
+
+
+async def test_void_paid_and_draft_documents_are_marked(pdf_renderer: PdfRenderer) -> None:
+    from domain.models import InvoiceStatus
+
+    assert "VOID" in " ".join(await render(pdf_renderer, replace(document(), void=True)))
+    assert "PAID" in " ".join(
+        await render(pdf_renderer, replace(document(), status=InvoiceStatus.PAID))
+    )
+    assert "DRAFT" in " ".join(
+        await render(pdf_renderer, replace(document(), draft=True), "cifi_invoice_template.html")
+    )
+
+
+@pytest.mark.parametrize(
+    "template", ["norfone_invoice_template.html", "cifi_invoice_template.html"]
+)
+async def test_a_spanish_customer_gets_the_spanish_variant(
+    pdf_renderer: PdfRenderer, template: str
+) -> None:
+    pages = await render(pdf_renderer, replace(document(language="es"), void=True), template)
+    text = " ".join(pages)
+    assert "Factura" in text and "ANULADA" in text and "Página 1 de" in text
+    assert "10 de enero de 2025" in text  # dates in Spanish
+    assert "$100,00" in text and "$333,30" in text  # amounts with Spanish separators
+
+
+def test_the_fetcher_refuses_remote_urls_and_files_outside_the_templates(tmp_path: Path) -> None:
+    html = (
+        '<p>hello</p><img src="http://127.0.0.1:9/x.png"><img src="https://api.qrserver.com/v1/create-qr-code/?data=x">'
+        '<link rel="stylesheet" href="file:///etc/passwd"><img src="../../../../etc/passwd">'
+    )
+    rendered = render_pdf(html, str(TEMPLATES))
+    assert "http://127.0.0.1:9/x.png" in rendered.refused_urls
+    assert any(url.startswith("https://api.qrserver.com") for url in rendered.refused_urls)
+    assert "file:///etc/passwd" in rendered.refused_urls
+    assert "root:" not in " ".join(pdf_pages(rendered.data))
+
+
+def test_a_template_asset_is_fetched() -> None:
+    rendered = render_pdf('<img src="norfone/logo.svg"><p>x</p>', str(TEMPLATES))
+    assert rendered.refused_urls == ()
+    assert len(rendered.data) > 1000
+
+
+async def test_renders_run_in_worker_processes(pdf_renderer: PdfRenderer) -> None:
+    import os
+
+    await render(pdf_renderer, document(lines=1))
+    pool = pdf_renderer._executor()
+    assert all(pid != os.getpid() for pid in pool._processes)
