@@ -103,16 +103,18 @@ def line_of(row: InvoiceLine) -> Line:
     )
 
 
-async def invoice_document(
-    session: AsyncSession, settings: Settings, invoice: Invoice
-) -> InvoiceDocument:
-    customer = await session.get(Customer, invoice.customer_id)
-    assert customer is not None
+async def invoice_lines(session: AsyncSession, invoice_id: int) -> tuple[Line, ...]:
     rows = await session.execute(
         select(InvoiceLine)
-        .where(InvoiceLine.invoice_id == invoice.id)
+        .where(InvoiceLine.invoice_id == invoice_id)
         .order_by(InvoiceLine.position)
     )
+    return tuple(line_of(row) for row in rows.scalars())
+
+
+def invoice_document(
+    invoice: Invoice, customer: Customer, lines: tuple[Line, ...], settings: Settings
+) -> InvoiceDocument:
     return InvoiceDocument(
         number=invoice.number or "",
         title=invoice.title,
@@ -121,7 +123,7 @@ async def invoice_document(
         start_date=invoice.start_date,
         end_date=invoice.end_date,
         client=client_of(customer),
-        lines=tuple(line_of(row) for row in rows.scalars()),
+        lines=lines,
         payment_url=pay_url(settings, invoice),
         status=invoice.status,
         void=invoice.void,

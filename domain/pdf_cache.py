@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from domain.access import SYSTEM, Viewer, require_staff
 from domain.config import Settings
 from domain.db import Database, utcnow
-from domain.documents import InvoiceDocument, invoice_document
+from domain.documents import InvoiceDocument, Line, invoice_document, invoice_lines
 from domain.errors import DomainError, ErrorCode, NotFound
-from domain.models import Invoice, InvoicePdfCache
+from domain.models import Customer, Invoice, InvoicePdfCache
 from domain.pdf_renderer import PdfRenderer, RenderFailed
 from domain.template_variables import template_variables
 from domain.templating import Assets, TemplateFailure, TemplateSet, render_key
@@ -34,6 +34,8 @@ RENDER_SETTINGS = {"engine": f"weasyprint {version('weasyprint')}", "layout": 1}
 # Writing last_accessed on every download would turn reads into writes; a minute is fine
 # for pruning that counts in days.
 ACCESS_RESOLUTION = timedelta(minutes=1)
+HTML_MEMO_SIZE = 256
+LINES_MEMO_SIZE = 1024
 
 
 def pdf_filename(invoice_id: int) -> str:
@@ -91,12 +93,21 @@ class DocumentRenderer:
         self.settings = settings
         self.renderer = renderer
         self.templates = templates or TemplateSet(settings.invoice.template_dir)
+        self._html: dict[tuple[object, ...], str] = {}
 
     def prepare(self, document: InvoiceDocument, template: str | None = None) -> PreparedDocument:
         name = self.templates.pick(
             template or self.settings.invoice.template_filename, document.client.language
         )
-        html = self.templates.render(name, template_variables(document, self.settings))
+        # The HTML is a pure function of the document and the template sources, so it is
+        # remembered; asset contents are still checked on every call (by their stat).
+        memo_key = (document, name, self.templates.sources_signature())
+        html = self._html.get(memo_key)
+        if html is None:
+            html = self.templates.render(name, template_variables(document, self.settings))
+            self._html[memo_key] = html
+            while len(self._html) > HTML_MEMO_SIZE:
+                self._html.pop(next(iter(self._html)))
         assets = self.templates.assets(html)
         return PreparedDocument(html, name, assets, render_key(html, assets, RENDER_SETTINGS))
 
@@ -110,26 +121,58 @@ class InvoicePdfs:
         self.settings = settings
         self.documents = documents
         self._rendering: dict[tuple[int, str], asyncio.Task[InvoicePdf]] = {}
+        self._lines: dict[int, tuple[Line, ...]] = {}
         self._background: set[asyncio.Task[object]] = set()
 
-    async def _prepare(self, viewer: Viewer, invoice_id: int) -> PreparedDocument:
+    async def _load(
+        self, viewer: Viewer, invoice_id: int
+    ) -> tuple[PreparedDocument, InvoicePdfCache | None]:
+        """The invoice's document prepared for rendering, and its cached PDF if any: one query,
+        plus one for the lines the first time this process sees the invoice."""
         async with self.db.read() as session:
-            invoice = await session.get(Invoice, invoice_id)
-            if invoice is None or not viewer.can_see_customer(invoice.customer_id):
+            found = (
+                await session.execute(
+                    select(Invoice, Customer, InvoicePdfCache)
+                    .join(Customer, Customer.id == Invoice.customer_id)
+                    .outerjoin(InvoicePdfCache, InvoicePdfCache.invoice_id == Invoice.id)
+                    .where(Invoice.id == invoice_id)
+                )
+            ).one_or_none()
+            if found is None or not viewer.can_see_customer(found[0].customer_id):
                 raise NotFound("Invoice", invoice_id, "id")
-            document = await invoice_document(session, self.settings, invoice)
+            invoice, customer, cached = found
+            lines = self._lines.get(invoice_id)
+            if lines is None:
+                # Lines are frozen when an invoice is generated, so they are remembered.
+                lines = self._lines[invoice_id] = await invoice_lines(session, invoice_id)
+                while len(self._lines) > LINES_MEMO_SIZE:
+                    self._lines.pop(next(iter(self._lines)))
         try:
-            return self.documents.prepare(document)
+            prepared = self.documents.prepare(
+                invoice_document(invoice, customer, lines, self.settings)
+            )
         except TemplateFailure as error:
             log.error("invoice %s: template failed: %s", invoice_id, error)
             raise render_failed(error) from None
+        return prepared, cached
+
+    async def _prepare(self, viewer: Viewer, invoice_id: int) -> PreparedDocument:
+        return (await self._load(viewer, invoice_id))[0]
 
     async def get(self, viewer: Viewer, invoice_id: int) -> InvoicePdf:
         """The invoice's PDF, from the cache when its key still matches, else rendered now."""
-        prepared = await self._prepare(viewer, invoice_id)
-        cached = await self._cached(invoice_id, prepared.key)
-        if cached is not None:
-            return cached
+        prepared, cached = await self._load(viewer, invoice_id)
+        if cached is not None and cached.render_key == prepared.key:
+            await self._touch(cached)
+            return InvoicePdf(
+                invoice_id,
+                cached.pdf,
+                cached.filename,
+                cached.sha256,
+                cached.page_count,
+                cached.created_at,
+                hit=True,
+            )
         # Requests arriving while this very PDF renders wait for that render.
         flight = (invoice_id, prepared.key)
         task = self._rendering.get(flight)
@@ -139,26 +182,15 @@ class InvoicePdfs:
             task.add_done_callback(lambda _: self._rendering.pop(flight, None))
         return await asyncio.shield(task)
 
-    async def _cached(self, invoice_id: int, key: str) -> InvoicePdf | None:
-        async with self.db.read() as session:
-            row = (
-                await session.execute(
-                    select(InvoicePdfCache).where(InvoicePdfCache.invoice_id == invoice_id)
-                )
-            ).scalar_one_or_none()
-        if row is None or row.render_key != key:
-            return None
+    async def _touch(self, cached: InvoicePdfCache) -> None:
         now = utcnow()
-        if now - row.last_accessed > ACCESS_RESOLUTION:
+        if now - cached.last_accessed > ACCESS_RESOLUTION:
             async with self.db.transaction() as session:
                 await session.execute(
                     update(InvoicePdfCache)
-                    .where(InvoicePdfCache.id == row.id)
+                    .where(InvoicePdfCache.id == cached.id)
                     .values(last_accessed=now)
                 )
-        return InvoicePdf(
-            invoice_id, row.pdf, row.filename, row.sha256, row.page_count, row.created_at, hit=True
-        )
 
     async def _render_and_store(self, invoice_id: int, prepared: PreparedDocument) -> InvoicePdf:
         try:

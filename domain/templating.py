@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -137,6 +138,14 @@ class TemplateSet:
         except (OSError, IndexError):
             return ""
 
+    def sources_signature(self) -> tuple[tuple[str, int, int], ...]:
+        """Changes whenever a template file (not an asset) in the folder changes."""
+        found = []
+        for path in sorted(self.directory.rglob("*.htm*")):
+            stat = path.stat()
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(found)
+
     def assets(self, html: str) -> Assets:
         """Every local file the page pulls in (through CSS too), and every remote URL."""
         local: dict[str, str] = {}
@@ -189,10 +198,11 @@ class TemplateSet:
         return digest
 
 
-def _references(text: str) -> list[str]:
+@lru_cache(maxsize=512)
+def _references(text: str) -> tuple[str, ...]:
     found = [a or b for a, b in _URL_IN_HTML.findall(text)]
     found += _IMPORT_IN_CSS.findall(text)
-    return [ref.strip() for ref in found if ref.strip()]
+    return tuple(ref.strip() for ref in found if ref.strip())
 
 
 def render_key(html: str, assets: Assets, settings: dict[str, Any]) -> str:

@@ -1,0 +1,260 @@
+"""PDF benchmark: cold renders, cached downloads, throughput per worker count, and how
+other requests fare while a big PDF renders. Everything runs on 127.0.0.1.
+
+    .venv/bin/python bench/pdf.py [--downloads 200]
+
+Prints tables; targets (2-core machine): 20 lines cold <= 0.5 s; cached download p50
+<= 5 ms and >= 100x faster than cold; other requests < 100 ms during a render.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from domain import billing  # noqa: E402
+from domain.access import SYSTEM  # noqa: E402
+from domain.config import settings_from_mapping  # noqa: E402
+from domain.customers import AddressData, CustomerData, create_customer  # noqa: E402
+from domain.migrations import upgrade  # noqa: E402
+from domain.models import Role  # noqa: E402
+from domain.pdf_cache import DocumentRenderer  # noqa: E402
+from domain.pdf_renderer import PdfRenderer  # noqa: E402
+from domain.runtime import Runtime  # noqa: E402
+from domain.tokens import mint_token  # noqa: E402
+from domain.transactions import TransactionData, create_transaction  # noqa: E402
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
+    print(f"\n{title}")
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    for row in (header, *rows):
+        print(
+            "  "
+            + "  ".join(str(cell).rjust(width) for cell, width in zip(row, widths, strict=True))
+        )
+
+
+async def make_invoices(url: str, sizes: list[int]) -> tuple[dict[int, int], str]:
+    settings = settings_from_mapping({"database": {"url": url}})
+    runtime = Runtime.open(settings)
+    invoices = {}
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    for size in sizes:
+        customer = await create_customer(
+            runtime.db,
+            settings,
+            SYSTEM,
+            CustomerData(
+                f"Bench {size} lines Pty Ltd",
+                "en",
+                AddressData("1 Main St", None, "Sydney", "NSW", "2000", "Australia"),
+            ),
+        )
+        for i in range(size):
+            await create_transaction(
+                runtime.db,
+                SYSTEM,
+                TransactionData(
+                    customer_id=customer.id,
+                    title=f"Mobile plan {i}",
+                    description="Monthly service",
+                    retail_cost=Decimal("29.90"),
+                    tax_percentage=Decimal("10"),
+                    created_at=start + timedelta(minutes=i),
+                ),
+            )
+        request = billing.GenerateRequest(
+            customer_id=customer.id, start_date=date(2025, 1, 1), end_date=date(2025, 1, 31)
+        )
+        invoices[size] = (await billing.generate_invoice(runtime.db, settings, SYSTEM, request)).id
+    token = (await mint_token(runtime.db, Role.STAFF, "bench")).token
+    await runtime.close()
+    return invoices, token
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    config = Path(tempfile.mkdtemp()) / "bench.yaml"
+    config.write_text(
+        f"invoice:\n  render_workers: {workers}\n  template_dir: {REPO / 'invoice_templates'}\n"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "CRM_CONFIG": str(config)}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("invoicing")), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+def bench_server(url: str, invoices: dict[int, int], token: str, downloads: int) -> None:
+    process, base = start_server(url, workers=2)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+            client.get(
+                "/crm/invoice/0/pdf"
+            )  # start the render workers (404, but warms the pool lazily)
+            client.get(f"/crm/invoice/{invoices[20]}/pdf")
+            client.post("/graphql", json={"query": "mutation { clearInvoicePdfCache { cleared } }"})
+            rows = []
+            cold = {}
+            for size, invoice_id in invoices.items():
+                started = time.perf_counter()
+                response = client.get(f"/crm/invoice/{invoice_id}/pdf")
+                cold[size] = time.perf_counter() - started
+                assert response.headers["x-cache"] == "MISS"
+                import io
+
+                from pypdf import PdfReader
+
+                pages = len(PdfReader(io.BytesIO(response.content)).pages)
+                rows.append(
+                    (size, pages, f"{len(response.content) / 1024:.0f} KB", f"{cold[size]:.2f} s")
+                )
+            table(
+                "Cold render over HTTP (download of an uncached invoice)",
+                ("lines", "pages", "size", "time"),
+                rows,
+            )
+
+            timings = []
+            for _ in range(downloads):
+                started = time.perf_counter()
+                response = client.get(f"/crm/invoice/{invoices[20]}/pdf")
+                timings.append(time.perf_counter() - started)
+                assert response.headers["x-cache"] == "HIT"
+            p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
+            table(
+                f"Cached download of the 20-line invoice ({downloads} requests)",
+                ("p50", "p95", "cold", "speed-up"),
+                [
+                    (
+                        f"{p50 * 1000:.1f} ms",
+                        f"{p95 * 1000:.1f} ms",
+                        f"{cold[20] * 1000:.0f} ms",
+                        f"{cold[20] / p50:.0f}x",
+                    )
+                ],
+            )
+
+            client.post("/graphql", json={"query": "mutation { clearInvoicePdfCache { cleared } }"})
+            big = invoices[max(invoices)]
+            done = threading.Event()
+
+            def render_big() -> None:
+                with httpx.Client(base_url=base, headers=headers, timeout=300) as other:
+                    other.get(f"/crm/invoice/{big}/pdf")
+                done.set()
+
+            threading.Thread(target=render_big).start()
+            time.sleep(0.2)
+            health, lists = [], []
+            list_query = {
+                "query": "{ invoices(perPage: 25) { totalCount items { id number total customer { name } } } }"
+            }
+            while not done.is_set():
+                started = time.perf_counter()
+                client.get("/healthz")
+                health.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                client.post("/graphql", json=list_query)
+                lists.append(time.perf_counter() - started)
+                time.sleep(0.05)
+            table(
+                f"Other requests while the {max(invoices)}-line PDF renders ({len(health)} each)",
+                ("request", "p50", "max"),
+                [
+                    (
+                        "/healthz",
+                        f"{statistics.median(health) * 1000:.1f} ms",
+                        f"{max(health) * 1000:.1f} ms",
+                    ),
+                    (
+                        "invoices list",
+                        f"{statistics.median(lists) * 1000:.1f} ms",
+                        f"{max(lists) * 1000:.1f} ms",
+                    ),
+                ],
+            )
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+async def bench_throughput(renders: int) -> None:
+    from tests.pdf.documents import document
+
+    settings = settings_from_mapping({"invoice": {"template_dir": str(REPO / "invoice_templates")}})
+    rows = []
+    for workers in (1, 2):
+        renderer = PdfRenderer(workers=workers)
+        documents = DocumentRenderer(settings, renderer)
+        prepared = documents.prepare(document(lines=20))
+        await asyncio.gather(
+            *(documents.render(prepared) for _ in range(workers))
+        )  # warm the workers
+        started = time.perf_counter()
+        await asyncio.gather(*(documents.render(prepared) for _ in range(renders)))
+        elapsed = time.perf_counter() - started
+        rows.append((workers, renders, f"{elapsed:.2f} s", f"{renders / elapsed:.1f}"))
+        renderer.close()
+    table(
+        "Throughput: 20-line renders in parallel", ("workers", "renders", "time", "renders/s"), rows
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--downloads", type=int, default=200)
+    parser.add_argument("--renders", type=int, default=20)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp())
+    url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+    upgrade(url)
+    invoices, token = asyncio.run(make_invoices(url, [20, 200, 1000]))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, SQLite at {folder}")
+    bench_server(url, invoices, token, args.downloads)
+    asyncio.run(bench_throughput(args.renders))
+
+
+if __name__ == "__main__":
+    main()
