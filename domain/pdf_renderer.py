@@ -11,7 +11,9 @@ import asyncio
 import io
 import logging
 import multiprocessing
+import resource
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -57,10 +59,24 @@ def _local_fetcher(root: str, refused: list[str]):
     return LocalAssetFetcher()
 
 
-def render_pdf(html: str, base_dir: str) -> RenderedPdf:
-    """Render in this process (the workers call this)."""
+def _limit_cpu(seconds: float | None) -> None:
+    """Let this render use at most `seconds` more CPU time; past that the kernel ends the
+    worker (SIGXCPU), which a hostile or broken template cannot catch."""
+    if seconds is None:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(
+        resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard)
+    )
+
+
+def render_pdf(html: str, base_dir: str, cpu_seconds: float | None = None) -> RenderedPdf:
+    """Render in this process (the workers call this, with a CPU limit)."""
     from weasyprint import HTML
 
+    _limit_cpu(cpu_seconds)
     refused: list[str] = []
     try:
         document = HTML(
@@ -103,11 +119,33 @@ class PdfRenderer:
 
     async def render(self, html: str, base_dir: str | Path) -> RenderedPdf:
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor(), render_pdf, html, str(base_dir))
+        arguments = (render_pdf, html, str(base_dir), self.timeout_seconds)
+        try:
+            future = loop.run_in_executor(self._executor(), *arguments)
+        except BrokenProcessPool:
+            # An earlier render's worker was ended: this one gets fresh workers.
+            self._discard()
+            future = loop.run_in_executor(self._executor(), *arguments)
         try:
             return await asyncio.wait_for(future, self.timeout_seconds)
         except TimeoutError:
+            # The worker would go on burning CPU until its limit ends it; end it now.
+            self._discard()
             raise RenderFailed(f"rendering took longer than {self.timeout_seconds:.0f} s") from None
+        except BrokenProcessPool:
+            # A worker was ended (its CPU limit, or the out-of-memory killer).
+            self._discard()
+            raise RenderFailed(
+                "the render worker stopped (CPU or memory limit); try a simpler template"
+            ) from None
+
+    def _discard(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -124,3 +124,23 @@ async def test_renders_run_in_worker_processes(pdf_renderer: PdfRenderer) -> Non
     await render(pdf_renderer, document(lines=1))
     pool = pdf_renderer._executor()
     assert all(pid != os.getpid() for pid in pool._processes)
+
+
+async def test_a_render_past_its_cpu_limit_fails_cleanly_and_the_pool_recovers() -> None:
+    from domain.pdf_renderer import RenderFailed
+
+    renderer = PdfRenderer(workers=1, timeout_seconds=1)
+    # A page big enough to need well over a second of CPU.
+    heavy = (
+        "<table>"
+        + "".join(f"<tr><td>row {i}</td><td>{'x ' * 40}</td></tr>" for i in range(6000))
+        + "</table>"
+    )
+    try:
+        with pytest.raises(RenderFailed):
+            await renderer.render(heavy, TEMPLATES)
+        renderer.timeout_seconds = 60
+        recovered = await renderer.render("<p>fine</p>", TEMPLATES)
+        assert recovered.page_count == 1
+    finally:
+        renderer.close()
