@@ -18,11 +18,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import idempotency
+from domain import idempotency, invoice_events
 from domain.access import Viewer, require_staff
 from domain.config import Settings
 from domain.db import Database, utcnow
 from domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
+from domain.invoice_events import EventKind
 from domain.models import Customer, Invoice, InvoiceLine, Transaction, TransactionKind
 from domain.money import ZERO
 from domain.periods import day_range, today
@@ -142,7 +143,9 @@ async def generate_invoice(
     try:
         async with db.transaction() as session:
             claim = await idempotency.record(session, key) if key else None
-            invoice = await _generate(session, settings, request, issued_at or utcnow())
+            invoice = await _generate(
+                session, settings, request, issued_at or utcnow(), viewer.name
+            )
             if claim is not None:
                 claim.result_id = invoice.id
     except IntegrityError:
@@ -161,7 +164,11 @@ async def _load_invoice(db: Database, invoice_id: int) -> Invoice:
 
 
 async def _generate(
-    session: AsyncSession, settings: Settings, request: GenerateRequest, issued_at: datetime
+    session: AsyncSession,
+    settings: Settings,
+    request: GenerateRequest,
+    issued_at: datetime,
+    actor: str,
 ) -> Invoice:
     period = resolve_period(settings, request.start_date, request.end_date)
     due = request.due_date or today(settings.business.zone)
@@ -229,6 +236,13 @@ async def _generate(
             "Some of the transactions were billed by another invoice meanwhile; nothing was billed.",
             "transaction_ids",
         )
+    invoice_events.record(
+        session,
+        invoice.id,
+        EventKind.GENERATED,
+        actor,
+        f"{invoice.number}: {len(charges)} transactions from {period.start} to {period.end}, total {invoice.total}",
+    )
     await session.flush()
     return invoice
 

@@ -115,7 +115,7 @@ class InvoiceSettings(_Section):
 class EmailSettings(_Section):
     backend: Literal["outbox", "mailjet"] = "outbox"
     outbox_dir: str = "var/outbox"
-    attachment_limit_mb: int = Field(default=15, ge=1)
+    attachment_limit_mb: float = Field(default=15, gt=0)
 
 
 class MailjetSettings(_Section):
@@ -131,6 +131,8 @@ class StripeSettings(_Section):
     secret_key: SecretStr = SecretStr("")
     api_base: str = "https://api.stripe.com"
     webhook_secret: SecretStr = SecretStr("")
+    max_network_retries: int = Field(default=2, ge=0, le=10)
+    timeout_seconds: float = Field(default=20, gt=0)
 
 
 class Settings(_Section):

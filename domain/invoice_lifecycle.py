@@ -10,10 +10,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import idempotency
+from domain import idempotency, invoice_events
 from domain.access import Viewer, require_staff
 from domain.db import Database, utcnow
 from domain.errors import DomainError, ErrorCode, Forbidden, NotFound
+from domain.invoice_events import EventKind
 from domain.models import (
     Customer,
     Invoice,
@@ -72,6 +73,13 @@ async def void_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice
             .values(invoice_id=None)
             .execution_options(synchronize_session=False)
         )
+        invoice_events.record(
+            session,
+            invoice.id,
+            EventKind.VOIDED,
+            viewer.name,
+            "its transactions are unbilled again",
+        )
     return invoice
 
 
@@ -85,9 +93,14 @@ class PaymentRequest:
 
 
 async def record_payment(
-    session: AsyncSession, invoice: Invoice, method: PaymentMethodKind, reference: str | None
+    session: AsyncSession,
+    invoice: Invoice,
+    method: PaymentMethodKind,
+    reference: str | None,
+    actor: str,
 ) -> Transaction:
-    """Mark the invoice paid and add the negative PAYMENT transaction that settles it."""
+    """Mark the invoice paid, add the negative PAYMENT transaction that settles it, and
+    record it in the invoice's history."""
     customer = await session.get(Customer, invoice.customer_id)
     assert customer is not None
     paid_at = utcnow()
@@ -107,18 +120,20 @@ async def record_payment(
     invoice.paid_at = paid_at
     invoice.payment_method = method
     invoice.payment_reference = reference
+    invoice_events.record(
+        session,
+        invoice.id,
+        EventKind.PAID,
+        actor,
+        f"{method.value} {invoice.total}" + (f": {reference}" if reference else ""),
+    )
     return payment
 
 
 async def pay_invoice(db: Database, viewer: Viewer, request: PaymentRequest) -> Invoice:
-    """Manual payments (staff only). Card payments go through Stripe (PAYMENT_PROVIDER_ERROR
-    until a provider is configured)."""
+    """Manual payments (staff only); cards are paid through domain.payments."""
     if request.method is PaymentMethodKind.STRIPE:
-        await _visible_invoice(db, viewer, request.invoice_id)
-        raise DomainError(
-            ErrorCode.PAYMENT_PROVIDER_ERROR,
-            "Card payments through Stripe are not available on this server yet; use a manual method.",
-        )
+        raise ValueError("card payments go through domain.payments.pay")
     if not viewer.is_staff:
         raise Forbidden("Customers can pay only by card (STRIPE).")
     reference = optional_text("reference", request.reference, 255)
@@ -132,7 +147,7 @@ async def pay_invoice(db: Database, viewer: Viewer, request: PaymentRequest) -> 
             claim = await idempotency.record(session, key) if key else None
             invoice = await lock_invoice(session, viewer, request.invoice_id)
             ensure_payable(invoice)
-            await record_payment(session, invoice, request.method, reference)
+            await record_payment(session, invoice, request.method, reference, viewer.name)
             if claim is not None:
                 claim.result_id = invoice.id
     except IntegrityError:

@@ -7,11 +7,23 @@ _TEXTS: dict[str, dict[str, str]] = {
         "invoice_title": "Invoice for {period}",
         "void_prefix": "Void: ",
         "payment_title": "Payment for {number}",
+        "refund_title": "Refund of {number}",
+        "email_subject": "Invoice {number} from {business}",
+        "email_body": (
+            "Dear {customer},\n\nPlease find attached invoice {number} of {date} for {total}, "
+            "due on {due}.\n\nPay online: {pay_url}\nView or download it: {invoice_url}\n\n{business}\n"
+        ),
     },
     "es": {
         "invoice_title": "Factura por {period}",
         "void_prefix": "Anulada: ",
         "payment_title": "Pago de {number}",
+        "refund_title": "Reembolso de {number}",
+        "email_subject": "Factura {number} de {business}",
+        "email_body": (
+            "Estimado/a {customer}:\n\nAdjuntamos la factura {number} del {date} por {total}, "
+            "con vencimiento el {due}.\n\nPague en línea: {pay_url}\nVer o descargar: {invoice_url}\n\n{business}\n"
+        ),
     },
 }
 

@@ -18,6 +18,7 @@ from graph.auth import DATABASE_UNAVAILABLE, viewer_or_refusal
 from graph.context import Context
 from graph.pdf_routes import draft_pdf, invoice_pdf
 from graph.schema import schema
+from graph.webhooks import stripe_webhook
 
 
 class GraphQLEndpoint(GraphQL):
@@ -79,6 +80,7 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/crm/invoice/{invoice_id}/pdf", invoice_pdf, methods=["GET"]),
             Route("/crm/invoice-preview/pdf", draft_pdf, methods=["GET"]),
+            Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

@@ -10,7 +10,7 @@ import strawberry
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
-from domain import customers, invoices, products, transactions
+from domain import customers, invoice_events, invoices, products, transactions
 from domain.access import Viewer
 from domain.config import Settings
 from domain.db import Database
@@ -18,6 +18,7 @@ from domain.models import (
     Contact,
     Customer,
     Invoice,
+    InvoiceEvent,
     InvoiceLine,
     PaymentMethod,
     Product,
@@ -49,6 +50,7 @@ class Loaders:
     payment_methods: DataLoader[int, list[PaymentMethod]]
     invoice: DataLoader[int, Invoice | None]
     invoice_lines: DataLoader[int, list[InvoiceLine]]
+    invoice_events: DataLoader[int, list[InvoiceEvent]]
 
     @classmethod
     def create(cls, db: Database) -> Loaders:
@@ -65,6 +67,7 @@ class Loaders:
             payment_methods=_one_each(batch(customers.payment_methods_by_customer), list),
             invoice=_one_each(batch(invoices.invoices_by_id), None),
             invoice_lines=_one_each(batch(invoices.lines_by_invoice), list),
+            invoice_events=_one_each(batch(invoice_events.events_by_invoice), list),
         )
 
 

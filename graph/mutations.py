@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import billing, customers, invoice_lifecycle, products, transactions
+from domain import (
+    billing,
+    customers,
+    invoice_email,
+    invoice_lifecycle,
+    payments,
+    products,
+    transactions,
+)
 from domain.customers import AddressData, ContactData, CustomerData
 from domain.errors import DomainError, ErrorCode
 from graph.context import Info
@@ -22,6 +30,7 @@ from graph.types.invoices import (
     BillingRunInput,
     BillingRunPayload,
     ClearPdfCachePayload,
+    EmailInvoicePayload,
     GenerateInvoiceInput,
     InvoicePayload,
     InvoiceType,
@@ -226,7 +235,7 @@ class Mutation:
                 else None,
                 idempotency_key=input.idempotency_key,
             )
-            return await invoice_lifecycle.pay_invoice(ctx.db, ctx.viewer, request)
+            return await payments.pay(ctx.db, ctx.settings, ctx.viewer, request, ctx.runtime.cards)
 
         row, errors = await attempt(run())
         if row:
@@ -291,3 +300,65 @@ class Mutation:
 
         cleared, errors = await attempt(run())
         return ClearPdfCachePayload(cleared=cleared or 0, errors=errors)
+
+    @strawberry.mutation(
+        description="Saves a card that already exists at Stripe (looked up there) as a payment method of the customer."
+    )
+    async def attach_payment_method(
+        self,
+        info: Info,
+        customer_id: strawberry.ID,
+        stripe_payment_method_id: str,
+        make_default: bool = False,
+    ) -> CustomerPayload:
+        ctx = info.context
+
+        async def run():
+            return await payments.attach_payment_method(
+                ctx.db,
+                ctx.viewer,
+                require_id(customer_id, "Customer", "customer_id"),
+                stripe_payment_method_id,
+                make_default,
+                ctx.runtime.cards,
+            )
+
+        return _customer_payload(*await attempt(run()))
+
+    @strawberry.mutation
+    async def refund_invoice(self, info: Info, id: strawberry.ID) -> InvoicePayload:
+        ctx = info.context
+
+        async def run():
+            return await payments.refund_invoice(
+                ctx.db, ctx.viewer, require_id(id, "Invoice", "id"), ctx.runtime.cards
+            )
+
+        row, errors = await attempt(run())
+        if row:
+            ctx.runtime.pdfs.prerender([row.id])
+        return InvoicePayload(
+            invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors
+        )
+
+    @strawberry.mutation
+    async def email_invoice(self, info: Info, id: strawberry.ID) -> EmailInvoicePayload:
+        ctx = info.context
+
+        async def run():
+            return await invoice_email.email_invoice(
+                ctx.db,
+                ctx.settings,
+                ctx.viewer,
+                require_id(id, "Invoice", "id"),
+                ctx.runtime.pdfs,
+                ctx.runtime.mail,
+            )
+
+        sent, errors = await attempt(run())
+        if sent is None:
+            return EmailInvoicePayload(invoice=None, recipients=[], errors=errors)
+        invoice, recipients = sent
+        return EmailInvoicePayload(
+            invoice=InvoiceType.from_row(invoice, ctx), recipients=recipients, errors=[]
+        )

@@ -8,6 +8,7 @@ import strawberry
 
 from domain import invoices
 from domain.errors import DomainError
+from domain.invoice_events import EventKind
 from domain.models import Invoice, InvoiceLine, InvoiceStatus, PaymentMethodKind
 from graph.context import Context, Info
 from graph.errors import UserError, query_error
@@ -70,6 +71,17 @@ class InvoicePdf:
     )
     size_bytes: int
     page_count: int
+
+
+InvoiceEventKindEnum = strawberry.enum(EventKind, name="InvoiceEventKind")
+
+
+@strawberry.type(description="Something that happened to an invoice.")
+class InvoiceEvent:
+    kind: InvoiceEventKindEnum  # type: ignore[valid-type]
+    at: datetime
+    actor: str = strawberry.field(description='Who did it: the API token\'s name, or "stripe".')
+    message: str
 
 
 @strawberry.type(name="Invoice")
@@ -147,6 +159,14 @@ class InvoiceType:
             size_bytes=status.size_bytes,
             page_count=status.page_count,
         )
+
+    @strawberry.field(description="The invoice's history, oldest first.")
+    async def events(self, info: Info) -> list[InvoiceEvent]:
+        rows = await info.context.loaders.invoice_events.load(self.row_id)
+        return [
+            InvoiceEvent(kind=EventKind(r.kind), at=r.created_at, actor=r.actor, message=r.message)
+            for r in rows
+        ]
 
     @strawberry.field
     async def lines(self, info: Info) -> list[InvoiceLineType]:
@@ -251,6 +271,13 @@ class BillingRunInput:
 @strawberry.type
 class InvoicePayload:
     invoice: InvoiceType | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class EmailInvoicePayload:
+    invoice: InvoiceType | None
+    recipients: list[str] = strawberry.field(description="The addresses the invoice was sent to.")
     errors: list[UserError]
 
 

@@ -214,7 +214,7 @@ async def test_manual_payments_mark_the_invoice_paid(api: Api) -> None:
     stripe = (await api.gql(PAY, {"input": {"invoiceId": invoice["id"], "method": "STRIPE"}}))[
         "payInvoice"
     ]
-    assert stripe["errors"][0]["code"] == "PAYMENT_PROVIDER_ERROR"
+    assert stripe["errors"][0]["code"] == "ALREADY_PAID"
     missing = (await api.gql(PAY, {"input": {"invoiceId": "424242", "method": "CASH"}}))[
         "payInvoice"
     ]

@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -87,11 +88,10 @@ async def test_a_broken_template_answers_a_json_error_naming_the_line(
             "invoice": {"template_dir": str(tmp_path), "template_filename": "broken.html"},
         }
     )
-    broken = Runtime(
-        settings,
-        runtime.db,
-        runtime.renderer,
-        InvoicePdfs(runtime.db, settings, DocumentRenderer(settings, runtime.renderer)),
+    broken = dataclasses.replace(
+        runtime,
+        settings=settings,
+        pdfs=InvoicePdfs(runtime.db, settings, DocumentRenderer(settings, runtime.renderer)),
     )
     invoice_id, _ = await _invoice(api, settings)
     transport = httpx.ASGITransport(app=build_app(settings, runtime=broken))

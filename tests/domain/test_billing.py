@@ -252,8 +252,14 @@ async def test_voiding_and_paying_follow_the_invoice_state(
     assert (await refused(void_invoice(db, portal, invoice.id))).code is ErrorCode.FORBIDDEN
     cash = PaymentRequest(invoice.id, PaymentMethodKind.CASH, "Efectivo pagado 2025-01-15")
     assert (await refused(pay_invoice(db, portal, cash))).code is ErrorCode.FORBIDDEN
+    # A customer may pay by card; without a saved card that is NO_PAYMENT_METHOD.
+    from domain.card_gateway import StripeGateway
+    from domain.config import StripeSettings
+    from domain.payments import pay
+
     stripe = PaymentRequest(invoice.id, PaymentMethodKind.STRIPE)
-    assert (await refused(pay_invoice(db, portal, stripe))).code is ErrorCode.PAYMENT_PROVIDER_ERROR
+    no_card = await refused(pay(db, settings, portal, stripe, StripeGateway(StripeSettings())))
+    assert no_card.code is ErrorCode.NO_PAYMENT_METHOD
 
     paid = await pay_invoice(db, SYSTEM, cash)
     assert (paid.status, paid.payment_method, paid.payment_reference) == (

@@ -1,0 +1,245 @@
+"""Invoice emails through the real mailjet-rest client (against a local fake Mailjet) and
+through the development outbox."""
+
+import base64
+import dataclasses
+import email
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from domain import billing
+from domain.access import SYSTEM
+from domain.billing import GenerateRequest
+from domain.config import settings_from_mapping
+from domain.invoice_email import sender_for
+from domain.models import ContactType
+from domain.runtime import Runtime
+from graph.app import build_app
+from tests.conftest import TEMPLATES
+from tests.fakes.mailjet_server import KEY, SECRET, FakeMailjet
+from tests.helpers import Api, add_contact, make_charge, make_customer
+from tests.pdf.test_rendering import pdf_pages
+
+EMAIL = """
+mutation($id: ID!) {
+  emailInvoice(id: $id) { invoice { id events { kind message } } recipients errors { code message } }
+}"""
+
+
+@pytest.fixture(scope="module")
+def mailjet() -> Iterator[FakeMailjet]:
+    fake = FakeMailjet()
+    yield fake
+    fake.close()
+
+
+async def _api(api: Api, runtime: Runtime, **email_settings) -> AsyncIterator[Api]:
+    settings = settings_from_mapping(
+        {
+            "database": {"url": runtime.settings.database.url},
+            "server": {"public_url": "https://crm.example.test"},
+            "invoice": {
+                "template_dir": str(TEMPLATES),
+                "pdf_cache": {"prerender_on_generate": False},
+            },
+            **email_settings,
+        }
+    )
+    configured = dataclasses.replace(runtime, settings=settings, mail=sender_for(settings))
+    transport = httpx.ASGITransport(app=build_app(settings, runtime=configured))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        ready = Api(client, api.db)
+        ready._staff = await api.staff_token()
+        yield ready
+
+
+def _mailjet_settings(mailjet: FakeMailjet, secret: str = SECRET, limit: float = 15) -> dict:
+    return {
+        "email": {"backend": "mailjet", "attachment_limit_mb": limit},
+        "mailjet": {
+            "api_key": KEY,
+            "api_secret": secret,
+            "api_url": mailjet.url,
+            "invoice_template_id": 4242,
+            "sender_email": "billing@norfone.example",
+            "sender_name": "Norfone Billing",
+        },
+    }
+
+
+@pytest.fixture
+async def mj_api(api: Api, runtime: Runtime, mailjet: FakeMailjet) -> AsyncIterator[Api]:
+    mailjet.sent.clear()
+    mailjet.reject_with = None
+    async for ready in _api(api, runtime, **_mailjet_settings(mailjet)):
+        yield ready
+
+
+async def _invoice(
+    api: Api, runtime: Runtime, contacts: list[tuple[str, ContactType]], lines: int = 1
+) -> tuple[int, int]:
+    customer = await make_customer(api.db, "Acme Logistics")
+    for address, kind in contacts:
+        await add_contact(api.db, customer.id, address, kind)
+    for day in range(lines):
+        await make_charge(
+            api.db,
+            customer.id,
+            "100.00",
+            tax="10",
+            created_at=datetime(2025, 1, 1 + day % 28, tzinfo=UTC),
+        )
+    request = GenerateRequest(
+        customer_id=customer.id,
+        start_date=date(2025, 1, 1),
+        end_date=date(2025, 1, 31),
+        due_date=date(2025, 2, 15),
+    )
+    return (
+        await billing.generate_invoice(api.db, runtime.settings, SYSTEM, request)
+    ).id, customer.id
+
+
+async def test_the_invoice_goes_to_the_billing_contacts_with_its_pdf(
+    mj_api: Api, runtime: Runtime, mailjet: FakeMailjet
+) -> None:
+    invoice_id, _ = await _invoice(
+        mj_api,
+        runtime,
+        [
+            ("ap@acme.example", ContactType.BILLING),
+            ("boss@acme.example", ContactType.PRIMARY),
+            ("ar@acme.example", ContactType.BILLING),
+        ],
+    )
+    sent = (await mj_api.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
+    assert sent["errors"] == [] and sent["recipients"] == ["ap@acme.example", "ar@acme.example"]
+    assert sent["invoice"]["events"][-1] == {
+        "kind": "EMAILED",
+        "message": "sent to ap@acme.example, ar@acme.example",
+    }
+    [message] = mailjet.sent
+    assert [to["Email"] for to in message["To"]] == ["ap@acme.example", "ar@acme.example"]
+    assert message["TemplateID"] == 4242 and message["TemplateLanguage"] is True
+    variables = message["Variables"]
+    assert variables["customer_name"] == "Acme Logistics" and variables["total_amount"] == "$110.00"
+    assert variables["due_date"] == "February 15, 2025"
+    assert variables["invoice_url"] == f"https://crm.example.test/crm/invoice/{invoice_id}/pdf"
+    assert variables["pay_url"] == f"https://portal.example.com/invoices/{invoice_id}/pay"
+    assert set(variables) == {
+        "customer_name",
+        "invoice_number",
+        "invoice_date",
+        "due_date",
+        "total_amount",
+        "invoice_url",
+        "pay_url",
+    }
+    [attachment] = message["Attachments"]
+    assert (
+        attachment["Filename"] == f"Invoice_{invoice_id:05d}.pdf"
+        and attachment["ContentType"] == "application/pdf"
+    )
+    assert variables["invoice_number"] in " ".join(
+        pdf_pages(base64.b64decode(attachment["Base64Content"]))
+    )
+
+
+async def test_without_billing_contacts_the_primary_ones_get_it(
+    mj_api: Api, runtime: Runtime
+) -> None:
+    invoice_id, _ = await _invoice(
+        mj_api,
+        runtime,
+        [("boss@acme.example", ContactType.PRIMARY), ("x@acme.example", ContactType.OTHER)],
+    )
+    assert (await mj_api.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]["recipients"] == [
+        "boss@acme.example"
+    ]
+
+
+async def test_no_billing_or_primary_contact_answers_no_recipient(
+    mj_api: Api, runtime: Runtime, mailjet: FakeMailjet
+) -> None:
+    invoice_id, _ = await _invoice(mj_api, runtime, [("x@acme.example", ContactType.OTHER)])
+    refused = (await mj_api.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
+    assert refused["errors"][0]["code"] == "NO_RECIPIENT" and mailjet.sent == []
+
+
+async def test_mailjet_refusing_is_an_email_provider_error_and_nothing_counts_as_sent(
+    mj_api: Api, runtime: Runtime, mailjet: FakeMailjet
+) -> None:
+    invoice_id, _ = await _invoice(mj_api, runtime, [("ap@acme.example", ContactType.BILLING)])
+    mailjet.reject_with = 'The template ID "4242" doesn\'t exist for your account.'
+    refused = (await mj_api.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
+    assert (
+        refused["errors"][0]["code"] == "EMAIL_PROVIDER_ERROR"
+        and "doesn't exist for your account" in refused["errors"][0]["message"]
+    )
+    history = await mj_api.gql(
+        "query($id: ID!) { invoice(id: $id) { events { kind } } }", {"id": str(invoice_id)}
+    )
+    assert [e["kind"] for e in history["invoice"]["events"]] == ["GENERATED", "EMAIL_FAILED"]
+
+
+async def test_bad_mailjet_credentials_are_reported(
+    api: Api, runtime: Runtime, mailjet: FakeMailjet
+) -> None:
+    async for bad in _api(api, runtime, **_mailjet_settings(mailjet, secret="wrong")):
+        invoice_id, _ = await _invoice(bad, runtime, [("ap@acme.example", ContactType.BILLING)])
+        refused = (await bad.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
+        assert refused["errors"][0]["code"] == "EMAIL_PROVIDER_ERROR"
+        assert "authentication" in refused["errors"][0]["message"].lower()
+
+
+async def test_an_attachment_over_the_limit_sends_nothing(
+    api: Api, runtime: Runtime, mailjet: FakeMailjet
+) -> None:
+    mailjet.sent.clear()
+    async for small in _api(api, runtime, **_mailjet_settings(mailjet, limit=0.005)):  # about 5 KB
+        invoice_id, _ = await _invoice(small, runtime, [("ap@acme.example", ContactType.BILLING)])
+        refused = (await small.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
+        assert refused["errors"][0]["code"] == "ATTACHMENT_TOO_LARGE" and mailjet.sent == []
+
+
+async def test_void_invoices_are_not_sent(
+    mj_api: Api, runtime: Runtime, mailjet: FakeMailjet
+) -> None:
+    invoice_id, _ = await _invoice(mj_api, runtime, [("ap@acme.example", ContactType.BILLING)])
+    await mj_api.gql(
+        "mutation($id: ID!) { voidInvoice(id: $id) { errors { code } } }", {"id": str(invoice_id)}
+    )
+    refused = (await mj_api.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
+    assert refused["errors"][0]["code"] == "ALREADY_VOID" and mailjet.sent == []
+
+
+async def test_a_customer_emails_its_own_invoices_only(mj_api: Api, runtime: Runtime) -> None:
+    mine, customer_id = await _invoice(mj_api, runtime, [("ap@acme.example", ContactType.BILLING)])
+    theirs, _ = await _invoice(mj_api, runtime, [("ap@globex.example", ContactType.BILLING)])
+    token = await mj_api.customer_token(customer_id)
+    assert (await mj_api.gql(EMAIL, {"id": str(mine)}, token=token))["emailInvoice"]["errors"] == []
+    other = (await mj_api.gql(EMAIL, {"id": str(theirs)}, token=token))["emailInvoice"]
+    assert other["errors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_the_outbox_keeps_each_message_with_its_pdf(
+    api: Api, runtime: Runtime, tmp_path: Path
+) -> None:
+    outbox = tmp_path / "outbox"
+    async for dev in _api(api, runtime, email={"backend": "outbox", "outbox_dir": str(outbox)}):
+        invoice_id, _ = await _invoice(dev, runtime, [("ap@acme.example", ContactType.BILLING)])
+        sent = (await dev.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
+        assert sent["errors"] == []
+    [file] = list(outbox.glob("*.eml"))
+    message = email.message_from_bytes(file.read_bytes())
+    assert "ap@acme.example" in message["To"] and message["Subject"].startswith("Invoice INV-")
+    body, attachment = list(message.walk())[1:]
+    assert (
+        "Pay online: https://portal.example.com/invoices/" in body.get_payload(decode=True).decode()
+    )
+    assert attachment.get_filename() == f"Invoice_{invoice_id:05d}.pdf"
+    assert "Acme Logistics" in " ".join(pdf_pages(attachment.get_payload(decode=True)))
