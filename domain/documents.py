@@ -13,22 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import Settings
+from domain.customers import AddressData as Address
 from domain.invoices import pay_url
 from domain.models import Customer, Invoice, InvoiceLine, InvoiceStatus
 from domain.money import ZERO
 
 if TYPE_CHECKING:
     from domain.billing import Preview
-
-
-@dataclass(frozen=True)
-class Address:
-    address_line_1: str | None = None
-    address_line_2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip_code: str | None = None
-    country: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from domain import (
 )
 from domain.customers import AddressData, ContactData, CustomerData
 from domain.errors import DomainError, ErrorCode
-from graph.context import Info
+from domain.models import Invoice
+from graph.context import Context, Info
 from graph.errors import UserError, attempt
 from graph.ids import parse_id, require_id
 from graph.types.customers import (
@@ -65,6 +66,13 @@ def _transaction_ids(given: list[strawberry.ID]) -> list[int]:
             )
         ids.append(parsed)
     return ids
+
+
+def _invoice_payload(ctx: Context, row: Invoice | None, errors: list[UserError]) -> InvoicePayload:
+    """The changed invoice; its new PDF starts rendering in the background."""
+    if row is not None:
+        ctx.runtime.pdfs.prerender([row.id])
+    return InvoicePayload(invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors)
 
 
 def _customer_payload(row: object, errors: list) -> CustomerPayload:
@@ -200,12 +208,7 @@ class Mutation:
             )
             return await billing.generate_invoice(ctx.db, ctx.settings, ctx.viewer, request)
 
-        row, errors = await attempt(run())
-        if row:
-            ctx.runtime.pdfs.prerender([row.id])
-        return InvoicePayload(
-            invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors
-        )
+        return _invoice_payload(ctx, *await attempt(run()))
 
     @strawberry.mutation
     async def void_invoice(self, info: Info, id: strawberry.ID) -> InvoicePayload:
@@ -216,10 +219,7 @@ class Mutation:
                 ctx.db, ctx.viewer, require_id(id, "Invoice", "id")
             )
 
-        row, errors = await attempt(run())
-        return InvoicePayload(
-            invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors
-        )
+        return _invoice_payload(ctx, *await attempt(run()))
 
     @strawberry.mutation
     async def pay_invoice(self, info: Info, input: PayInvoiceInput) -> InvoicePayload:
@@ -237,12 +237,7 @@ class Mutation:
             )
             return await payments.pay(ctx.db, ctx.settings, ctx.viewer, request, ctx.runtime.cards)
 
-        row, errors = await attempt(run())
-        if row:
-            ctx.runtime.pdfs.prerender([row.id])
-        return InvoicePayload(
-            invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors
-        )
+        return _invoice_payload(ctx, *await attempt(run()))
 
     @strawberry.mutation(
         description="Automatic billing: one invoice per customer with unbilled transactions in the period."
@@ -334,12 +329,7 @@ class Mutation:
                 ctx.db, ctx.viewer, require_id(id, "Invoice", "id"), ctx.runtime.cards
             )
 
-        row, errors = await attempt(run())
-        if row:
-            ctx.runtime.pdfs.prerender([row.id])
-        return InvoicePayload(
-            invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors
-        )
+        return _invoice_payload(ctx, *await attempt(run()))
 
     @strawberry.mutation
     async def email_invoice(self, info: Info, id: strawberry.ID) -> EmailInvoicePayload:
