@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -269,6 +270,227 @@ def cache_prune(ctx: click.Context) -> None:
         f"{limits.max_idle_days} days, {report.over_size} beyond {limits.max_total_mb} MB; "
         f"freed {report.bytes_freed / 1024 / 1024:.1f} MB"
     )
+
+
+@cli.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="A development tool: local by default."
+)
+@click.option("--port", default=5001, show_default=True, type=int)
+@click.option(
+    "--templates",
+    "templates_dir",
+    default=None,
+    help="Template folder (default: invoice.template_dir).",
+)
+@click.option(
+    "--fixtures", "fixtures_dir", default="fixtures", show_default=True, help="Fixture folder."
+)
+@click.option(
+    "--database", default=None, help="With --invoice: preview a real invoice from this database."
+)
+@click.option(
+    "--invoice", "invoice_id", type=int, default=None, help="An invoice to preview, read-only."
+)
+@click.pass_context
+@_clear_errors
+def preview(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    templates_dir: str | None,
+    fixtures_dir: str,
+    database: str | None,
+    invoice_id: int | None,
+) -> None:
+    """Live preview of invoice templates against fixtures, as HTML and PDF."""
+    import tempfile
+    from pathlib import Path
+
+    import uvicorn
+
+    from preview_server.app import build_preview_app
+
+    settings = _settings(ctx)
+    fixtures = Path(fixtures_dir)
+    if invoice_id is not None:
+        fixtures = _real_invoice_fixture(
+            settings, database, invoice_id, fixtures, Path(tempfile.mkdtemp())
+        )
+    app = build_preview_app(
+        settings, Path(templates_dir or settings.invoice.template_dir), fixtures
+    )
+    click.echo(f"preview on http://{host}:{port}/", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+
+
+def _real_invoice_fixture(
+    settings: Settings, database: str | None, invoice_id: int, fixtures: Path, into: Path
+) -> Path:
+    """A fixture folder holding the shipped fixtures and invoice-N, read from the database."""
+    import json
+    import shutil
+
+    from domain.access import SYSTEM
+    from domain.config import DatabaseSettings
+    from domain.db import Database
+    from domain.documents import invoice_document, invoice_lines
+    from domain.invoices import get_invoice
+    from domain.models import Customer
+
+    async def read() -> dict[str, object]:
+        db = Database.from_settings(
+            DatabaseSettings(url=database) if database else settings.database
+        )
+        try:
+            invoice = await get_invoice(db, SYSTEM, invoice_id)
+            if invoice is None:
+                raise click.ClickException(f"invoice {invoice_id} does not exist")
+            async with db.read() as session:
+                customer = await session.get(Customer, invoice.customer_id)
+                lines = await invoice_lines(session, invoice_id)
+            document = invoice_document(invoice, customer, lines, settings)
+        finally:
+            await db.dispose()
+        return {
+            "number": document.number,
+            "title": document.title,
+            "date": document.issued_at.isoformat(),
+            "due_date": str(document.due_date),
+            "start_date": str(document.start_date) if document.start_date else None,
+            "end_date": str(document.end_date) if document.end_date else None,
+            "payment_url": document.payment_url,
+            "status": document.status.value,
+            "void": document.void,
+            "payment_method": document.payment_method,
+            "paid_at": document.paid_at.isoformat() if document.paid_at else None,
+            "client": {
+                "name": document.client.name,
+                "language": document.client.language,
+                "address": document.client.address.__dict__,
+            },
+            "transactions": [
+                {
+                    "transaction_id": line.transaction_id,
+                    "created": line.created.isoformat(),
+                    "title": line.title,
+                    "description": line.description,
+                    "retail_cost": str(line.retail_cost),
+                    "tax_percentage": str(line.tax_percentage),
+                    "tax_amount": str(line.tax_amount),
+                }
+                for line in document.lines
+            ],
+        }
+
+    data = asyncio.run(read())
+    if fixtures.is_dir():
+        shutil.copytree(fixtures, into, dirs_exist_ok=True)
+    (into / f"invoice-{invoice_id}.json").write_text(
+        json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return into
+
+
+@cli.group()
+def templates() -> None:
+    """Checks on invoice templates, for CI."""
+
+
+def _workspace(settings: Settings, templates_dir: str | None, fixtures_dir: str):
+    from pathlib import Path
+
+    from domain.pdf_renderer import PdfRenderer
+    from preview_server.workspace import Workspace
+
+    renderer = PdfRenderer(workers=settings.invoice.render_workers)
+    return Workspace(
+        settings, Path(templates_dir or settings.invoice.template_dir), Path(fixtures_dir), renderer
+    ), renderer
+
+
+@templates.command("check")
+@click.option(
+    "--templates",
+    "templates_dir",
+    default=None,
+    help="Template folder (default: invoice.template_dir).",
+)
+@click.option("--fixtures", "fixtures_dir", default="fixtures", show_default=True)
+@click.pass_context
+@_clear_errors
+def templates_check(ctx: click.Context, templates_dir: str | None, fixtures_dir: str) -> None:
+    """Render every template x fixture x language; fail on errors, missing variables, remote URLs."""
+    from preview_server.checks import check_all
+
+    workspace, renderer = _workspace(_settings(ctx), templates_dir, fixtures_dir)
+    try:
+        rows = asyncio.run(check_all(workspace))
+    finally:
+        renderer.close()
+    width = max(len(row.name) for row in rows)
+    click.echo(f"{'combination'.ljust(width)}  pages      size  render  problem")
+    for row in rows:
+        click.echo(
+            f"{row.name.ljust(width)}  {row.pages:5d}  {row.size_bytes / 1024:6.0f} KB  {row.milliseconds:4.0f} ms  {row.problem}"
+        )
+    failed = [row for row in rows if row.problem]
+    click.echo(f"{len(rows) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        ctx.exit(1)
+
+
+@templates.command("snapshot")
+@click.option(
+    "--templates",
+    "templates_dir",
+    default=None,
+    help="Template folder (default: invoice.template_dir).",
+)
+@click.option("--fixtures", "fixtures_dir", default="fixtures", show_default=True)
+@click.option(
+    "--golden", "golden_dir", default=None, help="Golden PNGs (default: <templates>/golden)."
+)
+@click.option(
+    "--compare/--update",
+    default=True,
+    help="Compare with the golden images (default) or rewrite them.",
+)
+@click.option(
+    "--diffs",
+    "diff_dir",
+    default="var/template-diffs",
+    show_default=True,
+    help="Where diff images go.",
+)
+@click.pass_context
+@_clear_errors
+def templates_snapshot(
+    ctx: click.Context,
+    templates_dir: str | None,
+    fixtures_dir: str,
+    golden_dir: str | None,
+    compare: bool,
+    diff_dir: str,
+) -> None:
+    """Render each combination's pages to PNG and compare them with the golden images."""
+    from pathlib import Path
+
+    from preview_server.checks import snapshot
+
+    settings = _settings(ctx)
+    workspace, renderer = _workspace(settings, templates_dir, fixtures_dir)
+    golden = Path(golden_dir) if golden_dir else workspace.templates_dir / "golden"
+    try:
+        rows = asyncio.run(snapshot(workspace, golden, update=not compare, diff_dir=Path(diff_dir)))
+    finally:
+        renderer.close()
+    for row in rows:
+        click.echo(f"{row.status:8s} {row.name} ({row.pages} pages) {row.detail}")
+    failed = [row for row in rows if row.status in ("changed", "new", "error")]
+    click.echo(f"{len(rows) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        ctx.exit(1)
 
 
 @cli.group()

@@ -1,0 +1,170 @@
+"""The template preview dev server: a page listing templates x fixtures, each combination
+at a stable address as a page, as HTML and as PDF, updated live as files change.
+
+    /                                   the page (first combination)
+    /preview/{template}/{fixture}       the page for one combination (?lang=es)
+    /preview/{template}/{fixture}.html  the rendered HTML alone (422 + error when broken)
+    /preview/{template}/{fixture}.pdf   the PDF (X-Cache: HIT|MISS), same renderer as production
+    /lint/{template}/{fixture}          what the template uses and the data lacks, remote URLs
+    /templates/{path}                   template assets (CSS, images) for the HTML view
+    /events                             server-sent events: which files changed
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Route
+from watchfiles import awatch
+
+from domain.config import Settings
+from domain.pdf_renderer import PdfRenderer
+from preview_server.page import page_html
+from preview_server.workspace import PreviewError, Workspace
+
+log = logging.getLogger("invoicing.preview")
+
+
+class ChangeFeed:
+    """Fans file-change notices out to every open page."""
+
+    def __init__(self) -> None:
+        self.listeners: set[asyncio.Queue[str]] = set()
+
+    def publish(self, message: str) -> None:
+        for queue in self.listeners:
+            queue.put_nowait(message)
+
+    async def stream(self, request: Request) -> AsyncIterator[str]:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self.listeners.add(queue)
+        try:
+            yield "retry: 500\nevent: hello\ndata: {}\n\n"
+            while not await request.is_disconnected():
+                try:
+                    message = await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield f"event: change\ndata: {message}\n\n"
+        finally:
+            self.listeners.discard(queue)
+
+
+def _error(error: PreviewError) -> Response:
+    return JSONResponse({"error": error.as_dict()}, status_code=error.status)
+
+
+def build_preview_app(
+    settings: Settings,
+    templates_dir: Path,
+    fixtures_dir: Path,
+    *,
+    watch: bool = True,
+    workers: int = 2,
+) -> Starlette:
+    renderer = PdfRenderer(workers=workers, timeout_seconds=settings.invoice.render_timeout_seconds)
+    workspace = Workspace(settings, templates_dir, fixtures_dir, renderer)
+    feed = ChangeFeed()
+
+    async def watch_files(stop: asyncio.Event) -> None:
+        async for changes in awatch(
+            workspace.templates_dir, workspace.fixtures_dir, stop_event=stop, debounce=50, step=20
+        ):
+            paths = sorted({Path(path).name for _, path in changes})
+            feed.publish(json.dumps({"files": paths}))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(watch_files(stop)) if watch else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if watcher is not None:
+                await asyncio.gather(watcher, return_exceptions=True)
+            renderer.close()
+
+    def combination(request: Request) -> tuple[str, str, str | None]:
+        return (
+            request.path_params["template"],
+            request.path_params["fixture"],
+            request.query_params.get("lang") or None,
+        )
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(page_html(workspace, None, None, None))
+
+    async def preview(request: Request) -> Response:
+        template, fixture, language = combination(request)
+        if fixture.endswith(".html"):
+            try:
+                _, rendered = workspace.prepare(template, fixture.removesuffix(".html"), language)
+            except PreviewError as error:
+                return _error(error)
+            html = rendered.html.replace("<head>", '<head><base href="/templates/">', 1)
+            return HTMLResponse(html, headers={"X-Template": rendered.template_file})
+        if fixture.endswith(".pdf"):
+            try:
+                pdf = await workspace.pdf(template, fixture.removesuffix(".pdf"), language)
+            except PreviewError as error:
+                return _error(error)
+            headers = {
+                "X-Cache": "HIT" if pdf.hit else "MISS",
+                "X-Render-Ms": f"{pdf.milliseconds:.0f}",
+                "X-Pages": str(pdf.page_count),
+                "Content-Disposition": f'inline; filename="{fixture}"',
+                "Cache-Control": "no-store",
+            }
+            return Response(pdf.data, media_type="application/pdf", headers=headers)
+        return HTMLResponse(page_html(workspace, template, fixture, language))
+
+    async def lint_report(request: Request) -> Response:
+        template, fixture, language = combination(request)
+        try:
+            _, rendered = workspace.prepare(template, fixture, language)
+        except PreviewError as error:
+            return _error(error)
+        return JSONResponse({"template": rendered.template_file, **rendered.lint.as_dict()})
+
+    async def asset(request: Request) -> Response:
+        path = (workspace.templates_dir / request.path_params["path"]).resolve()
+        if not path.is_relative_to(workspace.templates_dir) or not path.is_file():
+            return Response("Not found", status_code=404)
+        return FileResponse(path, headers={"Cache-Control": "no-store"})
+
+    async def events(request: Request) -> Response:
+        return StreamingResponse(
+            feed.stream(request),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/preview/{template}/{fixture}", preview),
+            Route("/lint/{template}/{fixture}", lint_report),
+            Route("/templates/{path:path}", asset),
+            Route("/events", events),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.workspace = workspace
+    app.state.feed = feed
+    return app

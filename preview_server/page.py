@@ -1,0 +1,151 @@
+"""The preview page: plain HTML and a little JavaScript, no build step."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from preview_server.workspace import Workspace
+
+_STYLE = """
+body { margin: 0; font: 13px/1.4 system-ui, sans-serif; color: #1d2433; display: flex; height: 100vh; }
+nav { width: 260px; overflow: auto; background: #f4f6f9; border-right: 1px solid #d9dee7; padding: 10px; }
+nav h2 { font-size: 12px; text-transform: uppercase; color: #5b6b82; margin: 14px 0 4px; }
+nav a { display: block; padding: 2px 6px; color: #0b2545; text-decoration: none; border-radius: 4px; }
+nav a.current { background: #13a89e; color: white; }
+main { flex: 1; display: flex; flex-direction: column; min-width: 0; }
+header { padding: 8px 12px; border-bottom: 1px solid #d9dee7; display: flex; gap: 16px; align-items: center; }
+#panes { flex: 1; display: flex; min-height: 0; }
+#panes > section { flex: 1; display: flex; flex-direction: column; min-width: 0; border-right: 1px solid #d9dee7; }
+#panes h3 { margin: 0; padding: 6px 10px; font-size: 12px; background: #fafbfc; border-bottom: 1px solid #eee; }
+iframe { flex: 1; border: 0; width: 100%; background: white; }
+#lint { max-height: 120px; overflow: auto; padding: 6px 12px; border-top: 1px solid #d9dee7; font-size: 12px; }
+#lint .bad { color: #b3261e; } #lint .note { color: #5b6b82; }
+#overlay { display: none; position: fixed; inset: 40px 60px auto 300px; background: #fff4f4; border: 2px solid #b3261e;
+           padding: 14px 18px; box-shadow: 0 6px 24px rgba(0,0,0,.2); z-index: 10; }
+#overlay pre { background: #2b2d31; color: #ffd7d7; padding: 8px; white-space: pre-wrap; }
+"""
+
+_SCRIPT = """
+const state = JSON.parse(document.getElementById('state').textContent);
+const base = `/preview/${state.template}/${state.fixture}`;
+const query = state.lang ? `?lang=${state.lang}` : '';
+const htmlFrame = document.getElementById('html');
+const pdfFrame = document.getElementById('pdf');
+let version = 0;
+
+function showError(error) {
+  const overlay = document.getElementById('overlay');
+  if (!error) { overlay.style.display = 'none'; return; }
+  overlay.querySelector('.where').textContent = error.file + (error.line ? ', line ' + error.line : '');
+  overlay.querySelector('.message').textContent = error.message;
+  overlay.querySelector('pre').textContent = error.snippet || '';
+  overlay.style.display = 'block';
+}
+
+async function refreshHtml() {
+  const response = await fetch(base + '.html' + query, {cache: 'no-store'});
+  if (response.status !== 200) { showError((await response.json()).error); return false; }
+  showError(null);
+  const html = await response.text();
+  const scroll = htmlFrame.contentWindow ? htmlFrame.contentWindow.scrollY : 0;
+  htmlFrame.onload = () => { htmlFrame.contentWindow.scrollTo(0, scroll); document.body.dataset.version = ++version; };
+  htmlFrame.srcdoc = html;
+  return true;
+}
+
+async function refreshPdf() {
+  const started = performance.now();
+  const response = await fetch(base + '.pdf' + query, {cache: 'no-store'});
+  if (response.status !== 200) { showError((await response.json()).error); return; }
+  const blob = await response.blob();
+  pdfFrame.src = URL.createObjectURL(blob);
+  document.getElementById('pdfinfo').textContent =
+    `${response.headers.get('X-Pages')} pages, ${(blob.size / 1024).toFixed(0)} KB, ` +
+    `${response.headers.get('X-Cache')} (${response.headers.get('X-Render-Ms')} ms render, ` +
+    `${Math.round(performance.now() - started)} ms here)`;
+  document.getElementById('pdfinfo').dataset.cache = response.headers.get('X-Cache');
+}
+
+async function refreshLint() {
+  const response = await fetch('/lint/' + state.template + '/' + state.fixture + query, {cache: 'no-store'});
+  const panel = document.getElementById('lint');
+  if (response.status !== 200) { panel.textContent = ''; return; }
+  const report = await response.json();
+  const lines = [];
+  for (const name of report.missing) lines.push(`<div class="bad">missing variable: ${name}</div>`);
+  for (const url of report.remote_urls) lines.push(`<div class="bad">remote URL (refused in production): ${url}</div>`);
+  if (report.unused.length) lines.push(`<div class="note">provided but unused: ${report.unused.join(', ')}</div>`);
+  panel.innerHTML = lines.join('') || '<div class="note">no findings</div>';
+}
+
+async function refresh() {
+  if (await refreshHtml()) { refreshLint(); refreshPdf(); }
+}
+
+const events = new EventSource('/events');
+events.addEventListener('change', refresh);
+refresh();
+"""
+
+
+def _link(template: str, fixture: str, language: str | None, current: bool) -> str:
+    query = f"?lang={language}" if language else ""
+    css = ' class="current"' if current else ""
+    label = f"{fixture}{f' ({language})' if language else ''}"
+    return (
+        f'<a{css} href="/preview/{escape(template)}/{escape(fixture)}{query}">{escape(label)}</a>'
+    )
+
+
+def page_html(
+    workspace: Workspace, template: str | None, fixture: str | None, language: str | None
+) -> str:
+    templates, fixtures = workspace.templates(), workspace.fixtures()
+    template = template or (templates[0] if templates else "")
+    fixture = fixture or (fixtures[0] if fixtures else "")
+    nav = []
+    for name in templates:
+        nav.append(f"<h2>{escape(name)}</h2>")
+        variants = workspace.languages(name)[1:]
+        for fixture_name in fixtures:
+            nav.append(
+                _link(
+                    name,
+                    fixture_name,
+                    None,
+                    (name, fixture_name, language) == (template, fixture, None),
+                )
+            )
+            nav.extend(
+                _link(
+                    name,
+                    fixture_name,
+                    lang,
+                    (name, fixture_name, language) == (template, fixture, lang),
+                )
+                for lang in variants
+            )
+    state = json.dumps({"template": template, "fixture": fixture, "lang": language})
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(template)} / {escape(fixture)} — invoice preview</title>
+<style>{_STYLE}</style></head>
+<body>
+<nav>{"".join(nav)}</nav>
+<main>
+  <header><strong>{escape(template)}</strong> &times; <strong>{escape(fixture)}</strong>
+    {f"({escape(language)})" if language else ""}
+    <a href="/preview/{escape(template)}/{escape(fixture)}.pdf{f"?lang={language}" if language else ""}">PDF</a>
+    <span id="pdfinfo"></span></header>
+  <div id="panes">
+    <section><h3>HTML</h3><iframe id="html" title="HTML"></iframe></section>
+    <section><h3>PDF</h3><iframe id="pdf" title="PDF"></iframe></section>
+  </div>
+  <div id="lint"></div>
+</main>
+<div id="overlay" role="alert"><strong class="where"></strong><p class="message"></p><pre></pre></div>
+<script type="application/json" id="state">{escape(state, quote=False)}</script>
+<script>{_SCRIPT}</script>
+</body></html>"""

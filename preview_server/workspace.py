@@ -1,0 +1,169 @@
+"""The designer's workspace: templates x fixtures x languages, rendered by the production
+code (same variables, sandbox, renderer and render key), with PDFs cached by that key."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from domain.config import Settings
+from domain.documents import FixtureError, InvoiceDocument
+from domain.pdf_cache import DocumentRenderer, PreparedDocument
+from domain.pdf_renderer import PdfRenderer, RenderFailed
+from domain.template_variables import template_variables
+from domain.templating import TemplateFailure
+from preview_server.fixtures import fixture_names, fixture_path, load_fixture
+from preview_server.lint import LintReport, lint
+
+_VARIANT = re.compile(r"^(?P<base>.+)_(?P<lang>[a-z]{2})$")
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+class PreviewError(Exception):
+    """Something the designer must fix, shown in the page with where it is."""
+
+    def __init__(
+        self, status: int, file: str, message: str, line: int | None = None, snippet: str = ""
+    ) -> None:
+        super().__init__(f"{file}{f', line {line}' if line else ''}: {message}")
+        self.status, self.file, self.line, self.message, self.snippet = (
+            status,
+            file,
+            line,
+            message,
+            snippet,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "message": self.message,
+            "snippet": self.snippet,
+        }
+
+
+@dataclass(frozen=True)
+class RenderedHtml:
+    template_file: str
+    html: str
+    key: str
+    lint: LintReport
+
+
+@dataclass(frozen=True)
+class RenderedPreviewPdf:
+    data: bytes
+    page_count: int
+    hit: bool
+    milliseconds: float
+    key: str
+
+
+class Workspace:
+    def __init__(
+        self, settings: Settings, templates_dir: Path, fixtures_dir: Path, renderer: PdfRenderer
+    ) -> None:
+        self.templates_dir = templates_dir.resolve()
+        self.fixtures_dir = fixtures_dir.resolve()
+        # The production settings with the designer's template folder.
+        invoice = settings.invoice.model_copy(update={"template_dir": str(self.templates_dir)})
+        self.settings = settings.model_copy(update={"invoice": invoice})
+        self.documents = DocumentRenderer(self.settings, renderer)
+        self._pdfs: dict[tuple[str, str, str], tuple[str, bytes, int, float]] = {}
+
+    def templates(self) -> list[str]:
+        stems = sorted(path.stem for path in self.templates_dir.glob("*.html"))
+        return [stem for stem in stems if not ((m := _VARIANT.match(stem)) and m["base"] in stems)]
+
+    def languages(self, template: str) -> list[str]:
+        variants = sorted(
+            m["lang"]
+            for path in self.templates_dir.glob(f"{template}_*.html")
+            if (m := _VARIANT.match(path.stem)) and m["base"] == template
+        )
+        default = self.settings.business.default_language
+        return [default, *[lang for lang in variants if lang != default]]
+
+    def fixtures(self) -> list[str]:
+        return fixture_names(self.fixtures_dir)
+
+    def _template_file(self, template: str) -> str:
+        path = (self.templates_dir / f"{template}.html").resolve()
+        if (
+            not _NAME.match(template)
+            or not path.is_relative_to(self.templates_dir)
+            or not path.is_file()
+        ):
+            raise PreviewError(404, f"{template}.html", "no such template")
+        return path.name
+
+    def document(self, fixture: str, language: str | None = None) -> InvoiceDocument:
+        path = fixture_path(self.fixtures_dir, fixture) if _NAME.match(fixture) else None
+        if path is None:
+            raise PreviewError(404, fixture, "no such fixture")
+        try:
+            document = load_fixture(path, self.settings)
+        except FixtureError as error:
+            raise PreviewError(422, path.name, str(error).split(": ", 1)[-1]) from None
+        if language:
+            document = replace(document, client=replace(document.client, language=language))
+        return document
+
+    def prepare(
+        self, template: str, fixture: str, language: str | None = None
+    ) -> tuple[PreparedDocument, RenderedHtml]:
+        template_file = self._template_file(template)
+        document = self.document(fixture, language)
+        try:
+            prepared = self.documents.prepare(document, template_file)
+        except TemplateFailure as failure:
+            raise PreviewError(
+                422, failure.file, failure.message, failure.line, failure.snippet
+            ) from None
+        self._check_assets(prepared)
+        report = lint(
+            self.documents.templates,
+            prepared.template,
+            template_variables(document, self.settings),
+            prepared.html,
+        )
+        return prepared, RenderedHtml(prepared.template, prepared.html, prepared.key, report)
+
+    def _check_assets(self, prepared: PreparedDocument) -> None:
+        for name, digest in prepared.assets.local:
+            if digest == "missing":
+                line, snippet = self._find_reference(name)
+                raise PreviewError(422, line[0], f"missing asset: {name}", line[1], snippet)
+
+    def _find_reference(self, asset: str) -> tuple[tuple[str, int | None], str]:
+        for path in sorted(self.templates_dir.rglob("*")):
+            if path.suffix not in (".html", ".css") or not path.is_file():
+                continue
+            for number, text in enumerate(
+                path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1
+            ):
+                if Path(asset).name in text:
+                    return (str(path.relative_to(self.templates_dir)), number), text.strip()
+        return (asset, None), ""
+
+    async def pdf(
+        self, template: str, fixture: str, language: str | None = None
+    ) -> RenderedPreviewPdf:
+        prepared, _ = self.prepare(template, fixture, language)
+        combination = (template, fixture, language or "")
+        cached = self._pdfs.get(combination)
+        if cached and cached[0] == prepared.key:
+            return RenderedPreviewPdf(cached[1], cached[2], True, cached[3], prepared.key)
+        started = time.perf_counter()
+        try:
+            rendered = await self.documents.render(prepared)
+        except RenderFailed as failure:
+            raise PreviewError(422, prepared.template, f"WeasyPrint: {failure}") from None
+        elapsed = (time.perf_counter() - started) * 1000
+        # One entry per combination: a new key replaces (drops) the stale PDF.
+        self._pdfs[combination] = (prepared.key, rendered.data, rendered.page_count, elapsed)
+        return RenderedPreviewPdf(rendered.data, rendered.page_count, False, elapsed, prepared.key)
