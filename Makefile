@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint schema clean
+.PHONY: install run test lint schema preview clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: install
 	  echo "Staff token: send 'Authorization: Bearer <token>' with every request" && \
 	  echo "$$TOKEN" && echo ""
 	$(BIN)/invoicing serve --host $(HOST) --port $(PORT)
+
+# Live preview of the invoice templates against fixtures: http://127.0.0.1:5001/
+preview: install
+	$(BIN)/invoicing preview --port 5001
 
 lint: install
 	$(BIN)/ruff check .

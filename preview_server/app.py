@@ -65,6 +65,13 @@ class ChangeFeed:
             self.listeners.discard(queue)
 
 
+# For the browser only: assets from /templates/, and the page laid out at A4 width.
+_SCREEN_HEAD = (
+    '<head><base href="/templates/">'
+    "<style>@media screen { body { width: 190mm; margin: 8px auto; } }</style>"
+)
+
+
 def _error(error: PreviewError) -> Response:
     return JSONResponse({"error": error.as_dict()}, status_code=error.status)
 
@@ -83,7 +90,7 @@ def build_preview_app(
 
     async def watch_files(stop: asyncio.Event) -> None:
         async for changes in awatch(
-            workspace.templates_dir, workspace.fixtures_dir, stop_event=stop, debounce=50, step=20
+            workspace.templates_dir, workspace.fixtures_dir, stop_event=stop, debounce=20, step=10
         ):
             paths = sorted({Path(path).name for _, path in changes})
             feed.publish(json.dumps({"files": paths}))
@@ -114,11 +121,11 @@ def build_preview_app(
         template, fixture, language = combination(request)
         if fixture.endswith(".html"):
             try:
-                _, rendered = workspace.prepare(template, fixture.removesuffix(".html"), language)
+                prepared = workspace.prepare(template, fixture.removesuffix(".html"), language)
             except PreviewError as error:
                 return _error(error)
-            html = rendered.html.replace("<head>", '<head><base href="/templates/">', 1)
-            return HTMLResponse(html, headers={"X-Template": rendered.template_file})
+            html = prepared.html.replace("<head>", _SCREEN_HEAD, 1)
+            return HTMLResponse(html, headers={"X-Template": prepared.template})
         if fixture.endswith(".pdf"):
             try:
                 pdf = await workspace.pdf(template, fixture.removesuffix(".pdf"), language)
@@ -137,10 +144,10 @@ def build_preview_app(
     async def lint_report(request: Request) -> Response:
         template, fixture, language = combination(request)
         try:
-            _, rendered = workspace.prepare(template, fixture, language)
+            template_file, report = workspace.lint(template, fixture, language)
         except PreviewError as error:
             return _error(error)
-        return JSONResponse({"template": rendered.template_file, **rendered.lint.as_dict()})
+        return JSONResponse({"template": template_file, **report.as_dict()})
 
     async def asset(request: Request) -> Response:
         path = (workspace.templates_dir / request.path_params["path"]).resolve()

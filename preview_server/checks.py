@@ -48,14 +48,14 @@ async def check_all(workspace: Workspace) -> list[CheckRow]:
     for template, fixture, language in combinations(workspace):
         name = label(template, fixture, language)
         try:
-            _, rendered = workspace.prepare(template, fixture, language)
+            _, report = workspace.lint(template, fixture, language)
             started = time.perf_counter()
             pdf = await workspace.pdf(template, fixture, language)
         except PreviewError as error:
             rows.append(CheckRow(name, problem=str(error)))
             continue
-        problems = [f"missing variable {v}" for v in rendered.lint.missing]
-        problems += [f"remote URL {u}" for u in rendered.lint.remote_urls]
+        problems = [f"missing variable {v}" for v in report.missing]
+        problems += [f"remote URL {u}" for u in report.remote_urls]
         elapsed = (time.perf_counter() - started) * 1000
         rows.append(CheckRow(name, pdf.page_count, len(pdf.data), elapsed, "; ".join(problems)))
     return rows

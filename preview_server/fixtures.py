@@ -12,6 +12,8 @@ from domain.config import Settings
 from domain.documents import FixtureError, InvoiceDocument, document_from_mapping
 
 SUFFIXES = (".yaml", ".yml", ".json")
+# libyaml's loader when PyYAML was built with it: several times faster on big fixtures.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def fixture_names(folder: Path) -> list[str]:
@@ -32,7 +34,7 @@ def load_fixture(path: Path, settings: Settings) -> InvoiceDocument:
     """The fixture's document; a FixtureError names the file and the field at fault."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_SAFE_LOADER)
     except (OSError, ValueError, yaml.YAMLError) as error:
         raise FixtureError(f"{path.name}: cannot be read: {error}") from None
     if not isinstance(data, dict):

@@ -51,7 +51,13 @@ async function refreshHtml() {
   showError(null);
   const html = await response.text();
   const scroll = htmlFrame.contentWindow ? htmlFrame.contentWindow.scrollY : 0;
-  htmlFrame.onload = () => { htmlFrame.contentWindow.scrollTo(0, scroll); document.body.dataset.version = ++version; };
+  htmlFrame.onload = () => {
+    const body = htmlFrame.contentDocument.body;
+    const room = htmlFrame.clientWidth - 16;
+    if (body.scrollWidth > room) body.style.zoom = room / body.scrollWidth;  // fit the A4 page
+    htmlFrame.contentWindow.scrollTo(0, scroll);
+    document.body.dataset.version = ++version;
+  };
   htmlFrame.srcdoc = html;
   return true;
 }

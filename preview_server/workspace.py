@@ -47,14 +47,6 @@ class PreviewError(Exception):
 
 
 @dataclass(frozen=True)
-class RenderedHtml:
-    template_file: str
-    html: str
-    key: str
-    lint: LintReport
-
-
-@dataclass(frozen=True)
 class RenderedPreviewPdf:
     data: bytes
     page_count: int
@@ -74,6 +66,7 @@ class Workspace:
         self.settings = settings.model_copy(update={"invoice": invoice})
         self.documents = DocumentRenderer(self.settings, renderer)
         self._pdfs: dict[tuple[str, str, str], tuple[str, bytes, int, float]] = {}
+        self._fixtures: dict[tuple[Path, int, int], InvoiceDocument] = {}
 
     def templates(self) -> list[str]:
         stems = sorted(path.stem for path in self.templates_dir.glob("*.html"))
@@ -105,17 +98,21 @@ class Workspace:
         path = fixture_path(self.fixtures_dir, fixture) if _NAME.match(fixture) else None
         if path is None:
             raise PreviewError(404, fixture, "no such fixture")
-        try:
-            document = load_fixture(path, self.settings)
-        except FixtureError as error:
-            raise PreviewError(422, path.name, str(error).split(": ", 1)[-1]) from None
+        stat = path.stat()
+        signature = (path, stat.st_mtime_ns, stat.st_size)
+        document = self._fixtures.get(signature)
+        if document is None:
+            try:
+                document = load_fixture(path, self.settings)
+            except FixtureError as error:
+                raise PreviewError(422, path.name, str(error).split(": ", 1)[-1]) from None
+            self._fixtures = {key: value for key, value in self._fixtures.items() if key[0] != path}
+            self._fixtures[signature] = document
         if language:
             document = replace(document, client=replace(document.client, language=language))
         return document
 
-    def prepare(
-        self, template: str, fixture: str, language: str | None = None
-    ) -> tuple[PreparedDocument, RenderedHtml]:
+    def prepare(self, template: str, fixture: str, language: str | None = None) -> PreparedDocument:
         template_file = self._template_file(template)
         document = self.document(fixture, language)
         try:
@@ -125,13 +122,16 @@ class Workspace:
                 422, failure.file, failure.message, failure.line, failure.snippet
             ) from None
         self._check_assets(prepared)
-        report = lint(
-            self.documents.templates,
-            prepared.template,
-            template_variables(document, self.settings),
-            prepared.html,
+        return prepared
+
+    def lint(
+        self, template: str, fixture: str, language: str | None = None
+    ) -> tuple[str, LintReport]:
+        prepared = self.prepare(template, fixture, language)
+        variables = template_variables(self.document(fixture, language), self.settings)
+        return prepared.template, lint(
+            self.documents.templates, prepared.template, variables, prepared.html
         )
-        return prepared, RenderedHtml(prepared.template, prepared.html, prepared.key, report)
 
     def _check_assets(self, prepared: PreparedDocument) -> None:
         for name, digest in prepared.assets.local:
@@ -140,20 +140,24 @@ class Workspace:
                 raise PreviewError(422, line[0], f"missing asset: {name}", line[1], snippet)
 
     def _find_reference(self, asset: str) -> tuple[tuple[str, int | None], str]:
-        for path in sorted(self.templates_dir.rglob("*")):
-            if path.suffix not in (".html", ".css") or not path.is_file():
-                continue
-            for number, text in enumerate(
-                path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1
-            ):
-                if Path(asset).name in text:
-                    return (str(path.relative_to(self.templates_dir)), number), text.strip()
+        """Where a template or stylesheet refers to `asset`: by its path, else by its name."""
+        files = [
+            p
+            for p in sorted(self.templates_dir.rglob("*"))
+            if p.suffix in (".html", ".css") and p.is_file()
+        ]
+        for needle in (asset, Path(asset).name):
+            for path in files:
+                lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+                for number, text in enumerate(lines, start=1):
+                    if needle in text:
+                        return (str(path.relative_to(self.templates_dir)), number), text.strip()
         return (asset, None), ""
 
     async def pdf(
         self, template: str, fixture: str, language: str | None = None
     ) -> RenderedPreviewPdf:
-        prepared, _ = self.prepare(template, fixture, language)
+        prepared = self.prepare(template, fixture, language)
         combination = (template, fixture, language or "")
         cached = self._pdfs.get(combination)
         if cached and cached[0] == prepared.key:

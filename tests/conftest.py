@@ -23,6 +23,7 @@ from domain.config import Settings, settings_from_mapping
 from domain.db import Database
 from domain.migrations import upgrade_async
 from domain.models import Base
+from domain.pdf_renderer import PdfRenderer
 from domain.runtime import Runtime
 from graph.app import build_app
 from tests.helpers import Api
@@ -86,6 +87,14 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     opened = Runtime.open(settings)
     yield opened
     await opened.close()
+
+
+@pytest.fixture(scope="session")
+def pdf_renderer() -> Iterator[PdfRenderer]:
+    """Render workers for tests that need no database."""
+    renderer = PdfRenderer(workers=2)
+    yield renderer
+    renderer.close()
 
 
 @pytest.fixture

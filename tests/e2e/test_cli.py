@@ -116,3 +116,54 @@ def test_billing_run_bills_each_customer_once_and_reports(tmp_path: Path) -> Non
         backwards.returncode != 0
         and "start date must not be after the end date" in backwards.stderr
     )
+
+
+def test_preview_shows_a_real_invoice_read_only(tmp_path: Path) -> None:
+    """`invoicing preview --database URL --invoice N` renders a stored invoice with the templates."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'real.db'}"
+    env = {"DATABASE_URL": url}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    assert run_cli("db", "seed", env=env).returncode == 0
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("invoicing")),
+            "preview",
+            "--port",
+            str(port),
+            "--database",
+            url,
+            "--invoice",
+            "1",
+        ],
+        cwd=str(Path(__file__).resolve().parents[2]),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        html = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/preview/norfone_invoice_template/invoice-1.html",
+                    timeout=2,
+                ) as response:
+                    html = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert "INV-" in html and "Acme Logistics Pty Ltd" in html
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
