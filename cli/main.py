@@ -69,10 +69,13 @@ def cli(ctx: click.Context) -> None:
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default: server.host).")
 @click.option("--port", default=None, type=int, help="Port to listen on (default: server.port).")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes."
+)
 @click.pass_context
 @_clear_errors
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the GraphQL API."""
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
+    """Serve the GraphQL API (several processes share one database with --workers)."""
     import uvicorn
 
     settings = _settings(ctx)
@@ -83,6 +86,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         port=port or settings.server.port,
         log_level="info",
         timeout_graceful_shutdown=5,
+        workers=workers,
     )
 
 

@@ -52,6 +52,16 @@ class ServerSettings(_Section):
         return url.rstrip("/")
 
 
+class LimitsSettings(_Section):
+    """What one API request may cost; past these it gets a clear error, not a stuck worker."""
+
+    max_query_depth: int = Field(default=10, ge=2)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=4000, ge=50)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    statement_timeout_seconds: float = Field(default=10, gt=0)
+
+
 class BusinessSettings(_Section):
     name: str = "Norfone Telecom"
     address: list[str] = ["1 Harbour Street", "Sydney NSW 2000", "Australia"]
@@ -138,6 +148,7 @@ class StripeSettings(_Section):
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
+    limits: LimitsSettings = LimitsSettings()
     business: BusinessSettings = BusinessSettings()
     invoice: InvoiceSettings = InvoiceSettings()
     email: EmailSettings = EmailSettings()

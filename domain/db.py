@@ -109,7 +109,18 @@ def _install_sqlite_fixes(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(settings: DatabaseSettings, **overrides: Any) -> AsyncEngine:
+def _install_mysql_statement_timeout(engine: AsyncEngine, seconds: float) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # MariaDB stops any statement running longer than this (error 1969).
+        cursor.execute(f"SET SESSION max_statement_time = {float(seconds)}")
+        cursor.close()
+
+
+def create_engine(
+    settings: DatabaseSettings, statement_timeout: float | None = None, **overrides: Any
+) -> AsyncEngine:
     url = _prepare_url(settings.url)
     options: dict[str, Any] = {"echo": settings.echo}
     if url.startswith("mysql"):
@@ -124,6 +135,8 @@ def create_engine(settings: DatabaseSettings, **overrides: Any) -> AsyncEngine:
     engine = create_async_engine(url, **options)
     if engine.dialect.name == "sqlite":
         _install_sqlite_fixes(engine)
+    elif statement_timeout is not None:
+        _install_mysql_statement_timeout(engine, statement_timeout)
     return engine
 
 
@@ -138,8 +151,10 @@ class Database:
         self._writer = async_sessionmaker(writer_engine, expire_on_commit=False)
 
     @classmethod
-    def from_settings(cls, settings: DatabaseSettings, **overrides: Any) -> Database:
-        return cls(create_engine(settings, **overrides))
+    def from_settings(
+        cls, settings: DatabaseSettings, statement_timeout: float | None = None, **overrides: Any
+    ) -> Database:
+        return cls(create_engine(settings, statement_timeout, **overrides))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -151,6 +166,26 @@ class Database:
         """One unit of work: committed if the block finishes, rolled back if it raises."""
         async with self._writer() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def named_lock(self, name: str, timeout_seconds: float) -> AsyncIterator[bool]:
+        """Held by one process at a time across every server process (MariaDB/MySQL
+        GET_LOCK); yields False if it could not be had in time. SQLite, the embedded
+        single-process default, needs no cross-process lock: it always yields True."""
+        if self.dialect != "mysql":
+            yield True
+            return
+        async with self.engine.connect() as connection:
+            got = (
+                await connection.execute(
+                    text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": timeout_seconds}
+                )
+            ).scalar()
+            try:
+                yield got == 1
+            finally:
+                if got == 1:
+                    await connection.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from importlib.metadata import version
@@ -193,6 +194,32 @@ class InvoicePdfs:
                 )
 
     async def _render_and_store(self, invoice_id: int, prepared: PreparedDocument) -> InvoicePdf:
+        # Other server processes may be rendering this very PDF: one renders, the others wait
+        # and then find it in the cache.
+        async with self.db.named_lock(
+            f"invoice-pdf-{invoice_id}", self.documents.renderer.timeout_seconds
+        ) as alone:
+            if alone:
+                async with self.db.read() as session:
+                    stored = (
+                        await session.execute(
+                            select(InvoicePdfCache).where(InvoicePdfCache.invoice_id == invoice_id)
+                        )
+                    ).scalar_one_or_none()
+                if stored is not None and stored.render_key == prepared.key:
+                    return InvoicePdf(
+                        invoice_id,
+                        stored.pdf,
+                        stored.filename,
+                        stored.sha256,
+                        stored.page_count,
+                        stored.created_at,
+                        hit=True,
+                    )
+            return await self._render_then_store(invoice_id, prepared)
+
+    async def _render_then_store(self, invoice_id: int, prepared: PreparedDocument) -> InvoicePdf:
+        started = time.perf_counter()
         try:
             rendered = await self.documents.render(prepared)
         except RenderFailed as error:
@@ -200,6 +227,13 @@ class InvoicePdfs:
                 "invoice %s: WeasyPrint failed with %s: %s", invoice_id, prepared.template, error
             )
             raise render_failed(error) from None
+        log.info(
+            "invoice %s: rendered %d pages, %d bytes in %.0f ms",
+            invoice_id,
+            rendered.page_count,
+            len(rendered.data),
+            (time.perf_counter() - started) * 1000,
+        )
         digest = hashlib.sha256(rendered.data).hexdigest()
         now = utcnow()
         row = InvoicePdfCache(

@@ -24,7 +24,7 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
-        db = Database.from_settings(settings.database)
+        db = Database.from_settings(settings.database, settings.limits.statement_timeout_seconds)
         renderer = PdfRenderer(
             workers=settings.invoice.render_workers,
             timeout_seconds=settings.invoice.render_timeout_seconds,

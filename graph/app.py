@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import strawberry
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,8 +19,9 @@ from domain.config import Settings, load_settings
 from domain.runtime import Runtime
 from graph.auth import DATABASE_UNAVAILABLE, viewer_or_refusal
 from graph.context import Context
+from graph.limits import BodySizeLimit
 from graph.pdf_routes import draft_pdf, invoice_pdf
-from graph.schema import schema
+from graph.schema import build_schema
 from graph.webhooks import stripe_webhook
 
 
@@ -28,7 +32,7 @@ class GraphQLEndpoint(GraphQL):
     sends carry the token set in its headers panel.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, schema: strawberry.Schema) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,13 +80,16 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+            Route(
+                "/graphql", GraphQLEndpoint(build_schema(settings.limits)), methods=["GET", "POST"]
+            ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/crm/invoice/{invoice_id}/pdf", invoice_pdf, methods=["GET"]),
             Route("/crm/invoice-preview/pdf", draft_pdf, methods=["GET"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes)],
     )
     if runtime is not None:
         app.state.runtime = runtime
@@ -90,5 +97,9 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
 
 
 def create_app() -> Starlette:
-    """Factory for uvicorn: settings from crm_config.yaml / CRM_CONFIG / the environment."""
+    """Factory for uvicorn (run once per worker process): settings from crm_config.yaml /
+    CRM_CONFIG / the environment."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+    )
     return build_app(load_settings())

@@ -13,6 +13,8 @@ from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy.exc import DBAPIError
+from strawberry.extensions import MaskErrors
 
 from domain.errors import DomainError, ErrorCode
 
@@ -59,6 +61,35 @@ def query_error(error: DomainError) -> GraphQLError:
     if error.field:
         extensions["field"] = camelize(error.field)
     return GraphQLError(error.message, extensions=extensions)
+
+
+class ClientSafeErrors(MaskErrors):
+    """Masks unexpected errors (they are logged in full), but says plainly when a database
+    statement ran past the configured timeout."""
+
+    def __init__(self, timeout_seconds: float) -> None:
+        super().__init__(should_mask_error=should_mask_error)
+        self.timeout_seconds = timeout_seconds
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if _is_statement_timeout(error.original_error):
+            return GraphQLError(
+                f"The request took longer than {self.timeout_seconds:g} s in the database and was stopped; "
+                "ask for less (a filter, a smaller page).",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "TIMEOUT"},
+            )
+        return super().anonymise_error(error)
+
+
+def _is_statement_timeout(error: BaseException | None) -> bool:
+    # MariaDB: 1969 "Query execution was interrupted (max_statement_time exceeded)";
+    # MySQL: 3024 "maximum statement execution time exceeded".
+    if not isinstance(error, DBAPIError):
+        return False
+    code = getattr(error.orig, "args", (None,))[0]
+    return code in (1969, 3024)
 
 
 def should_mask_error(error: GraphQLError) -> bool:

@@ -1,0 +1,90 @@
+"""What one request may cost: abusive documents and bodies get clear errors."""
+
+import pymysql
+import pytest
+from graphql import GraphQLError
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from domain.config import DatabaseSettings
+from domain.db import Database
+from graph.errors import ClientSafeErrors
+from tests.conftest import _mysql_database
+from tests.helpers import Api, make_customer
+
+
+async def test_a_too_deep_query_is_refused(api: Api) -> None:
+    nested = "customer { invoices { items { customer { invoices { items { customer { invoices { items { id } } } } } } } } }"
+    errors = await api.gql_errors(f"{{ transactions {{ items {{ {nested} }} }} }}")
+    assert "exceeds maximum operation depth" in errors[0]["message"]
+
+
+async def test_too_many_aliases_are_refused(api: Api) -> None:
+    query = "{ " + " ".join(f"a{i}: viewer {{ name }}" for i in range(31)) + " }"
+    errors = await api.gql_errors(query)
+    assert "aliases" in errors[0]["message"].lower()
+
+
+async def test_a_too_long_document_is_refused(api: Api) -> None:
+    query = "{ viewer { " + " ".join(["name"] * 4100) + " } }"
+    errors = await api.gql_errors(query)
+    assert "token" in errors[0]["message"].lower()
+
+
+async def test_a_reasonable_page_is_fine_and_a_huge_one_is_not(api: Api) -> None:
+    await make_customer(api.db)
+    ok = await api.gql(
+        "{ customers(perPage: 100) { totalCount items { name contacts { email } } } }"
+    )
+    assert ok["customers"]["totalCount"] == 1
+    errors = await api.gql_errors("{ customers(perPage: 100000) { totalCount } }")
+    assert errors[0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+async def test_a_huge_body_gets_413_before_anything_runs(api: Api) -> None:
+    token = await api.staff_token()
+    padding = "x" * 1_100_000
+    declared = await api.client.post(
+        "/graphql",
+        json={"query": "{ viewer { name } }", "variables": {"pad": padding}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert declared.status_code == 413
+    assert declared.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
+
+    async def chunks():
+        for _ in range(12):
+            yield b"x" * 100_000
+
+    streamed = await api.client.post(
+        "/graphql",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert streamed.status_code == 413
+
+
+async def test_mariadb_stops_a_statement_past_the_timeout() -> None:
+    for url in _mysql_database():
+        db = Database.from_settings(DatabaseSettings(url=url), statement_timeout=0.05)
+        try:
+            with pytest.raises(OperationalError) as stopped:
+                async with db.read() as session:
+                    await session.execute(text("SELECT SLEEP(1)"))
+            assert stopped.value.orig.args[0] == 1969
+        finally:
+            await db.dispose()
+
+
+def test_a_stopped_statement_reaches_the_client_as_a_timeout() -> None:
+    driver_error = pymysql.err.OperationalError(
+        1969, "Query execution was interrupted (max_statement_time exceeded)"
+    )
+    wrapped = OperationalError("SELECT ...", {}, driver_error)
+    error = GraphQLError("boom", path=["invoices"], original_error=wrapped)
+    shown = ClientSafeErrors(10).anonymise_error(error)
+    assert shown.extensions == {"code": "TIMEOUT"} and "longer than 10 s" in shown.message
+    other = ClientSafeErrors(10).anonymise_error(
+        GraphQLError("x", path=["a"], original_error=RuntimeError("secret SQL"))
+    )
+    assert other.message == "Unexpected error." and "secret" not in other.message

@@ -1,0 +1,70 @@
+"""Nested fields load in batches: a bigger page costs no more queries."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+
+from sqlalchemy import event
+
+from domain import billing
+from domain.access import SYSTEM
+from domain.billing import GenerateRequest
+from domain.config import Settings
+from domain.db import Database
+from domain.models import ContactType
+from tests.helpers import Api, add_contact, make_charge, make_customer
+
+PAGE = """
+{ invoices(perPage: 100) { totalCount items {
+    id number total status actions pdfUrl
+    customer { name address { city } contacts { email } paymentMethods { last4 } }
+    lines { title retailCost taxDisplay }
+    events { kind actor }
+} } }"""
+
+
+@contextmanager
+def counting(db: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's explicit BEGINs
+            statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+
+
+async def _invoices(db: Database, settings: Settings, how_many: int, start: int) -> None:
+    for i in range(start, start + how_many):
+        customer = await make_customer(db, f"Customer {i}")
+        await add_contact(db, customer.id, f"ap{i}@example.com", ContactType.BILLING)
+        for day in (3, 4):
+            await make_charge(db, customer.id, created_at=datetime(2025, 1, day, tzinfo=UTC))
+        request = GenerateRequest(
+            customer_id=customer.id, start_date=date(2025, 1, 1), end_date=date(2025, 1, 31)
+        )
+        await billing.generate_invoice(db, settings, SYSTEM, request)
+
+
+async def test_a_page_of_invoices_costs_the_same_queries_whatever_its_size(
+    api: Api, settings: Settings
+) -> None:
+    await api.staff_token()
+    await _invoices(api.db, settings, 3, 0)
+    with counting(api.db) as small:
+        data = await api.gql(PAGE)
+    assert data["invoices"]["totalCount"] == 3
+    await _invoices(api.db, settings, 40, 3)
+    with counting(api.db) as large:
+        data = await api.gql(PAGE)
+    assert data["invoices"]["totalCount"] == 43 and len(data["invoices"]["items"]) == 43
+    assert all(
+        len(item["lines"]) == 2 and item["customer"]["contacts"]
+        for item in data["invoices"]["items"]
+    )
+    assert len(large) == len(small), (len(small), len(large))
+    assert len(large) <= 10  # token, count, page, customers, contacts, cards, lines, events

@@ -1,0 +1,141 @@
+"""Races spread over two server processes on one MariaDB: each transaction is billed once,
+each invoice paid once, each PDF rendered once."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from domain import billing
+from domain.access import SYSTEM
+from domain.billing import GenerateRequest
+from domain.config import settings_from_mapping
+from domain.migrations import upgrade_async
+from domain.models import Role
+from domain.runtime import Runtime
+from domain.tokens import mint_token
+from tests.conftest import TEMPLATES, _mysql_database
+from tests.helpers import make_charge, make_customer
+
+GENERATE = 'mutation($c: ID!) { generateInvoice(input: {customerId: $c, startDate: "2025-01-01", endDate: "2025-01-31"}) { invoice { id lineCount } errors { code } } }'
+PAY = "mutation($id: ID!) { payInvoice(input: {invoiceId: $id, method: CASH}) { invoice { status } errors { code } } }"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    yield from _mysql_database()
+
+
+@pytest.fixture
+def two_servers(mariadb_url: str, tmp_path: Path) -> Iterator[tuple[list[str], list[Path]]]:
+    config = tmp_path / "crm.yaml"
+    config.write_text(
+        f"invoice:\n  template_dir: {TEMPLATES}\n  render_workers: 1\n  pdf_cache:\n    prerender_on_generate: false\n"
+    )
+    env = {**os.environ, "DATABASE_URL": mariadb_url, "CRM_CONFIG": str(config)}
+    servers, logs, processes = [], [], []
+    for number in (1, 2):
+        port = _free_port()
+        log = tmp_path / f"server{number}.log"
+        processes.append(
+            subprocess.Popen(
+                [str(Path(sys.executable).with_name("invoicing")), "serve", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log.open("w"),
+                start_new_session=True,
+            )
+        )
+        servers.append(f"http://127.0.0.1:{port}")
+        logs.append(log)
+    try:
+        for base in servers:
+            for _ in range(150):
+                try:
+                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+        yield servers, logs
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+
+
+async def _prepare(url: str) -> tuple[str, int, list[int], int]:
+    await upgrade_async(url)
+    settings = settings_from_mapping(
+        {"database": {"url": url}, "invoice": {"template_dir": str(TEMPLATES)}}
+    )
+    runtime = Runtime.open(settings)
+    try:
+        busy = await make_customer(runtime.db, "Busy Ltd")
+        charges = [
+            await make_charge(runtime.db, busy.id, created_at=datetime(2025, 1, day, tzinfo=UTC))
+            for day in range(1, 13)
+        ]
+        other = await make_customer(runtime.db, "Payer Ltd")
+        await make_charge(
+            runtime.db, other.id, "80.00", created_at=datetime(2025, 1, 3, tzinfo=UTC)
+        )
+        request = GenerateRequest(
+            customer_id=other.id, start_date=date(2025, 1, 1), end_date=date(2025, 1, 31)
+        )
+        invoice = await billing.generate_invoice(runtime.db, settings, SYSTEM, request)
+        token = (await mint_token(runtime.db, Role.STAFF, "race")).token
+    finally:
+        await runtime.close()
+    return token, busy.id, [c.id for c in charges], invoice.id
+
+
+async def test_races_across_two_processes(
+    two_servers: tuple[list[str], list[Path]], mariadb_url: str
+) -> None:
+    servers, logs = two_servers
+    token, customer_id, charge_ids, invoice_id = await _prepare(mariadb_url)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+
+        async def gql(n: int, query: str, variables: dict) -> dict:
+            response = await client.post(
+                f"{servers[n % 2]}/graphql", json={"query": query, "variables": variables}
+            )
+            assert response.status_code == 200, response.text
+            return next(iter(response.json()["data"].values()))
+
+        generated = await asyncio.gather(
+            *(gql(n, GENERATE, {"c": str(customer_id)}) for n in range(8))
+        )
+        winners = [g for g in generated if g["invoice"]]
+        assert len(winners) == 1 and winners[0]["invoice"]["lineCount"] == len(charge_ids)
+        assert {g["errors"][0]["code"] for g in generated if not g["invoice"]} == {
+            "NO_TRANSACTIONS"
+        }
+
+        paid = await asyncio.gather(*(gql(n, PAY, {"id": str(invoice_id)}) for n in range(8)))
+        assert sum(1 for p in paid if not p["errors"]) == 1
+        assert {p["errors"][0]["code"] for p in paid if p["errors"]} == {"ALREADY_PAID"}
+
+        downloads = await asyncio.gather(
+            *(client.get(f"{servers[n % 2]}/crm/invoice/{invoice_id}/pdf") for n in range(6))
+        )
+        assert all(d.status_code == 200 for d in downloads)
+        assert len({d.content for d in downloads}) == 1
+    renders = sum(log.read_text().count(f"invoice {invoice_id}: rendered") for log in logs)
+    assert renders == 1, [log.read_text()[-2000:] for log in logs]
