@@ -128,6 +128,18 @@ def seed(ctx: click.Context, transactions: int) -> None:
     _with_runtime(_settings(ctx), work)
 
 
+@db.command("rebuild-summaries")
+@click.pass_context
+@_clear_errors
+def rebuild_summaries(ctx: click.Context) -> None:
+    """Recount the stats summary (needed after changing business.timezone)."""
+    from domain.invoice_totals import rebuild
+
+    settings = _settings(ctx)
+    rows = _with_runtime(settings, lambda rt: rebuild(rt.db, settings.business.zone))
+    click.echo(f"stats summary rebuilt: {rows} rows")
+
+
 @cli.group()
 def token() -> None:
     """API bearer tokens."""

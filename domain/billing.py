@@ -18,12 +18,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import idempotency, invoice_events
+from domain import idempotency, invoice_events, invoice_totals
 from domain.access import Viewer, require_staff
 from domain.config import Settings
 from domain.db import Database, utcnow
 from domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from domain.invoice_events import EventKind
+from domain.invoice_totals import month_key
 from domain.models import Customer, Invoice, InvoiceLine, Transaction, TransactionKind
 from domain.money import ZERO
 from domain.periods import day_range, today
@@ -202,6 +203,7 @@ async def _generate(
         created_at=issued_at,
         subtotal=sum((c.retail_cost for c in charges), ZERO),
         tax=sum((c.tax_amount for c in charges), ZERO),
+        created_month=month_key(issued_at, settings.business.zone),
         line_count=len(charges),
     )
     invoice.total = invoice.subtotal + invoice.tax
@@ -209,6 +211,7 @@ async def _generate(
     await session.flush()
     year = issued_at.astimezone(settings.business.zone).year
     invoice.number = settings.invoice.number_format.format(year=year, id=invoice.id)
+    await invoice_totals.count_new(session, invoice)
     session.add_all(
         InvoiceLine(
             invoice_id=invoice.id,

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import idempotency, invoice_events
+from domain import idempotency, invoice_events, invoice_totals
 from domain.access import Viewer, require_staff
 from domain.db import Database, utcnow
 from domain.errors import DomainError, ErrorCode, Forbidden, NotFound
@@ -64,6 +64,7 @@ async def void_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice
             )
         customer = await session.get(Customer, invoice.customer_id)
         assert customer is not None
+        await invoice_totals.move(session, invoice, void=True)
         invoice.void = True
         invoice.voided_at = utcnow()
         invoice.title = text(customer.language, "void_prefix") + invoice.title
@@ -116,6 +117,7 @@ async def record_payment(
         tax_amount=ZERO,
     )
     session.add(payment)
+    await invoice_totals.move(session, invoice, status=InvoiceStatus.PAID)
     invoice.status = InvoiceStatus.PAID
     invoice.paid_at = paid_at
     invoice.payment_method = method

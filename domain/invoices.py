@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from domain.access import Viewer
 from domain.config import Settings
@@ -21,7 +21,7 @@ from domain.models import (
     PaymentMethodKind,
 )
 from domain.money import format_money
-from domain.pagination import Page, PageRequest, contains_pattern, fetch_page
+from domain.pagination import Page, PageRequest, contains_pattern
 
 
 class VoidFilter(enum.StrEnum):
@@ -174,13 +174,39 @@ def _searched(
 async def list_invoices(
     db: Database, viewer: Viewer, criteria: InvoiceFilter, sort: InvoiceSort, request: PageRequest
 ) -> Page[Invoice]:
+    """One page: the page's ids first (an index walk that stops after one page), then those
+    rows, and the count. Joining first and sorting after reads every matching row."""
     column = _SORT_COLUMNS[sort.field]
     order = (
         (column.desc(), Invoice.id.desc()) if sort.descending else (column.asc(), Invoice.id.asc())
     )
-    query = _filtered(viewer, criteria).order_by(*order)
+    filtered = _filtered(viewer, criteria)
+    ids_query = (
+        filtered.with_only_columns(Invoice.id)
+        .order_by(*order)
+        .limit(request.per_page)
+        .offset(request.offset)
+    )
+    count_query = filtered.with_only_columns(func.count(Invoice.id)).order_by(None)
     async with db.read() as session:
-        return await fetch_page(session, query, request)
+        total = (await session.execute(count_query)).scalar_one()
+        ids = list((await session.execute(ids_query)).scalars()) if request.offset < total else []
+        rows = (
+            {
+                row.id: row
+                for row in (
+                    await session.execute(select(Invoice).where(Invoice.id.in_(ids)))
+                ).scalars()
+            }
+            if ids
+            else {}
+        )
+    return Page(
+        items=[rows[i] for i in ids],
+        total_count=total,
+        page=request.page,
+        per_page=request.per_page,
+    )
 
 
 async def invoices_by_id(db: Database, ids: Iterable[int]) -> dict[int, Invoice]:

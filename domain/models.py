@@ -151,6 +151,13 @@ class Invoice(Base):
     __table_args__ = (
         Index("ix_invoices_customer_created", "customer_id", "created_at"),
         Index("ix_invoices_created_at", "created_at"),
+        # One per sort of the invoices list, ending in the id tie-break, so a page is an
+        # index walk that stops after one page.
+        Index("ix_invoices_due_date_id", "due_date", "id"),
+        Index("ix_invoices_total_id", "total", "id"),
+        Index("ix_invoices_title_id", "title", "id"),
+        Index("ix_invoices_status_id", "status", "id"),
+        Index("ix_invoices_payment_reference", "payment_reference"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -175,6 +182,8 @@ class Invoice(Base):
     payment_reference: Mapped[str | None] = mapped_column(String(255))
     refund_reference: Mapped[str | None] = mapped_column(String(255))
     line_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The month it was created, in the business time zone (202501): its stats bucket.
+    created_month: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class InvoiceLine(Base):
@@ -264,3 +273,18 @@ class ProcessedWebhookEvent(Base):
     event_id: Mapped[str] = mapped_column(String(100))
     event_type: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InvoiceTotals(Base):
+    """Invoice counts and totals per customer (0 = all customers), month and state, kept in
+    step with every change so the stats widgets never scan the invoices."""
+
+    __tablename__ = "invoice_totals"
+
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # The month the invoice was created, in the business time zone, as 202501.
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[InvoiceStatus] = mapped_column(_enum(InvoiceStatus), primary_key=True)
+    void: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))

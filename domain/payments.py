@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import idempotency, invoice_events
+from domain import idempotency, invoice_events, invoice_totals
 from domain.access import Viewer, require_staff
 from domain.card_gateway import CardDeclined, CardGateway, ProviderUnavailable, UnknownCard
 from domain.config import Settings
@@ -223,6 +223,7 @@ async def apply_refund(session: AsyncSession, invoice: Invoice, refund_id: str, 
     """Mark a paid invoice refunded and add the REFUND transaction reversing its payment."""
     customer = await session.get(Customer, invoice.customer_id)
     assert customer is not None
+    await invoice_totals.move(session, invoice, status=InvoiceStatus.REFUNDED)
     invoice.status = InvoiceStatus.REFUNDED
     invoice.refund_reference = refund_id
     session.add(

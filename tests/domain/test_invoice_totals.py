@@ -1,0 +1,80 @@
+"""The stats summary stays equal to a recount through every kind of change."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from domain import billing, invoice_totals
+from domain.access import SYSTEM
+from domain.billing import GenerateRequest
+from domain.config import Settings
+from domain.db import Database
+from domain.invoice_lifecycle import PaymentRequest, pay_invoice, void_invoice
+from domain.models import PaymentMethodKind
+from domain.stripe_webhooks import handle_stripe_event
+from tests.helpers import make_charge, make_customer
+
+
+async def _invoice(db: Database, settings: Settings, customer_id: int, day: date) -> int:
+    await make_charge(
+        db,
+        customer_id,
+        "100.00",
+        tax="10",
+        created_at=datetime(day.year, day.month, day.day, tzinfo=UTC),
+    )
+    request = GenerateRequest(customer_id=customer_id, start_date=day, end_date=day)
+    issued = datetime(day.year, day.month, day.day, 18, tzinfo=UTC)
+    return (await billing.generate_invoice(db, settings, SYSTEM, request, issued_at=issued)).id
+
+
+async def test_the_summary_equals_a_recount_after_every_kind_of_change(
+    db: Database, settings: Settings
+) -> None:
+    acme, globex = await make_customer(db, "Acme"), await make_customer(db, "Globex")
+    ids = [
+        await _invoice(db, settings, customer.id, date(2025, month, 10))
+        for customer in (acme, globex)
+        for month in (1, 2, 3)
+    ]
+    await void_invoice(db, SYSTEM, ids[0])
+    await pay_invoice(db, SYSTEM, PaymentRequest(ids[1], PaymentMethodKind.CASH))
+    await pay_invoice(db, SYSTEM, PaymentRequest(ids[2], PaymentMethodKind.REFUND))
+    paid_at_stripe = {
+        "id": "evt_a",
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"id": "pi_a", "metadata": {"invoice_id": str(ids[3])}}},
+    }
+    refunded_at_stripe = {
+        "id": "evt_b",
+        "type": "charge.refunded",
+        "data": {
+            "object": {
+                "id": "ch_a",
+                "payment_intent": "pi_a",
+                "refunds": {"data": [{"id": "re_a"}]},
+            }
+        },
+    }
+    assert await handle_stripe_event(db, paid_at_stripe) == "invoice paid"
+    assert await handle_stripe_event(db, refunded_at_stripe) == "invoice refunded"
+
+    zone = settings.business.zone
+    stored = await invoice_totals.stored(db)
+    assert stored == await invoice_totals.recount(db, zone)
+    everyone = {
+        key: value for key, value in stored.items() if key[0] == invoice_totals.ALL_CUSTOMERS
+    }
+    assert sum(count for count, _ in everyone.values()) == 6
+    assert {key[2].value for key in everyone} == {"UNPAID", "PAID", "REFUNDED"}
+
+
+async def test_rebuild_recounts_in_another_time_zone(db: Database, settings: Settings) -> None:
+    customer = await make_customer(db)
+    await _invoice(
+        db, settings, customer.id, date(2025, 1, 31)
+    )  # 18:00 UTC on the 31st: February in Sydney
+    assert {key[1] for key in await invoice_totals.stored(db)} == {202501}
+    sydney = ZoneInfo("Australia/Sydney")
+    await invoice_totals.rebuild(db, sydney)
+    assert {key[1] for key in await invoice_totals.stored(db)} == {202502}
+    assert await invoice_totals.stored(db) == await invoice_totals.recount(db, sydney)

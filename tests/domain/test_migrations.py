@@ -1,0 +1,17 @@
+"""The migrations build exactly the schema the models describe, on both databases."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from domain.db import Database
+from domain.models import Base
+
+
+async def test_the_migrated_schema_matches_the_models(db: Database) -> None:
+    def differences(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    async with db.engine.connect() as connection:
+        found = await connection.run_sync(differences)
+    assert found == [], found
