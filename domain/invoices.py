@@ -8,16 +8,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
 
 from domain.access import Viewer
 from domain.config import Settings
 from domain.db import Database
+from domain.invoice_totals import ALL_CUSTOMERS
 from domain.models import (
     Customer,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    InvoiceTotals,
     PaymentMethodKind,
 )
 from domain.money import format_money
@@ -187,7 +189,9 @@ async def list_invoices(
         .limit(request.per_page)
         .offset(request.offset)
     )
-    count_query = filtered.with_only_columns(func.count(Invoice.id)).order_by(None)
+    count_query = _count_from_summary(viewer, criteria)
+    if count_query is None:  # a text search: count the matching rows themselves
+        count_query = filtered.with_only_columns(func.count(Invoice.id)).order_by(None)
     async with db.read() as session:
         total = (await session.execute(count_query)).scalar_one()
         ids = list((await session.execute(ids_query)).scalars()) if request.offset < total else []
@@ -207,6 +211,33 @@ async def list_invoices(
         page=request.page,
         per_page=request.per_page,
     )
+
+
+def _count_from_summary(viewer: Viewer, criteria: InvoiceFilter) -> Select[tuple[int]] | None:
+    """The exact count from the maintained summary (invoice_totals), which has a row per
+    customer, month and state: every filter but a text search maps onto it."""
+    if criteria.search and criteria.search.strip():
+        return None
+    query = select(func.coalesce(func.sum(InvoiceTotals.invoice_count), 0))
+    customers = {c for c in (viewer.customer_scope, criteria.customer_id) if c is not None}
+    query = query.where(
+        InvoiceTotals.customer_id.in_(customers)
+        if customers
+        else InvoiceTotals.customer_id == ALL_CUSTOMERS
+    )
+    if len(customers) > 1:
+        query = query.where(false())  # a customer asking for another's invoices: none
+    if criteria.void is VoidFilter.VOID:
+        query = query.where(InvoiceTotals.void.is_(True))
+    elif criteria.void is VoidFilter.NOT_VOID:
+        query = query.where(InvoiceTotals.void.is_(False))
+    if criteria.payment is PaymentFilter.PAID:
+        query = query.where(InvoiceTotals.status.in_([InvoiceStatus.PAID, InvoiceStatus.REFUNDED]))
+    elif criteria.payment is PaymentFilter.UNPAID:
+        query = query.where(InvoiceTotals.status == InvoiceStatus.UNPAID)
+    if criteria.status is not None:
+        query = query.where(InvoiceTotals.status == criteria.status)
+    return query
 
 
 async def invoices_by_id(db: Database, ids: Iterable[int]) -> dict[int, Invoice]:

@@ -112,6 +112,12 @@ class DocumentRenderer:
         assets = self.templates.assets(html)
         return PreparedDocument(html, name, assets, render_key(html, assets, RENDER_SETTINGS))
 
+    async def prepare_off_loop(self, document: InvoiceDocument) -> PreparedDocument:
+        """prepare() in a thread: rendering a long invoice's HTML takes tens of milliseconds
+        that the event loop should spend answering other requests. Cached documents return
+        at once."""
+        return await asyncio.to_thread(self.prepare, document)
+
     async def render(self, prepared: PreparedDocument):
         return await self.renderer.render(prepared.html, self.templates.directory)
 
@@ -149,7 +155,7 @@ class InvoicePdfs:
                 while len(self._lines) > LINES_MEMO_SIZE:
                     self._lines.pop(next(iter(self._lines)))
         try:
-            prepared = self.documents.prepare(
+            prepared = await self.documents.prepare_off_loop(
                 invoice_document(invoice, customer, lines, self.settings)
             )
         except TemplateFailure as error:
@@ -306,7 +312,7 @@ class InvoicePdfs:
     async def draft(self, document: InvoiceDocument) -> bytes:
         """A DRAFT of what would be billed; rendered on request and never stored."""
         try:
-            prepared = self.documents.prepare(replace(document, draft=True))
+            prepared = await self.documents.prepare_off_loop(replace(document, draft=True))
             return (await self.documents.render(prepared)).data
         except (TemplateFailure, RenderFailed) as error:
             raise render_failed(error) from None

@@ -407,3 +407,25 @@ async def test_run_billing_over_the_api(api: Api) -> None:
         chosen["errors"][0]["code"] == "NOT_FOUND"
         and "Customer 777777" in chosen["errors"][0]["message"]
     )
+
+
+async def test_counts_follow_every_filter_and_the_viewer(api: Api, ledger: dict) -> None:
+    async def count(filter=None, token=None) -> int:
+        data = await api.gql(LIST, {"f": filter, "s": None, "p": 1, "n": 1}, token=token)
+        return data["invoices"]["totalCount"]
+
+    assert [
+        await count(f)
+        for f in (
+            None,
+            {"void": "VOID"},
+            {"void": "NOT_VOID"},
+            {"payment": "PAID"},
+            {"payment": "UNPAID", "void": "NOT_VOID"},
+            {"status": "PAID"},
+            {"search": "january"},
+        )
+    ] == [4, 1, 3, 1, 2, 1, 2]
+    token = await api.customer_token(ledger["acme"].id)
+    assert await count(token=token) == 2
+    assert await count({"customerId": str(ledger["globex_customer"].id)}, token=token) == 0

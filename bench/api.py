@@ -1,0 +1,308 @@
+"""The API at scale (run bench/dataset.py first), against a real `invoicing serve`.
+
+    .venv/bin/python bench/api.py [--url ...] [--rounds 30]
+
+Each row: p50 over HTTP; the same result from the domain call in-process (SQL through the
+same driver, plus mapping); and for list pages, the same page served over HTTP by
+Strawberry on Starlette/uvicorn from memory (the framework's floor). Targets: list pages <= 30 ms and within 1.5x of memory;
+search <= 100 ms; stats <= 50 ms; generating 1000 transactions <= 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.dataset import BENCH_TOKEN, DEFAULT_URL  # noqa: E402
+from domain import invoice_stats, invoices  # noqa: E402
+from domain.access import SYSTEM  # noqa: E402
+from domain.config import settings_from_mapping  # noqa: E402
+from domain.db import Database  # noqa: E402
+from domain.pagination import PageRequest  # noqa: E402
+from graph.scalars import DecimalScalar  # noqa: E402
+from graph.types.invoices import InvoicePage, InvoiceType  # noqa: E402
+
+FIELDS = "id number title period startDate endDate dueDate createdAt subtotal tax total status void paidAt paymentMethod paymentReference lineCount"
+LIST = (
+    "query($f: InvoiceFilter, $s: InvoiceSort, $p: Int!) "
+    f"{{ invoices(filter: $f, sort: $s, page: $p, perPage: 25) {{ totalCount items {{ {FIELDS} }} }} }}"
+)
+MEMORY_PAGE = f"{{ invoices {{ totalCount items {{ {FIELDS} }} }} }}"
+
+
+_MEMORY: list[InvoiceType] = []
+
+
+@strawberry.type
+class MemoryQuery:
+    """The invoices page of our own schema's types, served from memory."""
+
+    @strawberry.field
+    def invoices(self, page: int = 1) -> InvoicePage:
+        return InvoicePage(
+            items=_MEMORY, total_count=len(_MEMORY), page=1, per_page=25, total_pages=1
+        )
+
+
+MEMORY_SCHEMA = strawberry.Schema(
+    query=MemoryQuery, config=StrawberryConfig(scalar_map={Decimal: DecimalScalar})
+)
+
+
+def serve_from_memory(rows: list, settings) -> None:
+    """Put a page of invoices, already read, where MEMORY_SCHEMA serves it from."""
+    context = SimpleNamespace(settings=settings, viewer=SYSTEM)
+    _MEMORY[:] = [InvoiceType.from_row(row, context) for row in rows]
+
+
+def start_memory_server() -> str:
+    """The same page served by Strawberry on Starlette/uvicorn from memory: the floor."""
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+    from strawberry.asgi import GraphQL
+
+    port = free_port()
+    app = Starlette(routes=[Route("/graphql", GraphQL(MEMORY_SCHEMA, graphql_ide=None))])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}/graphql"
+
+
+async def p50(work: Callable[[], Awaitable[object]], rounds: int) -> float:
+    await work()
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await work()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def main(url: str, rounds: int) -> None:
+    port = free_port()
+    config = Path(tempfile.mkdtemp()) / "bench.yaml"
+    # generateInvoice is measured without its PDF (rendered in the background otherwise).
+    config.write_text(
+        f"invoice:\n  template_dir: {REPO / 'invoice_templates'}\n  pdf_cache:\n    prerender_on_generate: false\n"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "CRM_CONFIG": str(config)}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("invoicing")), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    settings = settings_from_mapping({"database": {"url": url}})
+    db = Database.from_settings(settings.database)
+    rows_out: list[tuple[str, float, float | None, float | None, float]] = []
+    try:
+        async with httpx.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {BENCH_TOKEN}"}, timeout=120
+        ) as client:
+            for _ in range(100):
+                try:
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.1)
+
+            async def gql(query: str, variables: dict) -> dict:
+                response = await client.post(
+                    "/graphql", json={"query": query, "variables": variables}
+                )
+                body = response.json()
+                assert not body.get("errors"), body
+                return body["data"]
+
+            memory_url = start_memory_server()
+            floor = httpx.AsyncClient(timeout=30)
+            cases: list[tuple[str, dict, invoices.InvoiceFilter, invoices.InvoiceSort, int]] = [
+                (
+                    "list: default (created desc)",
+                    {},
+                    invoices.InvoiceFilter(),
+                    invoices.InvoiceSort(),
+                    1,
+                )
+            ]
+            for field in invoices.SortField:
+                for direction in ("ASC", "DESC"):
+                    cases.append(
+                        (
+                            f"list: sort {field.value} {direction}",
+                            {"s": {"field": field.value, "direction": direction}},
+                            invoices.InvoiceFilter(),
+                            invoices.InvoiceSort(field, direction == "DESC"),
+                            1,
+                        )
+                    )
+            for label, given, criteria in (
+                (
+                    "void VOID",
+                    {"void": "VOID"},
+                    invoices.InvoiceFilter(void=invoices.VoidFilter.VOID),
+                ),
+                (
+                    "void NOT_VOID",
+                    {"void": "NOT_VOID"},
+                    invoices.InvoiceFilter(void=invoices.VoidFilter.NOT_VOID),
+                ),
+                (
+                    "payment PAID",
+                    {"payment": "PAID"},
+                    invoices.InvoiceFilter(payment=invoices.PaymentFilter.PAID),
+                ),
+                (
+                    "payment UNPAID",
+                    {"payment": "UNPAID"},
+                    invoices.InvoiceFilter(payment=invoices.PaymentFilter.UNPAID),
+                ),
+                (
+                    "a customer's invoices",
+                    {"customerId": "4242"},
+                    invoices.InvoiceFilter(customer_id=4242),
+                ),
+            ):
+                cases.append(
+                    (f"list: filter {label}", {"f": given}, criteria, invoices.InvoiceSort(), 1)
+                )
+            cases.append(
+                (
+                    "list: deep page 2000",
+                    {"p": 2000},
+                    invoices.InvoiceFilter(),
+                    invoices.InvoiceSort(),
+                    2000,
+                )
+            )
+            for label, variables, criteria, sort, page in cases:
+                variables = {"p": page, **variables}
+                http = await p50(lambda v=variables: gql(LIST, v), rounds)
+
+                async def domain(c=criteria, s=sort, pg=page):
+                    return await invoices.list_invoices(db, SYSTEM, c, s, PageRequest(pg, 25))
+
+                sql = await p50(domain, rounds)
+                serve_from_memory(list((await domain()).items), settings)
+                memory = await p50(
+                    lambda: floor.post(memory_url, json={"query": MEMORY_PAGE}), rounds
+                )
+                rows_out.append((label, http, sql, memory, 30))
+            for label, term in (
+                ("search: customer name", "Falcon Dental"),
+                ("search: title", "2024-03-0"),
+                ("search: number", "INV-2025-0004"),
+            ):
+                http = await p50(lambda t=term: gql(LIST, {"p": 1, "f": {"search": t}}), rounds)
+                sql = await p50(
+                    lambda t=term: invoices.list_invoices(
+                        db,
+                        SYSTEM,
+                        invoices.InvoiceFilter(search=t),
+                        invoices.InvoiceSort(),
+                        PageRequest(),
+                    ),
+                    rounds,
+                )
+                rows_out.append((label, http, sql, None, 100))
+            stats_query = "query($c: ID) { invoiceStats(customerId: $c) { total { display } unpaid { count } thisMonth { trend } lastMonth { changePercent } } }"
+            for label, customer in (("stats: system-wide", None), ("stats: one customer", "4242")):
+                http = await p50(lambda c=customer: gql(stats_query, {"c": c}), rounds)
+                sql = await p50(
+                    lambda c=customer: invoice_stats.invoice_stats(
+                        db, settings, SYSTEM, int(c) if c else None
+                    ),
+                    rounds,
+                )
+                rows_out.append((label, http, sql, None, 50))
+            generate_ms = []
+            for attempt in range(3):
+                customer_id = await _customer_with_charges(db, 1000, attempt)
+                started = time.perf_counter()
+                data = await gql(
+                    "mutation($c: ID!) { generateInvoice(input: {customerId: $c}) { invoice { lineCount } errors { code } } }",
+                    {"c": str(customer_id)},
+                )
+                generate_ms.append((time.perf_counter() - started) * 1000)
+                assert data["generateInvoice"]["invoice"]["lineCount"] == 1000, data
+            rows_out.append(
+                ("generate: 1000 transactions", statistics.median(generate_ms), None, None, 200)
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+        await db.dispose()
+    print(f"\nAPI at scale ({url.rsplit('/', 1)[-1]}), p50 over {rounds} requests, milliseconds")
+    print(f"  {'operation':32s} {'HTTP':>8s} {'domain':>8s} {'memory':>8s} {'target':>7s}  verdict")
+    for label, http, sql, memory, target in rows_out:
+        within = http <= target and (memory is None or http <= 1.5 * memory or http <= target)
+        cells = [f"{x:8.1f}" if x is not None else f"{'-':>8s}" for x in (http, sql, memory)]
+        print(f"  {label:32s} {' '.join(cells)} {target:7.0f}  {'ok' if within else 'SLOW'}")
+
+
+async def _customer_with_charges(db: Database, count: int, attempt: int) -> int:
+    from domain.access import SYSTEM as staff
+    from domain.config import Settings
+    from domain.customers import CustomerData, create_customer
+    from domain.models import Transaction, TransactionKind
+
+    customer = await create_customer(
+        db, Settings(), staff, CustomerData(f"Bench generate {attempt}")
+    )
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        session.add_all(
+            Transaction(
+                kind=TransactionKind.CHARGE,
+                customer_id=customer.id,
+                title=f"Charge {i}",
+                description="",
+                created_at=now - timedelta(minutes=i),
+                retail_cost=Decimal("10.00"),
+                tax_percentage=Decimal("10"),
+                tax_amount=Decimal("1.00"),
+            )
+            for i in range(count)
+        )
+    return customer.id
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--rounds", type=int, default=30)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.url, arguments.rounds))
