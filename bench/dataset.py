@@ -57,6 +57,25 @@ PRODUCTS = [
 METHODS = ["CASH", "POS", "BANK_TRANSFER", "STRIPE", "STRIPE", "STRIPE"]
 
 
+MONTHS = (
+    "January February March April May June July August September October November December".split()
+)
+SERVICES = [
+    "Mobile services",
+    "Internet services",
+    "Additional charges",
+    "Support and maintenance",
+    "Device rental",
+]
+
+
+def invoice_title(rng: random.Random, start: datetime, end: datetime) -> str:
+    """Titles as a billing team writes them: the default, or a service and a month."""
+    if rng.random() < 0.4:
+        return f"Invoice for {start:%Y-%m-%d} - {end:%Y-%m-%d}"
+    return f"{rng.choice(SERVICES)} - {MONTHS[end.month - 1]} {end.year}"
+
+
 def lines_for(rng: random.Random) -> int:
     roll = rng.random()
     if roll < 0.9:
@@ -138,9 +157,7 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
             else (f"{method} {invoice_id}" if method else "\\N")
         )
         refund = f"re_{invoice_id:010d}" if status == "REFUNDED" else "\\N"
-        title = (
-            "Void: " if void else ""
-        ) + f"Invoice for {period_start:%Y-%m-%d} - {period_end:%Y-%m-%d}"
+        title = ("Void: " if void else "") + invoice_title(rng, period_start, period_end)
         month = created.year * 100 + created.month
         files["invoices"].write(
             f"{invoice_id}\tINV-{created.year}-{invoice_id:06d}\t{customer_id}\t{title}\t{period_start:%Y-%m-%d}\t{period_end:%Y-%m-%d}\t"

@@ -4,11 +4,13 @@ may do with each."""
 from __future__ import annotations
 
 import enum
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, Subquery, false, func, or_, select, union
+from sqlalchemy.dialects import mysql
 
 from domain.access import Viewer
 from domain.config import Settings
@@ -23,7 +25,7 @@ from domain.models import (
     PaymentMethodKind,
 )
 from domain.money import format_money
-from domain.pagination import Page, PageRequest, contains_pattern
+from domain.pagination import Page, PageRequest, contains_pattern, prefix_pattern
 
 
 class VoidFilter(enum.StrEnum):
@@ -69,6 +71,9 @@ class InvoiceSort:
     field: SortField = SortField.CREATED
     descending: bool = True
 
+
+# InnoDB indexes words of at least innodb_ft_min_token_size (3) characters.
+FULLTEXT_MIN_WORD = 3
 
 _SORT_COLUMNS = {
     SortField.ID: Invoice.id,
@@ -130,7 +135,7 @@ async def get_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice 
     return invoice
 
 
-def _filtered(viewer: Viewer, criteria: InvoiceFilter) -> Select[tuple[Invoice]]:
+def _filtered(viewer: Viewer, criteria: InvoiceFilter, dialect: str) -> Select[tuple[Invoice]]:
     query = select(Invoice)
     scope = viewer.customer_scope
     if scope is not None:
@@ -148,29 +153,51 @@ def _filtered(viewer: Viewer, criteria: InvoiceFilter) -> Select[tuple[Invoice]]
     if criteria.status is not None:
         query = query.where(Invoice.status == criteria.status)
     if criteria.search and criteria.search.strip():
-        query = _searched(
-            query,
-            criteria.search.strip(),
-            by_customer=scope is None and criteria.customer_id is None,
+        hits = _search_hits(
+            criteria.search.strip(), scope is None and criteria.customer_id is None, dialect
         )
+        query = query.join(hits, hits.c.id == Invoice.id)
     return query
 
 
-def _searched(
-    query: Select[tuple[Invoice]], text: str, by_customer: bool
-) -> Select[tuple[Invoice]]:
-    pattern = contains_pattern(text)
-    matches = [
-        Invoice.number.ilike(pattern, escape="\\"),
-        Invoice.title.ilike(pattern, escape="\\"),
-    ]
-    if text.isdigit() and len(text) < 18:
-        matches.append(Invoice.id == int(text))
+def _search_hits(term: str, by_customer: bool, dialect: str) -> Subquery:
+    """The ids of invoices matching a search, as a union of queries that each use an index
+    (an OR of them would read every invoice).
+
+    MariaDB/MySQL: the number by prefix (its unique index), the title by words or word
+    prefixes (a FULLTEXT index: "janu" finds "January"), the customer's name anywhere in it.
+    SQLite, the embedded default, matches number and title anywhere too.
+    """
+    pattern = contains_pattern(term)
+    parts = []
+    if term.isdigit() and len(term) < 18:
+        parts.append(select(Invoice.id).where(Invoice.id == int(term)))
+    if dialect == "mysql":
+        parts.append(
+            select(Invoice.id).where(Invoice.number.like(prefix_pattern(term), escape="\\"))
+        )
+        words = [word for word in re.findall(r"\w+", term) if len(word) >= FULLTEXT_MIN_WORD]
+        if words:
+            query = " ".join(f"+{word}*" for word in words)
+            parts.append(
+                select(Invoice.id).where(
+                    mysql.match(Invoice.title, against=query).in_boolean_mode()
+                )
+            )
+    else:
+        parts.append(
+            select(Invoice.id).where(
+                or_(
+                    Invoice.number.ilike(pattern, escape="\\"),
+                    Invoice.title.ilike(pattern, escape="\\"),
+                )
+            )
+        )
     if by_customer:
         # Only the system-wide list searches customer names (the specification's rule).
         names = select(Customer.id).where(Customer.name.ilike(pattern, escape="\\"))
-        matches.append(Invoice.customer_id.in_(names))
-    return query.where(or_(*matches))
+        parts.append(select(Invoice.id).where(Invoice.customer_id.in_(names)))
+    return union(*parts).subquery("search_hits")
 
 
 async def list_invoices(
@@ -182,7 +209,7 @@ async def list_invoices(
     order = (
         (column.desc(), Invoice.id.desc()) if sort.descending else (column.asc(), Invoice.id.asc())
     )
-    filtered = _filtered(viewer, criteria)
+    filtered = _filtered(viewer, criteria, db.dialect)
     ids_query = (
         filtered.with_only_columns(Invoice.id)
         .order_by(*order)

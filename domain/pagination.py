@@ -56,7 +56,15 @@ async def fetch_page(session: AsyncSession, query: Select[Any], request: PageReq
     return Page(items=rows, total_count=total, page=request.page, per_page=request.per_page)
 
 
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def contains_pattern(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, with LIKE's own wildcards taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{_escaped(text)}%"
+
+
+def prefix_pattern(text: str) -> str:
+    """A LIKE pattern matching values that start with `text` (an index can serve it)."""
+    return f"{_escaped(text)}%"

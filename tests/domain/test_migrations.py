@@ -5,11 +5,13 @@ from alembic.migration import MigrationContext
 
 from domain.db import Database
 from domain.models import Base
+from migrations.env_objects import include_object
 
 
 async def test_the_migrated_schema_matches_the_models(db: Database) -> None:
     def differences(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": include_object}
+        context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, Base.metadata)
 
     async with db.engine.connect() as connection:
