@@ -224,7 +224,7 @@ async def main(url: str, rounds: int) -> None:
             for label, term in (
                 ("search: customer name", "Falcon Dental"),
                 ("search: title", "Mobile services March 2024"),
-                ("search: number", "INV-2025-0004"),
+                ("search: number", "INV-2025-7000"),
             ):
                 http = await p50(lambda t=term: gql(LIST, {"p": 1, "f": {"search": t}}), rounds)
                 sql = await p50(
