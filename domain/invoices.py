@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, Subquery, false, func, or_, select, union
 from sqlalchemy.dialects import mysql
@@ -135,6 +136,22 @@ async def get_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice 
     return invoice
 
 
+def _state_conditions(criteria: InvoiceFilter, void: Any, status: Any) -> list[Any]:
+    """The void, payment and status filters, for the invoices or for their summary."""
+    conditions = []
+    if criteria.void is VoidFilter.VOID:
+        conditions.append(void.is_(True))
+    elif criteria.void is VoidFilter.NOT_VOID:
+        conditions.append(void.is_(False))
+    if criteria.payment is PaymentFilter.PAID:
+        conditions.append(status.in_([InvoiceStatus.PAID, InvoiceStatus.REFUNDED]))
+    elif criteria.payment is PaymentFilter.UNPAID:
+        conditions.append(status == InvoiceStatus.UNPAID)
+    if criteria.status is not None:
+        conditions.append(status == criteria.status)
+    return conditions
+
+
 def _filtered(viewer: Viewer, criteria: InvoiceFilter, dialect: str) -> Select[tuple[Invoice]]:
     query = select(Invoice)
     scope = viewer.customer_scope
@@ -142,16 +159,7 @@ def _filtered(viewer: Viewer, criteria: InvoiceFilter, dialect: str) -> Select[t
         query = query.where(Invoice.customer_id == scope)
     if criteria.customer_id is not None:
         query = query.where(Invoice.customer_id == criteria.customer_id)
-    if criteria.void is VoidFilter.VOID:
-        query = query.where(Invoice.void.is_(True))
-    elif criteria.void is VoidFilter.NOT_VOID:
-        query = query.where(Invoice.void.is_(False))
-    if criteria.payment is PaymentFilter.PAID:
-        query = query.where(Invoice.status.in_([InvoiceStatus.PAID, InvoiceStatus.REFUNDED]))
-    elif criteria.payment is PaymentFilter.UNPAID:
-        query = query.where(Invoice.status == InvoiceStatus.UNPAID)
-    if criteria.status is not None:
-        query = query.where(Invoice.status == criteria.status)
+    query = query.where(*_state_conditions(criteria, Invoice.void, Invoice.status))
     if criteria.search and criteria.search.strip():
         hits = _search_hits(
             criteria.search.strip(), scope is None and criteria.customer_id is None, dialect
@@ -272,17 +280,7 @@ def _count_from_summary(viewer: Viewer, criteria: InvoiceFilter) -> Select[tuple
     )
     if len(customers) > 1:
         query = query.where(false())  # a customer asking for another's invoices: none
-    if criteria.void is VoidFilter.VOID:
-        query = query.where(InvoiceTotals.void.is_(True))
-    elif criteria.void is VoidFilter.NOT_VOID:
-        query = query.where(InvoiceTotals.void.is_(False))
-    if criteria.payment is PaymentFilter.PAID:
-        query = query.where(InvoiceTotals.status.in_([InvoiceStatus.PAID, InvoiceStatus.REFUNDED]))
-    elif criteria.payment is PaymentFilter.UNPAID:
-        query = query.where(InvoiceTotals.status == InvoiceStatus.UNPAID)
-    if criteria.status is not None:
-        query = query.where(InvoiceTotals.status == criteria.status)
-    return query
+    return query.where(*_state_conditions(criteria, InvoiceTotals.void, InvoiceTotals.status))
 
 
 async def invoices_by_id(db: Database, ids: Iterable[int]) -> dict[int, Invoice]:
