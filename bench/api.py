@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import socket
+import contextlib
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +30,7 @@ from strawberry.schema.config import StrawberryConfig
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench._server import free_port, invoicing  # noqa: E402
 from bench.dataset import BENCH_TOKEN, DEFAULT_URL  # noqa: E402
 from domain import invoice_stats, invoices  # noqa: E402
 from domain.access import SYSTEM  # noqa: E402
@@ -103,28 +101,16 @@ async def p50(work: Callable[[], Awaitable[object]], rounds: int) -> float:
     return statistics.median(timings)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def main(url: str, rounds: int) -> None:
-    port = free_port()
     config = Path(tempfile.mkdtemp()) / "bench.yaml"
     # generateInvoice is measured without its PDF (rendered in the background otherwise).
     config.write_text(
         f"invoice:\n  template_dir: {REPO / 'invoice_templates'}\n  pdf_cache:\n    prerender_on_generate: false\n"
     )
-    env = {**os.environ, "DATABASE_URL": url, "CRM_CONFIG": str(config)}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("invoicing")), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    server = contextlib.ExitStack()
+    base = server.enter_context(
+        invoicing("serve", env={"DATABASE_URL": url, "CRM_CONFIG": str(config)})
     )
-    base = f"http://127.0.0.1:{port}"
     settings = settings_from_mapping({"database": {"url": url}})
     db = Database.from_settings(settings.database)
     rows_out: list[tuple[str, float, float | None, float | None, float]] = []
@@ -132,12 +118,6 @@ async def main(url: str, rounds: int) -> None:
         async with httpx.AsyncClient(
             base_url=base, headers={"Authorization": f"Bearer {BENCH_TOKEN}"}, timeout=120
         ) as client:
-            for _ in range(100):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.1)
 
             async def gql(query: str, variables: dict) -> dict:
                 response = await client.post(
@@ -262,8 +242,7 @@ async def main(url: str, rounds: int) -> None:
                 ("generate: 1000 transactions", statistics.median(generate_ms), None, None, 200)
             )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        server.close()
         await db.dispose()
     print(f"\nAPI at scale ({url.rsplit('/', 1)[-1]}), p50 over {rounds} requests, milliseconds")
     print(f"  {'operation':32s} {'HTTP':>8s} {'domain':>8s} {'memory':>8s} {'target':>7s}  verdict")

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import contextlib
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +26,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench._server import invoicing  # noqa: E402
 from bench.dataset import BENCH_TOKEN, DEFAULT_URL  # noqa: E402
 
 OPERATIONS = {
@@ -53,12 +51,6 @@ OPERATIONS = {
         "mutation($id: ID!) { payInvoice(input: {invoiceId: $id, method: CASH}) { invoice { status } errors { code } } }",
     ),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def variables(operation: str, rng: random.Random) -> dict:
@@ -126,36 +118,15 @@ def main() -> None:
         "database:\n  pool_size: 20\n"
     )
     for workers in args.workers:
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": args.url, "CRM_CONFIG": str(config)}
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("invoicing")),
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
+        server = contextlib.ExitStack()
+        env = {"DATABASE_URL": args.url, "CRM_CONFIG": str(config)}
+        base = server.enter_context(invoicing("serve", "--workers", str(workers), env=env))
         try:
-            for _ in range(200):
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
             latencies, errors, done, elapsed = asyncio.run(
                 run(base, args.clients, args.seconds, args.max_requests)
             )
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            server.close()
         print(
             f"\n{workers} worker(s), {args.clients} clients, {elapsed:.0f} s: {done} requests, "
             f"{done / elapsed:.0f} requests/s, {errors} errors"

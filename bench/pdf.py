@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,6 +27,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench._server import invoicing  # noqa: E402
 from domain import billing  # noqa: E402
 from domain.access import SYSTEM  # noqa: E402
 from domain.config import settings_from_mapping  # noqa: E402
@@ -95,38 +94,17 @@ async def make_invoices(url: str, sizes: list[int]) -> tuple[dict[int, int], str
     return invoices, token
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+def server_env(url: str, workers: int) -> dict[str, str]:
     config = Path(tempfile.mkdtemp()) / "bench.yaml"
     config.write_text(
         f"invoice:\n  render_workers: {workers}\n  template_dir: {REPO / 'invoice_templates'}\n"
     )
-    env = {**os.environ, "DATABASE_URL": url, "CRM_CONFIG": str(config)}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("invoicing")), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
+    return {"DATABASE_URL": url, "CRM_CONFIG": str(config)}
 
 
 def bench_server(url: str, invoices: dict[int, int], token: str, downloads: int) -> None:
-    process, base = start_server(url, workers=2)
+    server = contextlib.ExitStack()
+    base = server.enter_context(invoicing("serve", env=server_env(url, workers=2)))
     headers = {"Authorization": f"Bearer {token}"}
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
@@ -216,8 +194,7 @@ def bench_server(url: str, invoices: dict[int, int], token: str, downloads: int)
                 ],
             )
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        server.close()
 
 
 async def bench_throughput(renders: int) -> None:

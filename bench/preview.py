@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,13 +24,11 @@ import httpx
 from playwright.async_api import async_playwright
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench._server import invoicing  # noqa: E402
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def table(title: str, rows: list[tuple[str, list[float], float]]) -> None:
@@ -90,30 +86,11 @@ def main(rounds: int) -> None:
     templates, fixtures = work / "templates", work / "fixtures"
     shutil.copytree(REPO / "invoice_templates", templates, ignore=shutil.ignore_patterns("golden"))
     shutil.copytree(REPO / "fixtures", fixtures)
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("invoicing")),
-            "preview",
-            "--port",
-            str(port),
-            "--templates",
-            str(templates),
-            "--fixtures",
-            str(fixtures),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    server = contextlib.ExitStack()
+    base = server.enter_context(
+        invoicing("preview", "--templates", str(templates), "--fixtures", str(fixtures), ready="/")
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         template = templates / "norfone_invoice_template.html"
         to_html, to_pdf = asyncio.run(browser_round_trips(base, template, work / "profile", rounds))
         cached = []
@@ -136,8 +113,7 @@ def main(rounds: int) -> None:
             ],
         )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
+        server.close()
 
 
 if __name__ == "__main__":
