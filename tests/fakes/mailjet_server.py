@@ -10,6 +10,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes._http import JsonHandler
+
 KEY, SECRET = "mj-test-key", "mj-test-secret"
 
 
@@ -28,19 +30,16 @@ class FakeMailjet:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 body = json.loads(
                     self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}"
                 )
                 expected = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
                 if self.path.rstrip("/") != "/v3.1/send":
-                    return self._answer(404, {"ErrorMessage": "Not found"})
+                    return self.answer(404, {"ErrorMessage": "Not found"})
                 if self.headers.get("Authorization") != expected:
-                    return self._answer(
+                    return self.answer(
                         401,
                         {
                             "ErrorIdentifier": str(uuid.uuid4()),
@@ -49,7 +48,7 @@ class FakeMailjet:
                         },
                     )
                 if fake.reject_with:
-                    return self._answer(
+                    return self.answer(
                         400,
                         {
                             "Messages": [
@@ -82,14 +81,6 @@ class FakeMailjet:
                     }
                     for message in body.get("Messages", [])
                 ]
-                return self._answer(200, {"Messages": answers})
-
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                return self.answer(200, {"Messages": answers})
 
         return Handler

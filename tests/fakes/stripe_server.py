@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes._http import JsonHandler
+
 CARDS = {
     "pm_card_visa": ("visa", "4242", 12, 2034),
     "pm_card_mastercard": ("mastercard", "4444", 8, 2031),
@@ -58,26 +60,15 @@ class FakeStripe:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
-                self._answer(*fake.route("GET", urlsplit(self.path).path, {}, None))
+                self.answer(*fake.route("GET", urlsplit(self.path).path, {}, None))
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 params = dict(parse_qsl(self.rfile.read(length).decode()))
                 key = self.headers.get("Idempotency-Key")
-                self._answer(*fake.route("POST", urlsplit(self.path).path, params, key))
-
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.answer(*fake.route("POST", urlsplit(self.path).path, params, key))
 
         return Handler
 
