@@ -203,7 +203,8 @@ async def main(url: str, rounds: int) -> None:
                 rows_out.append((label, http, sql, memory, 30))
             for label, term in (
                 ("search: customer name", "Falcon Dental"),
-                ("search: title", "Mobile services March 2024"),
+                ("search: title, broad", "Mobile services"),
+                ("search: title, narrow and old", "March 2024"),
                 ("search: number", "INV-2025-7000"),
             ):
                 http = await p50(lambda t=term: gql(LIST, {"p": 1, "f": {"search": t}}), rounds)

@@ -4,21 +4,19 @@ may do with each."""
 from __future__ import annotations
 
 import enum
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Subquery, false, func, or_, select, union
-from sqlalchemy.dialects import mysql
+from sqlalchemy import Select, false, func, select
 
+from domain import invoice_search
 from domain.access import Viewer
 from domain.config import Settings
 from domain.db import Database
 from domain.invoice_totals import ALL_CUSTOMERS
 from domain.models import (
-    Customer,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -26,7 +24,7 @@ from domain.models import (
     PaymentMethodKind,
 )
 from domain.money import format_money
-from domain.pagination import Page, PageRequest, contains_pattern, prefix_pattern
+from domain.pagination import Page, PageRequest
 
 
 class VoidFilter(enum.StrEnum):
@@ -72,9 +70,6 @@ class InvoiceSort:
     field: SortField = SortField.CREATED
     descending: bool = True
 
-
-# InnoDB indexes words of at least innodb_ft_min_token_size (3) characters.
-FULLTEXT_MIN_WORD = 3
 
 _SORT_COLUMNS = {
     SortField.ID: Invoice.id,
@@ -152,78 +147,30 @@ def _state_conditions(criteria: InvoiceFilter, void: Any, status: Any) -> list[A
     return conditions
 
 
-def _filtered(viewer: Viewer, criteria: InvoiceFilter, dialect: str) -> Select[tuple[Invoice]]:
-    query = select(Invoice)
+def _scope_and_state(viewer: Viewer, criteria: InvoiceFilter) -> list[Any]:
+    """Every condition of the list but the text search."""
+    conditions = []
     scope = viewer.customer_scope
     if scope is not None:
-        query = query.where(Invoice.customer_id == scope)
+        conditions.append(Invoice.customer_id == scope)
     if criteria.customer_id is not None:
-        query = query.where(Invoice.customer_id == criteria.customer_id)
-    query = query.where(*_state_conditions(criteria, Invoice.void, Invoice.status))
-    if criteria.search and criteria.search.strip():
-        hits = _search_hits(
-            criteria.search.strip(), scope is None and criteria.customer_id is None, dialect
-        )
-        # Start from the (few) hits and sort those: left to itself, MariaDB walks the whole
-        # created_at index probing the hits for each of a million invoices.
-        query = (
-            query.select_from(hits)
-            .join(Invoice, Invoice.id == hits.c.id)
-            .prefix_with("STRAIGHT_JOIN", dialect="mysql")
-        )
-    return query
+        conditions.append(Invoice.customer_id == criteria.customer_id)
+    return conditions + _state_conditions(criteria, Invoice.void, Invoice.status)
 
 
-_NUMBER_LIKE = re.compile(r"^(?=.*\d)(?=.*-)\S+$")
+# Above this many search hits, the page walks the sort column's index testing each invoice
+# (25 hits come quickly); below it, the hits are read and sorted (the walk could pass half
+# a million invoices first when the hits are few or all old).
+DENSE_SEARCH_HITS = 20_000
 
-
-def _search_hits(term: str, by_customer: bool, dialect: str) -> Subquery:
-    """The ids of invoices matching a search, as a union of queries that each use an index
-    (an OR of them would read every invoice). Every part matches the term anywhere in the
-    field, as on SQLite; on MariaDB/MySQL indexes find the candidates first:
-
-    - a term shaped like an invoice number (INV-2025-0012, no spaces) is one: the number's
-      unique index by prefix, and nothing else;
-    - titles: the FULLTEXT index finds those holding the term's words (3 letters or more,
-      by prefix), then LIKE keeps those holding the whole term;
-    - customer names (system-wide list only): LIKE over the customers, then their invoices.
-    """
-    pattern = contains_pattern(term)
-    parts = []
-    if term.isdigit() and len(term) < 18:
-        parts.append(select(Invoice.id).where(Invoice.id == int(term)))
-    if dialect != "mysql":
-        parts.append(
-            select(Invoice.id).where(
-                or_(
-                    Invoice.number.ilike(pattern, escape="\\"),
-                    Invoice.title.ilike(pattern, escape="\\"),
-                )
-            )
-        )
-    elif _NUMBER_LIKE.match(term):
-        parts.append(
-            select(Invoice.id).where(Invoice.number.like(prefix_pattern(term), escape="\\"))
-        )
-        return union(*parts).subquery("search_hits")
-    else:
-        parts.append(
-            select(Invoice.id).where(Invoice.number.like(prefix_pattern(term), escape="\\"))
-        )
-        words = [word for word in re.findall(r"[^\W\d_]+", term) if len(word) >= FULLTEXT_MIN_WORD]
-        if words:
-            query = " ".join(f"+{word}*" for word in words)
-            parts.append(
-                select(Invoice.id).where(
-                    mysql.match(Invoice.title, against=query).in_boolean_mode(),
-                    Invoice.title.like(pattern, escape="\\"),
-                )
-            )
-    if by_customer:
-        # Only the system-wide list searches customer names (the specification's rule).
-        names = select(Customer.id).where(Customer.name.ilike(pattern, escape="\\"))
-        parts.append(select(Invoice.id).where(Invoice.customer_id.in_(names)))
-    return union(*parts).subquery("search_hits")
+_SORT_INDEXES = {
+    SortField.ID: "PRIMARY",
+    SortField.TITLE: "ix_invoices_title_id",
+    SortField.DUE_DATE: "ix_invoices_due_date_id",
+    SortField.CREATED: "ix_invoices_created_at",
+    SortField.AMOUNT: "ix_invoices_total_id",
+    SortField.STATUS: "ix_invoices_status_id",
+}
 
 
 async def list_invoices(
@@ -235,18 +182,22 @@ async def list_invoices(
     order = (
         (column.desc(), Invoice.id.desc()) if sort.descending else (column.asc(), Invoice.id.asc())
     )
-    filtered = _filtered(viewer, criteria, db.dialect)
-    ids_query = (
-        filtered.with_only_columns(Invoice.id)
-        .order_by(*order)
-        .limit(request.per_page)
-        .offset(request.offset)
-    )
-    count_query = _count_from_summary(viewer, criteria)
-    if count_query is None:  # a text search: count the matching rows themselves
-        count_query = filtered.with_only_columns(func.count(Invoice.id)).order_by(None)
+    filters = _scope_and_state(viewer, criteria)
+    term = (criteria.search or "").strip()
     async with db.read() as session:
-        total = (await session.execute(count_query)).scalar_one()
+        if term:
+            found = await invoice_search.match(
+                session,
+                term,
+                by_customer_name=viewer.customer_scope is None and criteria.customer_id is None,
+                scoped=viewer.customer_scope is not None or criteria.customer_id is not None,
+            )
+            total = (await session.execute(found.count_query(filters))).scalar_one()
+            ids_query = _search_page(found, filters, sort, total, db.dialect)
+        else:
+            total = (await session.execute(_count_from_summary(viewer, criteria))).scalar_one()
+            ids_query = select(Invoice.id).where(*filters)
+        ids_query = ids_query.order_by(*order).limit(request.per_page).offset(request.offset)
         ids = list((await session.execute(ids_query)).scalars()) if request.offset < total else []
         rows = (
             {
@@ -263,6 +214,33 @@ async def list_invoices(
         total_count=total,
         page=request.page,
         per_page=request.per_page,
+    )
+
+
+def _search_page(
+    found: invoice_search.SearchMatch,
+    filters: list[Any],
+    sort: InvoiceSort,
+    total: int,
+    dialect: str,
+) -> Select[tuple[int]]:
+    """The ids query of a search's page, planned by how many invoices it matched."""
+    if dialect != "mysql":
+        return select(Invoice.id).where(found.condition, *filters)
+    if total > DENSE_SEARCH_HITS:
+        return (
+            select(Invoice.id)
+            .where(found.condition, *filters)
+            .with_hint(Invoice, f"FORCE INDEX ({_SORT_INDEXES[sort.field]})", "mysql")
+        )
+    # Start from the (few) hits: left to itself, MariaDB may walk the whole sort index
+    # probing the hits for each of a million invoices.
+    hits = found.hits(filters)
+    return (
+        select(Invoice.id)
+        .select_from(hits)
+        .join(Invoice, Invoice.id == hits.c.id)
+        .prefix_with("STRAIGHT_JOIN", dialect="mysql")
     )
 
 

@@ -10,7 +10,6 @@ from sqlalchemy.engine import Connection
 from domain.config import DatabaseSettings, load_settings
 from domain.db import create_engine
 from domain.models import Base
-from migrations.env_objects import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,7 +28,6 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -5,12 +5,11 @@ from alembic.migration import MigrationContext
 
 from domain.db import Database
 from domain.models import Base
-from migrations.env_objects import include_object
 
 
 async def test_the_migrated_schema_matches_the_models(db: Database) -> None:
     def differences(connection):
-        opts = {"compare_type": True, "include_object": include_object}
+        opts = {"compare_type": True}
         context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, Base.metadata)
 
