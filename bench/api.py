@@ -254,6 +254,8 @@ async def main(url: str, rounds: int) -> None:
             verdict += f", {http / memory:.1f}x memory" + (
                 "" if http <= 1.5 * memory else " (> 1.5x)"
             )
+            # What the server adds above the domain call (SQL and mapping), against the floor.
+            verdict += f"; above SQL {(http - (sql or 0)) / memory:.1f}x"
         print(f"  {label:32s} {' '.join(cells)} {target:7.0f}  {verdict}")
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, false, func, literal, select
 
 from domain import invoice_search
 from domain.access import Viewer
@@ -176,8 +176,9 @@ _SORT_INDEXES = {
 async def list_invoices(
     db: Database, viewer: Viewer, criteria: InvoiceFilter, sort: InvoiceSort, request: PageRequest
 ) -> Page[Invoice]:
-    """One page: the page's ids first (an index walk that stops after one page), then those
-    rows, and the count. Joining first and sorting after reads every matching row."""
+    """One page, read in one statement: the page's ids first (an index walk that stops
+    after one page), those rows joined after, and the count beside them. Joining first
+    and sorting after would read every matching row."""
     column = _SORT_COLUMNS[sort.field]
     order = (
         (column.desc(), Invoice.id.desc()) if sort.descending else (column.asc(), Invoice.id.asc())
@@ -192,26 +193,35 @@ async def list_invoices(
                 by_customer_name=viewer.customer_scope is None and criteria.customer_id is None,
                 scoped=viewer.customer_scope is not None or criteria.customer_id is not None,
             )
-            total = (await session.execute(found.count_query(filters))).scalar_one()
-            ids_query = _search_page(found, filters, sort, total, db.dialect)
+            # The count comes first here: it decides how the page is read.
+            count_query = found.count_query(filters)
+            total: int | None = (await session.execute(count_query)).scalar_one()
+            ids_query = _search_page(found, filters, sort, total or 0, db.dialect)
         else:
-            total = (await session.execute(_count_from_summary(viewer, criteria))).scalar_one()
+            count_query = _count_from_summary(viewer, criteria)
+            total = None
             ids_query = select(Invoice.id).where(*filters)
-        ids_query = ids_query.order_by(*order).limit(request.per_page).offset(request.offset)
-        ids = list((await session.execute(ids_query)).scalars()) if request.offset < total else []
-        rows = (
-            {
-                row.id: row
-                for row in (
-                    await session.execute(select(Invoice).where(Invoice.id.in_(ids)))
-                ).scalars()
-            }
-            if ids
-            else {}
+        page_ids = (
+            ids_query.order_by(*order)
+            .limit(request.per_page)
+            .offset(request.offset)
+            .subquery("page_ids")
         )
+        page_query = (
+            select(Invoice, count_query.scalar_subquery() if total is None else literal(total))
+            .select_from(page_ids)
+            .join(Invoice, Invoice.id == page_ids.c.id)
+            .order_by(*order)
+            .prefix_with("STRAIGHT_JOIN", dialect="mysql")
+        )
+        rows = (await session.execute(page_query)).all()
+        if rows:
+            total = rows[0][1]
+        elif total is None:  # past the last page: no row carried the count
+            total = (await session.execute(count_query)).scalar_one()
     return Page(
-        items=[rows[i] for i in ids],
-        total_count=total,
+        items=[row[0] for row in rows],
+        total_count=int(total),
         page=request.page,
         per_page=request.per_page,
     )

@@ -6,7 +6,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
 from domain.config import LimitsSettings
@@ -17,17 +24,29 @@ from graph.scalars import DecimalScalar
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.graphql"
 
+# Distinct query documents kept parsed and validated (bounded: clients can send any text).
+DOCUMENT_CACHE_SIZE = 256
+
 
 def build_schema(limits: LimitsSettings | None = None) -> strawberry.Schema:
     limits = limits or LimitsSettings()
+    # The limiters' rule classes are made once: ValidationCache keys on the rules as well
+    # as the document, and a limiter built per request would make every key new.
+    request_shape_rules = [
+        *QueryDepthLimiter(max_depth=limits.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=limits.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+            lambda: AddValidationRules(request_shape_rules),
+            # Clients send the same few documents over and over: parsing and validating
+            # them was half the cost of a list page.
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: ClientSafeErrors(limits.statement_timeout_seconds),
         ],
     )
