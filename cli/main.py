@@ -6,6 +6,7 @@ Every failure prints one line starting with "error:" and exits non-zero.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -221,8 +222,9 @@ def billing_run(
 ) -> None:
     """One invoice per customer with unbilled charges from START to END."""
     from domain.access import Viewer
-    from domain.billing import Period, customers_to_bill, run_billing
+    from domain.billing import Period, customers_to_bill
     from domain.money import format_money
+    from domain.work_queue import BillingOrder
 
     settings = _settings(ctx)
     operator = Viewer(role=Role.STAFF, name="billing run (command line)")
@@ -231,16 +233,10 @@ def billing_run(
         targets = list(customer_ids) or await customers_to_bill(
             runtime.db, settings, Period(start.date(), end.date())
         )
+        order = BillingOrder(start.date(), end.date(), due.date(), operator)
         with click.progressbar(length=len(targets), label="billing", file=sys.stderr) as bar:
-            return await run_billing(
-                runtime.db,
-                settings,
-                operator,
-                start.date(),
-                end.date(),
-                due.date(),
-                targets,
-                on_progress=lambda _customer: bar.update(1),
+            return await runtime.work.run_billing(
+                order, targets, on_progress=lambda _customer: bar.update(1)
             )
 
     run = _with_runtime(settings, work)
@@ -254,6 +250,25 @@ def billing_run(
         click.echo(f"customer {customer_id}: {error.message}", err=True)
     if run.failures:
         ctx.exit(1)
+
+
+@cli.command()
+@click.pass_context
+@_clear_errors
+def worker(ctx: click.Context) -> None:
+    """Do queued rendering and billing jobs (workers.backend: redis) until stopped."""
+    from domain.redis_work import build_worker
+
+    settings = _settings(ctx)
+    if settings.workers.backend != "redis":
+        raise click.ClickException(
+            "workers.backend is 'local': rendering and billing happen in the API process; "
+            "set it to 'redis' (and workers.redis_url) to run workers"
+        )
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+    )
+    build_worker(settings).run()
 
 
 @cli.group()

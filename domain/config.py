@@ -145,6 +145,21 @@ class StripeSettings(_Section):
     timeout_seconds: float = Field(default=20, gt=0)
 
 
+class WorkersSettings(_Section):
+    """Where rendering and billing work runs: in the process that asked for it (local), or
+    on `invoicing worker` processes, on any machine, through a Redis queue (redis)."""
+
+    backend: Literal["local", "redis"] = "local"
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    queue_name: str = "invoicing:queue"
+    # Jobs one worker process runs at once (rendering itself is bounded by render_workers).
+    max_jobs: int = Field(default=4, ge=1, le=100)
+    # A job running longer is stopped and retried; a worker that dies holds its jobs this
+    # long (plus 10 s) before another worker takes them over.
+    job_timeout_seconds: int = Field(default=300, ge=1)
+    max_tries: int = Field(default=5, ge=1)
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
@@ -154,6 +169,7 @@ class Settings(_Section):
     email: EmailSettings = EmailSettings()
     mailjet: MailjetSettings = MailjetSettings()
     stripe: StripeSettings = StripeSettings()
+    workers: WorkersSettings = WorkersSettings()
 
 
 #: Environment variable -> dotted key it overrides.
@@ -164,6 +180,7 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "STRIPE_WEBHOOK_SECRET": "stripe.webhook_secret",
     "MAILJET_API_KEY": "mailjet.api_key",
     "MAILJET_API_SECRET": "mailjet.api_secret",
+    "REDIS_URL": "workers.redis_url",
 }
 
 DEFAULT_CONFIG_FILE = "crm_config.yaml"

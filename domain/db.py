@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, event, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -31,6 +32,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from domain.config import DatabaseSettings
+
+# Raised by the driver when the database server cannot be reached or answer.
+DATABASE_UNAVAILABLE = (OperationalError, DBAPIError, OSError, TimeoutError)
 
 
 class Hundredths(TypeDecorator[Decimal]):

@@ -233,13 +233,7 @@ class InvoicePdfs:
                 "invoice %s: WeasyPrint failed with %s: %s", invoice_id, prepared.template, error
             )
             raise render_failed(error) from None
-        log.info(
-            "invoice %s: rendered %d pages, %d bytes in %.0f ms",
-            invoice_id,
-            rendered.page_count,
-            len(rendered.data),
-            (time.perf_counter() - started) * 1000,
-        )
+        seconds = time.perf_counter() - started
         digest = hashlib.sha256(rendered.data).hexdigest()
         now = utcnow()
         row = InvoicePdfCache(
@@ -262,6 +256,15 @@ class InvoicePdfs:
         except IntegrityError:
             # Another process stored this invoice's PDF at the same moment; either is good.
             log.info("invoice %s: PDF stored concurrently by another process", invoice_id)
+        else:
+            # Logged once stored: a render lost to a crash before this line never counted.
+            log.info(
+                "invoice %s: rendered %d pages, %d bytes in %.0f ms",
+                invoice_id,
+                rendered.page_count,
+                len(rendered.data),
+                seconds * 1000,
+            )
         return InvoicePdf(
             invoice_id, rendered.data, row.filename, digest, rendered.page_count, now, hit=False
         )
@@ -281,6 +284,10 @@ class InvoicePdfs:
         task: asyncio.Task[object] = asyncio.create_task(run())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    @property
+    def background_jobs(self) -> int:
+        return len(self._background)
 
     async def wait_for_background(self) -> None:
         while self._background:

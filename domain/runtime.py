@@ -1,5 +1,6 @@
 """What a running process holds, opened once at start: settings, the database, the PDF
-renderer (whose worker processes start on first use), the card gateway and the mailer."""
+renderer (whose worker processes start on first use), the card gateway, the mailer and
+the work queue."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from domain.db import Database
 from domain.invoice_email import MailSender, sender_for
 from domain.pdf_cache import DocumentRenderer, InvoicePdfs
 from domain.pdf_renderer import PdfRenderer
+from domain.work_queue import LocalWorkQueue, WorkQueue
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Runtime:
     pdfs: InvoicePdfs
     cards: CardGateway
     mail: MailSender
+    work: WorkQueue
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -30,6 +33,13 @@ class Runtime:
             timeout_seconds=settings.invoice.render_timeout_seconds,
         )
         pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, renderer))
+        work: WorkQueue
+        if settings.workers.backend == "redis":
+            from domain.redis_work import RedisWorkQueue
+
+            work = RedisWorkQueue(db, settings.workers)
+        else:
+            work = LocalWorkQueue(db, settings, pdfs)
         return cls(
             settings=settings,
             db=db,
@@ -37,9 +47,11 @@ class Runtime:
             pdfs=pdfs,
             cards=StripeGateway(settings.stripe),
             mail=sender_for(settings),
+            work=work,
         )
 
     async def close(self) -> None:
+        await self.work.close()
         await self.pdfs.wait_for_background()
         self.renderer.close()
         await self.db.dispose()

@@ -16,8 +16,9 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from domain.config import Settings, load_settings
+from domain.db import DATABASE_UNAVAILABLE
 from domain.runtime import Runtime
-from graph.auth import DATABASE_UNAVAILABLE, viewer_or_refusal
+from graph.auth import viewer_or_refusal
 from graph.context import Context
 from graph.limits import BodySizeLimit
 from graph.pdf_routes import draft_pdf, invoice_pdf

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from domain.access import Viewer
+from domain.db import DATABASE_UNAVAILABLE
 from domain.runtime import Runtime
 from domain.tokens import authenticate
 
 log = logging.getLogger("invoicing.http")
-
-# Raised by the database driver when the server cannot be reached or answer.
-DATABASE_UNAVAILABLE = (OperationalError, DBAPIError, OSError, TimeoutError)
 
 
 def graphql_error_response(status: int, code: str, message: str) -> JSONResponse:

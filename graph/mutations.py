@@ -68,10 +68,12 @@ def _transaction_ids(given: list[strawberry.ID]) -> list[int]:
     return ids
 
 
-def _invoice_payload(ctx: Context, row: Invoice | None, errors: list[UserError]) -> InvoicePayload:
+async def _invoice_payload(
+    ctx: Context, row: Invoice | None, errors: list[UserError]
+) -> InvoicePayload:
     """The changed invoice; its new PDF starts rendering in the background."""
     if row is not None:
-        ctx.runtime.pdfs.prerender([row.id])
+        await ctx.runtime.work.prerender([row.id])
     return InvoicePayload(invoice=InvoiceType.from_row(row, ctx) if row else None, errors=errors)
 
 
@@ -208,7 +210,7 @@ class Mutation:
             )
             return await billing.generate_invoice(ctx.db, ctx.settings, ctx.viewer, request)
 
-        return _invoice_payload(ctx, *await attempt(run()))
+        return await _invoice_payload(ctx, *await attempt(run()))
 
     @strawberry.mutation
     async def void_invoice(self, info: Info, id: strawberry.ID) -> InvoicePayload:
@@ -219,7 +221,7 @@ class Mutation:
                 ctx.db, ctx.viewer, require_id(id, "Invoice", "id")
             )
 
-        return _invoice_payload(ctx, *await attempt(run()))
+        return await _invoice_payload(ctx, *await attempt(run()))
 
     @strawberry.mutation
     async def pay_invoice(self, info: Info, input: PayInvoiceInput) -> InvoicePayload:
@@ -237,7 +239,7 @@ class Mutation:
             )
             return await payments.pay(ctx.db, ctx.settings, ctx.viewer, request, ctx.runtime.cards)
 
-        return _invoice_payload(ctx, *await attempt(run()))
+        return await _invoice_payload(ctx, *await attempt(run()))
 
     @strawberry.mutation(
         description="Automatic billing: one invoice per customer with unbilled transactions in the period."
@@ -264,7 +266,7 @@ class Mutation:
         result, errors = await attempt(run())
         if result is None:
             return BillingRunPayload(invoices=[], skipped_customer_ids=[], errors=errors)
-        ctx.runtime.pdfs.prerender([invoice.id for invoice in result.invoices])
+        await ctx.runtime.work.prerender([invoice.id for invoice in result.invoices])
         failures = [
             UserError(
                 code=error.code,
@@ -329,7 +331,7 @@ class Mutation:
                 ctx.db, ctx.viewer, require_id(id, "Invoice", "id"), ctx.runtime.cards
             )
 
-        return _invoice_payload(ctx, *await attempt(run()))
+        return await _invoice_payload(ctx, *await attempt(run()))
 
     @strawberry.mutation
     async def email_invoice(self, info: Info, id: strawberry.ID) -> EmailInvoicePayload:

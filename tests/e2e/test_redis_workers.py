@@ -1,0 +1,195 @@
+"""Billing runs spread over `invoicing worker` processes through the real Redis, on MariaDB:
+every customer billed once, every PDF rendered once, and a worker killed mid-run (kill -9)
+loses nothing."""
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from domain.config import settings_from_mapping
+from domain.db import Database
+from domain.migrations import upgrade_async
+from domain.models import Customer, Invoice, InvoicePdfCache, Transaction, TransactionKind
+from tests.conftest import TEMPLATES, _mysql_database
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+INVOICING = str(Path(sys.executable).with_name("invoicing"))
+RENDERED = re.compile(r"invoice (\d+): rendered")
+
+
+@pytest.fixture
+def queue() -> Iterator[str]:
+    """A queue of this test's own on the real Redis, deleted afterwards."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis at 127.0.0.1:6379 is required (REQUIRE_REDIS=1): {exc}")
+        pytest.skip(f"Redis at 127.0.0.1:6379 is not reachable: {exc}")
+    name = f"invoicing-test-{secrets.token_hex(4)}"
+    yield name
+    for key in client.scan_iter(f"*{name}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    yield from _mysql_database()
+
+
+def _environment(tmp_path: Path, url: str, queue: str, job_timeout: int) -> dict[str, str]:
+    config = tmp_path / "crm.yaml"
+    config.write_text(
+        f"invoice:\n  template_dir: {TEMPLATES}\n  render_workers: 1\n"
+        f"workers:\n  backend: redis\n  redis_url: {REDIS_URL}\n  queue_name: {queue}\n"
+        f"  max_jobs: 2\n  job_timeout_seconds: {job_timeout}\n"
+    )
+    return {**os.environ, "DATABASE_URL": url, "CRM_CONFIG": str(config)}
+
+
+async def _customers_with_charges(url: str, count: int) -> Database:
+    await upgrade_async(url)
+    db = Database.from_settings(settings_from_mapping({"database": {"url": url}}).database)
+    async with db.transaction() as session:
+        customers = [Customer(name=f"Queue customer {n}", language="en") for n in range(count)]
+        session.add_all(customers)
+        await session.flush()
+        session.add_all(
+            Transaction(
+                kind=TransactionKind.CHARGE,
+                customer_id=customer.id,
+                title="Mobile plan",
+                description="",
+                created_at=datetime(2025, 1, 10 + day, tzinfo=UTC),
+                retail_cost=Decimal("20.00"),
+                tax_percentage=Decimal("10"),
+                tax_amount=Decimal("2.00"),
+            )
+            for customer in customers
+            for day in range(2)
+        )
+    return db
+
+
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [INVOICING, "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+        start_new_session=True,  # its renderer processes die with it
+    )
+
+
+def _billing_run(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [INVOICING, "billing", "run", "--start", "2025-01-01", "--end", "2025-01-31"]
+        + ["--due", "2025-02-15"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _renders(log: Path) -> Counter[int]:
+    return Counter(int(m) for m in RENDERED.findall(log.read_text()))
+
+
+async def _billed_once(db: Database, customers: int) -> None:
+    async with db.read() as session:
+        per_customer = (
+            await session.execute(select(func.count(Invoice.id)).group_by(Invoice.customer_id))
+        ).scalars()
+        assert sorted(set(per_customer)) == [1]
+        assert (await session.execute(select(func.count(Invoice.id)))).scalar_one() == customers
+        unbilled = select(func.count(Transaction.id)).where(Transaction.invoice_id.is_(None))
+        assert (await session.execute(unbilled)).scalar_one() == 0
+        pdfs = select(func.count(InvoicePdfCache.id))
+        assert (await session.execute(pdfs)).scalar_one() == customers
+
+
+async def test_two_workers_share_a_billing_run_and_render_each_pdf_once(
+    mariadb_url: str, queue: str, tmp_path: Path
+) -> None:
+    customers = 120
+    db = await _customers_with_charges(mariadb_url, customers)
+    env = _environment(tmp_path, mariadb_url, queue, job_timeout=60)
+    logs = [tmp_path / "worker1.log", tmp_path / "worker2.log"]
+    workers = [_start_worker(env, log) for log in logs]
+    try:
+        run = _billing_run(env)
+        output, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, output
+        assert f"{customers} invoices for $5,280.00" in output
+        await _billed_once(db, customers)
+        renders = [_renders(log) for log in logs]
+        every = renders[0] + renders[1]
+        assert len(every) == customers and set(every.values()) == {1}
+        assert all(len(r) >= customers // 5 for r in renders), [len(r) for r in renders]
+        # Run again: the jobs are done; nothing is billed or rendered a second time.
+        again = _billing_run(env)
+        output, _ = again.communicate(timeout=120)
+        assert again.returncode == 0 and "0 invoices" in output, output
+        await _billed_once(db, customers)
+        assert sum((_renders(log) for log in logs), Counter()) == every
+    finally:
+        for worker in workers:
+            _stop(worker)
+        await db.dispose()
+
+
+async def test_a_worker_killed_mid_run_loses_nothing_and_bills_nothing_twice(
+    mariadb_url: str, queue: str, tmp_path: Path
+) -> None:
+    customers = 40
+    db = await _customers_with_charges(mariadb_url, customers)
+    # A dead worker's jobs go back on the queue job_timeout + 10 s after it took them.
+    env = _environment(tmp_path, mariadb_url, queue, job_timeout=5)
+    logs = [tmp_path / "victim.log", tmp_path / "survivor.log"]
+    victim = _start_worker(env, logs[0])
+    survivor = None
+    try:
+        run = _billing_run(env)
+        deadline = time.monotonic() + 120
+        while len(_renders(logs[0])) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait()
+        survivor = _start_worker(env, logs[1])
+        output, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, output
+        assert f"{customers} invoices" in output
+        await _billed_once(db, customers)
+        taken_over = _renders(logs[1])
+        assert taken_over and not set(taken_over) & set(_renders(logs[0]))
+    finally:
+        _stop(victim)
+        if survivor is not None:
+            _stop(survivor)
+        await db.dispose()
