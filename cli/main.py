@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from functools import wraps
@@ -77,9 +80,22 @@ def cli(ctx: click.Context) -> None:
 @_clear_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
     """Serve the GraphQL API (several processes share one database with --workers)."""
+    settings = _settings(ctx)
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each process counts into files here; a scrape of any one adds them all up.
+        metrics_dir = tempfile.mkdtemp(prefix="invoicing-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        _serve(settings, host, port, workers)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
-    settings = _settings(ctx)
     uvicorn.run(
         "graph.app:create_app",
         factory=True,
@@ -253,9 +269,13 @@ def billing_run(
 
 
 @cli.command()
+@click.option(
+    "--metrics-port", type=int, default=None, help="Serve this worker's metrics on this port."
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 @click.pass_context
 @_clear_errors
-def worker(ctx: click.Context) -> None:
+def worker(ctx: click.Context, metrics_port: int | None, metrics_host: str) -> None:
     """Do queued rendering and billing jobs (workers.backend: redis) until stopped."""
     from domain.redis_work import build_worker
 
@@ -268,6 +288,10 @@ def worker(ctx: click.Context) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
     )
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
     build_worker(settings).run()
 
 

@@ -30,6 +30,7 @@ from domain.invoice_lifecycle import (
     record_payment,
 )
 from domain.invoices import pay_url
+from domain.metrics import PAYMENTS, outcome_counted
 from domain.models import (
     Contact,
     ContactType,
@@ -49,9 +50,10 @@ async def pay(
     db: Database, settings: Settings, viewer: Viewer, request: PaymentRequest, gateway: CardGateway
 ) -> Invoice:
     """Every payment method: cards through Stripe, the rest recorded by hand."""
-    if request.method is PaymentMethodKind.STRIPE:
-        return await pay_by_card(db, settings, viewer, request, gateway)
-    return await pay_invoice(db, viewer, request)
+    with outcome_counted(PAYMENTS, method=request.method.value):
+        if request.method is PaymentMethodKind.STRIPE:
+            return await pay_by_card(db, settings, viewer, request, gateway)
+        return await pay_invoice(db, viewer, request)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from domain.config import Settings
 from domain.db import Database, utcnow
 from domain.documents import InvoiceDocument, Line, invoice_document, invoice_lines
 from domain.errors import DomainError, ErrorCode, NotFound
+from domain.metrics import PDF_CACHE, PDF_RENDER_SECONDS, PDF_SIZE_BYTES
 from domain.models import Customer, Invoice, InvoicePdfCache
 from domain.pdf_renderer import PdfRenderer, RenderFailed
 from domain.template_variables import template_variables
@@ -170,6 +171,7 @@ class InvoicePdfs:
         """The invoice's PDF, from the cache when its key still matches, else rendered now."""
         prepared, cached = await self._load(viewer, invoice_id)
         if cached is not None and cached.render_key == prepared.key:
+            PDF_CACHE.labels(result="hit").inc()
             await self._touch(cached)
             return InvoicePdf(
                 invoice_id,
@@ -180,6 +182,7 @@ class InvoicePdfs:
                 cached.created_at,
                 hit=True,
             )
+        PDF_CACHE.labels(result="miss").inc()
         # Requests arriving while this very PDF renders wait for that render.
         flight = (invoice_id, prepared.key)
         task = self._rendering.get(flight)
@@ -234,6 +237,8 @@ class InvoicePdfs:
             )
             raise render_failed(error) from None
         seconds = time.perf_counter() - started
+        PDF_RENDER_SECONDS.observe(seconds)
+        PDF_SIZE_BYTES.observe(len(rendered.data))
         digest = hashlib.sha256(rendered.data).hexdigest()
         now = utcnow()
         row = InvoicePdfCache(

@@ -1,4 +1,4 @@
-"""The HTTP application: /graphql behind bearer tokens, and /healthz."""
+"""The HTTP application: /graphql behind bearer tokens, /healthz and /metrics."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from domain.runtime import Runtime
 from graph.auth import viewer_or_refusal
 from graph.context import Context
 from graph.limits import BodySizeLimit
+from graph.metrics import metrics_endpoint
 from graph.pdf_routes import draft_pdf, invoice_pdf
 from graph.schema import build_schema
 from graph.webhooks import stripe_webhook
@@ -85,6 +86,7 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
                 "/graphql", GraphQLEndpoint(build_schema(settings.limits)), methods=["GET", "POST"]
             ),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/crm/invoice/{invoice_id}/pdf", invoice_pdf, methods=["GET"]),
             Route("/crm/invoice-preview/pdf", draft_pdf, methods=["GET"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),

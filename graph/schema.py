@@ -18,6 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from domain.config import LimitsSettings
 from graph.errors import ClientSafeErrors
+from graph.metrics import OperationMetrics
 from graph.mutations import Mutation
 from graph.queries import Query
 from graph.scalars import DecimalScalar
@@ -41,6 +42,8 @@ def build_schema(limits: LimitsSettings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
+            # First, so that it sees the answer as the client will (errors masked).
+            OperationMetrics,
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: AddValidationRules(request_shape_rules),
             # Clients send the same few documents over and over: parsing and validating
