@@ -52,7 +52,7 @@ def mariadb_url() -> Iterator[str]:
     yield from _mysql_database()
 
 
-def _environment(tmp_path: Path, url: str, queue: str, job_timeout: int) -> dict[str, str]:
+def environment(tmp_path: Path, url: str, queue: str, job_timeout: int) -> dict[str, str]:
     config = tmp_path / "crm.yaml"
     config.write_text(
         f"invoice:\n  template_dir: {TEMPLATES}\n  render_workers: 1\n"
@@ -62,7 +62,7 @@ def _environment(tmp_path: Path, url: str, queue: str, job_timeout: int) -> dict
     return {**os.environ, "DATABASE_URL": url, "CRM_CONFIG": str(config)}
 
 
-async def _customers_with_charges(url: str, count: int) -> Database:
+async def customers_with_charges(url: str, count: int) -> Database:
     await upgrade_async(url)
     db = Database.from_settings(settings_from_mapping({"database": {"url": url}}).database)
     async with db.transaction() as session:
@@ -86,7 +86,7 @@ async def _customers_with_charges(url: str, count: int) -> Database:
     return db
 
 
-def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [INVOICING, "worker"],
         env=env,
@@ -96,7 +96,7 @@ def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
     )
 
 
-def _billing_run(env: dict[str, str]) -> subprocess.Popen:
+def billing_run(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
         [INVOICING, "billing", "run", "--start", "2025-01-01", "--end", "2025-01-31"]
         + ["--due", "2025-02-15"],
@@ -107,7 +107,7 @@ def _billing_run(env: dict[str, str]) -> subprocess.Popen:
     )
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -117,7 +117,7 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def _renders(log: Path) -> Counter[int]:
+def renders(log: Path) -> Counter[int]:
     return Counter(int(m) for m in RENDERED.findall(log.read_text()))
 
 
@@ -137,30 +137,30 @@ async def _billed_once(db: Database, customers: int) -> None:
 async def test_two_workers_share_a_billing_run_and_render_each_pdf_once(
     mariadb_url: str, queue: str, tmp_path: Path
 ) -> None:
-    customers = 120
-    db = await _customers_with_charges(mariadb_url, customers)
-    env = _environment(tmp_path, mariadb_url, queue, job_timeout=60)
+    customers = 1000
+    db = await customers_with_charges(mariadb_url, customers)
+    env = environment(tmp_path, mariadb_url, queue, job_timeout=60)
     logs = [tmp_path / "worker1.log", tmp_path / "worker2.log"]
-    workers = [_start_worker(env, log) for log in logs]
+    workers = [start_worker(env, log) for log in logs]
     try:
-        run = _billing_run(env)
-        output, _ = run.communicate(timeout=300)
+        run = billing_run(env)
+        output, _ = run.communicate(timeout=600)
         assert run.returncode == 0, output
-        assert f"{customers} invoices for $5,280.00" in output
+        assert f"{customers} invoices for $44,000.00" in output
         await _billed_once(db, customers)
-        renders = [_renders(log) for log in logs]
+        renders = [renders(log) for log in logs]
         every = renders[0] + renders[1]
         assert len(every) == customers and set(every.values()) == {1}
         assert all(len(r) >= customers // 5 for r in renders), [len(r) for r in renders]
         # Run again: the jobs are done; nothing is billed or rendered a second time.
-        again = _billing_run(env)
+        again = billing_run(env)
         output, _ = again.communicate(timeout=120)
         assert again.returncode == 0 and "0 invoices" in output, output
         await _billed_once(db, customers)
-        assert sum((_renders(log) for log in logs), Counter()) == every
+        assert sum((renders(log) for log in logs), Counter()) == every
     finally:
         for worker in workers:
-            _stop(worker)
+            stop(worker)
         await db.dispose()
 
 
@@ -168,28 +168,28 @@ async def test_a_worker_killed_mid_run_loses_nothing_and_bills_nothing_twice(
     mariadb_url: str, queue: str, tmp_path: Path
 ) -> None:
     customers = 40
-    db = await _customers_with_charges(mariadb_url, customers)
+    db = await customers_with_charges(mariadb_url, customers)
     # A dead worker's jobs go back on the queue job_timeout + 10 s after it took them.
-    env = _environment(tmp_path, mariadb_url, queue, job_timeout=5)
+    env = environment(tmp_path, mariadb_url, queue, job_timeout=5)
     logs = [tmp_path / "victim.log", tmp_path / "survivor.log"]
-    victim = _start_worker(env, logs[0])
+    victim = start_worker(env, logs[0])
     survivor = None
     try:
-        run = _billing_run(env)
+        run = billing_run(env)
         deadline = time.monotonic() + 120
-        while len(_renders(logs[0])) < 5 and time.monotonic() < deadline:
+        while len(renders(logs[0])) < 5 and time.monotonic() < deadline:
             time.sleep(0.1)
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait()
-        survivor = _start_worker(env, logs[1])
+        survivor = start_worker(env, logs[1])
         output, _ = run.communicate(timeout=300)
         assert run.returncode == 0, output
         assert f"{customers} invoices" in output
         await _billed_once(db, customers)
-        taken_over = _renders(logs[1])
-        assert taken_over and not set(taken_over) & set(_renders(logs[0]))
+        taken_over = renders(logs[1])
+        assert taken_over and not set(taken_over) & set(renders(logs[0]))
     finally:
-        _stop(victim)
+        stop(victim)
         if survivor is not None:
-            _stop(survivor)
+            stop(survivor)
         await db.dispose()
