@@ -80,6 +80,13 @@ class ClientSafeErrors(MaskErrors):
                 path=error.path,
                 extensions={"code": "TIMEOUT"},
             )
+        if _is_database_unavailable(error.original_error):
+            return GraphQLError(
+                "The database is unavailable; try again shortly.",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "SERVICE_UNAVAILABLE"},
+            )
         return super().anonymise_error(error)
 
 
@@ -90,6 +97,18 @@ def _is_statement_timeout(error: BaseException | None) -> bool:
         return False
     code = getattr(error.orig, "args", (None,))[0]
     return code in (1969, 3024)
+
+
+# MySQL client errors: cannot connect (2002, 2003), server gone away (2006), connection
+# lost mid-query (2013).
+_CONNECTION_LOST = {2002, 2003, 2006, 2013}
+
+
+def _is_database_unavailable(error: BaseException | None) -> bool:
+    if isinstance(error, DBAPIError):
+        code = getattr(error.orig, "args", (None,))[0]
+        return error.connection_invalidated or code in _CONNECTION_LOST
+    return isinstance(error, ConnectionError)
 
 
 def should_mask_error(error: GraphQLError) -> bool:

@@ -88,3 +88,12 @@ def test_a_stopped_statement_reaches_the_client_as_a_timeout() -> None:
         GraphQLError("x", path=["a"], original_error=RuntimeError("secret SQL"))
     )
     assert other.message == "Unexpected error." and "secret" not in other.message
+
+
+def test_a_database_lost_mid_request_reaches_the_client_as_unavailable() -> None:
+    lost = pymysql.err.OperationalError(2013, "Lost connection to server during query")
+    wrapped = OperationalError("SELECT secret FROM ...", {}, lost)
+    error = GraphQLError("boom", path=["invoices"], original_error=wrapped)
+    shown = ClientSafeErrors(10).anonymise_error(error)
+    assert shown.extensions == {"code": "SERVICE_UNAVAILABLE"}
+    assert "secret" not in shown.message and "SELECT" not in shown.message

@@ -11,6 +11,7 @@ from domain.db import Database
 from domain.invoice_lifecycle import PaymentRequest, pay_invoice, void_invoice
 from domain.models import PaymentMethodKind
 from domain.stripe_webhooks import handle_stripe_event
+from tests.consistency import assert_consistent
 from tests.helpers import make_charge, make_customer
 
 
@@ -66,6 +67,7 @@ async def test_the_summary_equals_a_recount_after_every_kind_of_change(
     }
     assert sum(count for count, _ in everyone.values()) == 6
     assert {key[2].value for key in everyone} == {"UNPAID", "PAID", "REFUNDED"}
+    await assert_consistent(db, zone)
 
 
 async def test_rebuild_recounts_in_another_time_zone(db: Database, settings: Settings) -> None:
