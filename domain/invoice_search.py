@@ -82,7 +82,7 @@ async def match(
     dialect = session.bind.dialect.name
     pattern = contains_pattern(term)
     conditions: list[ColumnElement[bool]] = []
-    if term.isdigit() and len(term) < 18:
+    if term.isascii() and term.isdigit() and len(term) < 18:
         conditions.append(Invoice.id == int(term))
     if dialect == "mysql" and _NUMBER_LIKE.match(term):
         conditions.append(Invoice.number.like(prefix_pattern(term), escape="\\"))

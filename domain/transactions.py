@@ -171,7 +171,7 @@ def _filtered(
             Transaction.title.ilike(pattern, escape="\\"),
             Transaction.description.ilike(pattern, escape="\\"),
         ]
-        if text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) < 18:
             matches.append(Transaction.id == int(text))
         query = query.where(or_(*matches))
     return query

@@ -12,7 +12,8 @@ def parse_id(value: strawberry.ID | str | None) -> int | None:
     if value is None:
         return None
     text = str(value).strip()
-    if not text.isdigit() or len(text) > 18:
+    # isdigit() alone admits "³" and other digits int() refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None
     return int(text)
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -15,9 +16,10 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from domain.config import LimitsSettings
-from graph.errors import ClientSafeErrors
+from graph.errors import ClientSafeErrors, should_mask_error
 from graph.metrics import OperationMetrics
 from graph.mutations import Mutation
 from graph.queries import Query
@@ -29,6 +31,15 @@ SCHEMA_FILE = Path(__file__).resolve().parent / "schema.graphql"
 DOCUMENT_CACHE_SIZE = 256
 
 
+class InvoicingSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Log only what went wrong on our side, with its traceback; a client's bad page
+        # number or unknown field is its answer, not an incident.
+        super().process_errors([e for e in errors if should_mask_error(e)], execution_context)
+
+
 def build_schema(limits: LimitsSettings | None = None) -> strawberry.Schema:
     limits = limits or LimitsSettings()
     # The limiters' rule classes are made once: ValidationCache keys on the rules as well
@@ -37,7 +48,7 @@ def build_schema(limits: LimitsSettings | None = None) -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=limits.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
-    return strawberry.Schema(
+    return InvoicingSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),

@@ -1,5 +1,7 @@
 """What one request may cost: abusive documents and bodies get clear errors."""
 
+import logging
+
 import pymysql
 import pytest
 from graphql import GraphQLError
@@ -9,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from domain.config import DatabaseSettings
 from domain.db import Database
 from graph.errors import ClientSafeErrors
+from graph.schema import build_schema
 from tests.conftest import _mysql_database
 from tests.helpers import Api, make_customer
 
@@ -97,3 +100,11 @@ def test_a_database_lost_mid_request_reaches_the_client_as_unavailable() -> None
     shown = ClientSafeErrors(10).anonymise_error(error)
     assert shown.extensions == {"code": "SERVICE_UNAVAILABLE"}
     assert "secret" not in shown.message and "SELECT" not in shown.message
+
+
+def test_only_unexpected_errors_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    refusal = GraphQLError("Page must be 1 or more.", path=["invoices"])
+    crash = GraphQLError("boom", path=["invoices"], original_error=RuntimeError("boom"))
+    with caplog.at_level(logging.ERROR, logger="strawberry.execution"):
+        build_schema().process_errors([refusal, crash])
+    assert [record.getMessage() for record in caplog.records] == ["boom"]

@@ -5,7 +5,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,11 +22,10 @@ from domain.models import Invoice, Role
 from domain.tokens import mint_token
 from tests.conftest import TEMPLATES, _mysql_database
 from tests.consistency import assert_consistent
-from tests.e2e.test_multiprocess import _free_port
-from tests.e2e.test_redis_workers import customers_with_charges, stop
+from tests.e2e.processes import INVOICING, free_port, start_server, stop
+from tests.e2e.test_redis_workers import customers_with_charges
 from tests.helpers import make_charge, make_customer
 
-INVOICING = str(Path(sys.executable).with_name("invoicing"))
 LIST = "{ invoices { totalCount items { number } } }"
 GENERATE = 'mutation($c: ID!) { generateInvoice(input: {customerId: $c, startDate: "2025-01-01", endDate: "2025-01-31"}) { invoice { id } errors { code } } }'
 
@@ -101,7 +99,7 @@ def private_mariadb(tmp_path: Path) -> Iterator[PrivateMariaDB]:
         check=True,
         capture_output=True,
     )
-    server = PrivateMariaDB(tmp_path, _free_port())
+    server = PrivateMariaDB(tmp_path, free_port())
     server.start()
     import pymysql
 
@@ -117,22 +115,8 @@ def private_mariadb(tmp_path: Path) -> Iterator[PrivateMariaDB]:
 def _serve(url: str, tmp_path: Path) -> tuple[subprocess.Popen, str]:
     config = tmp_path / "crm.yaml"
     config.write_text(f"invoice:\n  template_dir: {TEMPLATES}\n")
-    port = _free_port()
-    process = subprocess.Popen(
-        [INVOICING, "serve", "--port", str(port)],
-        env={**os.environ, "DATABASE_URL": url, "CRM_CONFIG": str(config)},
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "server.log").open("w"),
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    return process, base
+    env = {"DATABASE_URL": url, "CRM_CONFIG": str(config)}
+    return start_server(env, tmp_path / "server.log")
 
 
 async def test_the_server_survives_the_database_stopping_and_starting(

@@ -3,19 +3,13 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 from tests.e2e.conftest import REPO
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.e2e.processes import free_port
 
 
 def _get(url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
@@ -28,7 +22,7 @@ def _get(url: str, token: str | None = None, body: dict | None = None) -> tuple[
 
 
 def test_make_run_serves_the_api_with_demo_data_and_a_printed_token(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("CRM_CONFIG", "MAKEFLAGS", "MAKELEVEL")}
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
     process = subprocess.Popen(

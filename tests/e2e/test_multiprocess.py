@@ -2,12 +2,6 @@
 each invoice paid once, each PDF rendered once."""
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,16 +18,11 @@ from domain.models import Role
 from domain.runtime import Runtime
 from domain.tokens import mint_token
 from tests.conftest import TEMPLATES, _mysql_database
+from tests.e2e.processes import start_server, stop
 from tests.helpers import make_charge, make_customer
 
 GENERATE = 'mutation($c: ID!) { generateInvoice(input: {customerId: $c, startDate: "2025-01-01", endDate: "2025-01-31"}) { invoice { id lineCount } errors { code } } }'
 PAY = "mutation($id: ID!) { payInvoice(input: {invoiceId: $id, method: CASH}) { invoice { status } errors { code } } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -47,35 +36,16 @@ def two_servers(mariadb_url: str, tmp_path: Path) -> Iterator[tuple[list[str], l
     config.write_text(
         f"invoice:\n  template_dir: {TEMPLATES}\n  render_workers: 1\n  pdf_cache:\n    prerender_on_generate: false\n"
     )
-    env = {**os.environ, "DATABASE_URL": mariadb_url, "CRM_CONFIG": str(config)}
-    servers, logs, processes = [], [], []
-    for number in (1, 2):
-        port = _free_port()
-        log = tmp_path / f"server{number}.log"
-        processes.append(
-            subprocess.Popen(
-                [str(Path(sys.executable).with_name("invoicing")), "serve", "--port", str(port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=log.open("w"),
-                start_new_session=True,
-            )
-        )
-        servers.append(f"http://127.0.0.1:{port}")
-        logs.append(log)
+    env = {"DATABASE_URL": mariadb_url, "CRM_CONFIG": str(config)}
+    logs = [tmp_path / f"server{number}.log" for number in (1, 2)]
+    started = []
     try:
-        for base in servers:
-            for _ in range(150):
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-        yield servers, logs
+        for log in logs:
+            started.append(start_server(env, log))
+        yield [base for _, base in started], logs
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
+        for process, _ in started:
+            stop(process)
 
 
 async def _prepare(url: str) -> tuple[str, int, list[int], int]:

@@ -7,7 +7,6 @@ import re
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -24,9 +23,9 @@ from domain.db import Database
 from domain.migrations import upgrade_async
 from domain.models import Customer, Invoice, InvoicePdfCache, Transaction, TransactionKind
 from tests.conftest import TEMPLATES, _mysql_database
+from tests.e2e.processes import INVOICING, stop
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-INVOICING = str(Path(sys.executable).with_name("invoicing"))
 RENDERED = re.compile(r"invoice (\d+): rendered")
 
 
@@ -105,16 +104,6 @@ def billing_run(env: dict[str, str]) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         text=True,
     )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def renders(log: Path) -> Counter[int]:

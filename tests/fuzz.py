@@ -1,0 +1,122 @@
+"""Fuzzing the API over HTTP with queries and mutations generated from its own schema
+(hypothesis-graphql), as staff and as a customer. Shared by the bounded run in the suite
+(tests/e2e/test_fuzz.py) and the long one (bench/fuzz.py).
+
+Every answer must be an answer: no HTTP 5xx, no "Unexpected error." (an exception we did
+not handle), no traceback, SQL or driver name; a customer's answers never hold a word of
+another customer's data. Afterwards the database must still be consistent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import graphql
+import httpx
+from hypothesis import strategies as st
+from hypothesis_graphql import mutations, nodes, queries
+
+from domain import billing
+from domain.access import SYSTEM
+from domain.billing import GenerateRequest
+from domain.config import settings_from_mapping
+from domain.db import Database
+from domain.migrations import upgrade_async
+from domain.models import ContactType, Role
+from domain.tokens import mint_token
+from graph.schema import SCHEMA_FILE
+from tests.helpers import add_contact, make_charge, make_customer
+
+SCHEMA = SCHEMA_FILE.read_text()
+
+# Words only the other customer's data holds: a customer's answers must never show one.
+SECRETS = ("Zeta Hidden Holdings", "secret@zeta.example", "Zeta confidential work")
+LEAKS = re.compile(
+    r"Traceback|sqlalchemy|pymysql|aiomysql|aiosqlite|\bSELECT\b.+\bFROM\b|\bINSERT INTO\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+_dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
+SCALARS = {
+    # Mostly ids that exist (both customers' rows are among the first few), so that the
+    # fuzz reaches past "not found"; sometimes anything at all.
+    "ID": st.one_of(st.integers(1, 8).map(str), st.text(max_size=8)).map(nodes.String),
+    "Date": _dates.map(lambda d: nodes.String(d.isoformat())),
+    "DateTime": st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ).map(lambda moment: nodes.String(moment.isoformat())),
+    "Decimal": st.decimals(
+        min_value=Decimal("-1000000"), max_value=Decimal("1000000"), places=2
+    ).map(lambda amount: nodes.String(str(amount))),
+}
+
+
+def operations(kind: str) -> st.SearchStrategy[str]:
+    build = queries if kind == "query" else mutations
+    return build(SCHEMA, custom_scalars=SCALARS, print_ast=graphql.print_ast)
+
+
+@dataclass(frozen=True)
+class FuzzTarget:
+    staff_token: str
+    customer_token: str
+    customer_id: int
+
+
+async def prepare(url: str, outbox: Path) -> FuzzTarget:
+    """Two customers with invoices, contacts and charges; tokens for staff and the first."""
+    await upgrade_async(url)
+    settings = settings_from_mapping({"database": {"url": url}})
+    db = Database.from_settings(settings.database)
+    try:
+        mine = await make_customer(db, "Alpha Visible Pty Ltd")
+        theirs = await make_customer(db, SECRETS[0])
+        await add_contact(db, mine.id, "billing@alpha.example", ContactType.BILLING)
+        await add_contact(db, theirs.id, SECRETS[1], ContactType.BILLING)
+        for customer, title in ((mine, "Alpha services"), (theirs, SECRETS[2])):
+            for day in (3, 4):
+                await make_charge(
+                    db,
+                    customer.id,
+                    "100.00",
+                    title=title,
+                    created_at=datetime(2025, 1, day, tzinfo=UTC),
+                )
+            await billing.generate_invoice(
+                db,
+                settings,
+                SYSTEM,
+                GenerateRequest(
+                    customer.id, start_date=date(2025, 1, 1), end_date=date(2025, 1, 31)
+                ),
+            )
+            await make_charge(
+                db, customer.id, "5.00", title=title, created_at=datetime(2025, 2, 2, tzinfo=UTC)
+            )
+        staff = (await mint_token(db, Role.STAFF, "fuzz staff")).token
+        customer = (await mint_token(db, Role.CUSTOMER, "fuzz customer", mine.id)).token
+    finally:
+        await db.dispose()
+    return FuzzTarget(staff, customer, mine.id)
+
+
+def check_answer(query: str, response: httpx.Response, *, as_customer: bool) -> None:
+    text = response.text
+    shown = f"{query}\n=> {text}"
+    assert response.status_code < 500, shown
+    assert not LEAKS.search(text), shown
+    body = response.json()
+    for error in body.get("errors") or []:
+        assert error["message"] != "Unexpected error.", shown
+    if as_customer:
+        for secret in SECRETS:
+            assert secret not in text, shown
+
+
+def run_sync(coroutine):  # noqa: ANN001, ANN201 - a thin helper for sync hypothesis tests
+    return asyncio.run(coroutine)
