@@ -12,7 +12,6 @@ then checks the database is still consistent.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import secrets
 import sys
 import tempfile
@@ -27,12 +26,7 @@ from hypothesis import HealthCheck, given, seed, settings
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from domain.config import settings_from_mapping  # noqa: E402
-from domain.db import Database  # noqa: E402
-from tests.conftest import TEMPLATES  # noqa: E402
-from tests.consistency import assert_consistent  # noqa: E402
-from tests.e2e.processes import start_server, stop  # noqa: E402
-from tests.fuzz import check_answer, operations, prepare  # noqa: E402
+from tests.fuzz import check_answer, fuzz_server, operations  # noqa: E402
 
 
 def fuzz(
@@ -71,37 +65,17 @@ def main(examples: int, database: str) -> None:
         url = f"mysql+aiomysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
     else:
         url = f"sqlite+aiosqlite:///{folder / 'fuzz.db'}"
+    rows = []
     try:
-        target = asyncio.run(prepare(url, folder / "outbox"))
-        config = folder / "crm.yaml"
-        config.write_text(
-            f"invoice:\n  template_dir: {TEMPLATES}\n  render_workers: 1\n"
-            f"email:\n  backend: outbox\n  outbox_dir: {folder / 'outbox'}\n"
-        )
-        env = {"DATABASE_URL": url, "CRM_CONFIG": str(config)}
-        process, base = start_server(env, folder / "server.log")
-        rows = []
-        try:
-            with httpx.Client(base_url=base, timeout=60) as client:
-                for kind in ("query", "mutation"):
-                    for role, token in (
-                        ("staff", target.staff_token),
-                        ("customer", target.customer_token),
-                    ):
-                        started = time.perf_counter()
-                        answers = fuzz(client, token, kind, role == "customer", examples, run_seed)
-                        rows.append((kind, role, answers, time.perf_counter() - started))
-        finally:
-            stop(process)
-        db = Database.from_settings(settings_from_mapping({"database": {"url": url}}).database)
-
-        async def consistent() -> None:
-            try:
-                await assert_consistent(db)
-            finally:
-                await db.dispose()
-
-        asyncio.run(consistent())
+        with fuzz_server(url, folder) as (client, target):
+            for kind in ("query", "mutation"):
+                for role, token in (
+                    ("staff", target.staff_token),
+                    ("customer", target.customer_token),
+                ):
+                    started = time.perf_counter()
+                    answers = fuzz(client, token, kind, role == "customer", examples, run_seed)
+                    rows.append((kind, role, answers, time.perf_counter() - started))
     finally:
         if database == "mariadb":
             admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")

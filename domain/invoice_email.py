@@ -24,7 +24,7 @@ from domain.db import Database
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.invoice_events import EventKind
 from domain.invoices import pay_url, pdf_url
-from domain.metrics import EMAILS, outcome_counted
+from domain.metrics import EMAILS, counts_outcomes
 from domain.models import Contact, ContactType, Customer, Invoice
 from domain.money import format_money
 from domain.pdf_cache import InvoicePdfs
@@ -59,6 +59,7 @@ class MailSender(Protocol):
     async def send(self, email: InvoiceEmail) -> None: ...
 
 
+@counts_outcomes(EMAILS)
 async def email_invoice(
     db: Database,
     settings: Settings,
@@ -68,18 +69,6 @@ async def email_invoice(
     sender: MailSender,
 ) -> tuple[Invoice, list[str]]:
     """Send the invoice; answers the invoice and the addresses it went to."""
-    with outcome_counted(EMAILS):
-        return await _email_invoice(db, settings, viewer, invoice_id, pdfs, sender)
-
-
-async def _email_invoice(
-    db: Database,
-    settings: Settings,
-    viewer: Viewer,
-    invoice_id: int,
-    pdfs: InvoicePdfs,
-    sender: MailSender,
-) -> tuple[Invoice, list[str]]:
     async with db.read() as session:
         invoice = await session.get(Invoice, invoice_id)
         if invoice is None or not viewer.can_see_customer(invoice.customer_id):

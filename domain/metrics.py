@@ -11,8 +11,10 @@ multiprocess mode); `invoicing serve` sets that directory up.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,6 +27,8 @@ from prometheus_client import (
 )
 
 from domain.errors import DomainError
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 GRAPHQL_REQUESTS = Counter(
     "invoicing_graphql_requests_total",
@@ -81,6 +85,20 @@ def outcome_counted(counter: Counter, **labels: str) -> Iterator[None]:
         counter.labels(**labels, outcome="error").inc()
         raise
     counter.labels(**labels, outcome="ok").inc()
+
+
+def counts_outcomes(counter: Counter) -> Callable[[F], F]:
+    """Count each call's outcome on `counter`, as outcome_counted does for a block."""
+
+    def decorate(function: F) -> F:
+        @wraps(function)
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            with outcome_counted(counter):
+                return await function(*args, **kwargs)
+
+        return counted  # type: ignore[return-value]
+
+    return decorate
 
 
 def exposition() -> tuple[bytes, str]:

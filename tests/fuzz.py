@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -30,6 +32,9 @@ from domain.migrations import upgrade_async
 from domain.models import ContactType, Role
 from domain.tokens import mint_token
 from graph.schema import SCHEMA_FILE
+from tests.conftest import TEMPLATES
+from tests.consistency import assert_consistent
+from tests.e2e.processes import start_server, stop
 from tests.helpers import add_contact, make_charge, make_customer
 
 SCHEMA = SCHEMA_FILE.read_text()
@@ -105,6 +110,34 @@ async def prepare(url: str, outbox: Path) -> FuzzTarget:
     return FuzzTarget(staff, customer, mine.id)
 
 
+@contextmanager
+def fuzz_server(url: str, folder: Path) -> Iterator[tuple[httpx.Client, FuzzTarget]]:
+    """`invoicing serve` on a prepared database; afterwards, the database must be
+    consistent whatever the fuzz did to it."""
+    target = asyncio.run(prepare(url, folder / "outbox"))
+    config = folder / "crm.yaml"
+    config.write_text(
+        f"invoice:\n  template_dir: {TEMPLATES}\n  render_workers: 1\n"
+        f"email:\n  backend: outbox\n  outbox_dir: {folder / 'outbox'}\n"
+    )
+    env = {"DATABASE_URL": url, "CRM_CONFIG": str(config)}
+    process, base = start_server(env, folder / "server.log")
+    try:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            yield client, target
+    finally:
+        stop(process)
+    asyncio.run(_check_consistency(url))
+
+
+async def _check_consistency(url: str) -> None:
+    db = Database.from_settings(settings_from_mapping({"database": {"url": url}}).database)
+    try:
+        await assert_consistent(db)
+    finally:
+        await db.dispose()
+
+
 def check_answer(query: str, response: httpx.Response, *, as_customer: bool) -> None:
     text = response.text
     shown = f"{query}\n=> {text}"
@@ -116,7 +149,3 @@ def check_answer(query: str, response: httpx.Response, *, as_customer: bool) -> 
     if as_customer:
         for secret in SECRETS:
             assert secret not in text, shown
-
-
-def run_sync(coroutine):  # noqa: ANN001, ANN201 - a thin helper for sync hypothesis tests
-    return asyncio.run(coroutine)
