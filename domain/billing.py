@@ -323,6 +323,29 @@ async def customers_to_bill(db: Database, settings: Settings, period: Period) ->
         return list((await session.execute(query)).scalars())
 
 
+async def billing_targets(
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    start: date,
+    end: date,
+    due: date,
+    customer_ids: Sequence[int] | None = None,
+) -> tuple[Period, list[int]]:
+    """The period a billing run bills and whom (the customers given, else every customer
+    with unbilled charges in it), once it is allowed to run."""
+    require_staff(viewer)
+    period = resolve_period(settings, start, end)
+    if due < period.start:
+        raise InvalidInput("due_date", "The due date must not be before the start date.")
+    targets = (
+        list(dict.fromkeys(customer_ids))
+        if customer_ids is not None
+        else await customers_to_bill(db, settings, period)
+    )
+    return period, targets
+
+
 async def run_billing(
     db: Database,
     settings: Settings,
@@ -334,15 +357,7 @@ async def run_billing(
     on_progress: Callable[[int], None] | None = None,
 ) -> BillingRun:
     """One invoice per customer, each in its own transaction: one failure loses no other invoice."""
-    require_staff(viewer)
-    period = resolve_period(settings, start, end)
-    if due < period.start:
-        raise InvalidInput("due_date", "The due date must not be before the start date.")
-    targets = (
-        list(dict.fromkeys(customer_ids))
-        if customer_ids is not None
-        else await customers_to_bill(db, settings, period)
-    )
+    period, targets = await billing_targets(db, settings, viewer, start, end, due, customer_ids)
     run = BillingRun()
     for customer_id in targets:
         request = GenerateRequest(

@@ -23,7 +23,7 @@ from arq.worker import Worker, func
 
 from domain import invoices
 from domain.access import SYSTEM, Viewer
-from domain.billing import BillingRun, GenerateRequest, generate_invoice
+from domain.billing import BillingRun, GenerateRequest, billing_targets, generate_invoice
 from domain.config import Settings, WorkersSettings
 from domain.db import DATABASE_UNAVAILABLE, Database
 from domain.errors import DomainError, ErrorCode
@@ -41,9 +41,10 @@ def redis_settings(workers: WorkersSettings) -> RedisSettings:
 
 
 class RedisWorkQueue:
-    def __init__(self, db: Database, workers: WorkersSettings) -> None:
+    def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
-        self.workers = workers
+        self.settings = settings
+        self.workers = settings.workers
         self._pool: ArqRedis | None = None
 
     async def _redis(self) -> ArqRedis:
@@ -61,20 +62,23 @@ class RedisWorkQueue:
     async def run_billing(
         self,
         order: BillingOrder,
-        customer_ids: Sequence[int],
+        customer_ids: Sequence[int] | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> BillingRun:
+        period, targets = await billing_targets(
+            self.db, self.settings, order.operator, order.start, order.end, order.due, customer_ids
+        )
         redis = await self._redis()
         jobs: list[tuple[int, Job]] = []
-        for customer_id in dict.fromkeys(customer_ids):
+        for customer_id in targets:
             # One job id per customer and period: a run started again (after a crash, say)
             # finds the jobs already queued or done instead of queueing them twice.
-            job_id = f"{self.workers.queue_name}:bill:{order.start}:{order.end}:{customer_id}"
+            job_id = f"{self.workers.queue_name}:bill:{period.start}:{period.end}:{customer_id}"
             job = await redis.enqueue_job(
                 "bill_customer",
                 customer_id,
-                order.start.isoformat(),
-                order.end.isoformat(),
+                period.start.isoformat(),
+                period.end.isoformat(),
                 order.due.isoformat(),
                 order.operator.name,
                 _job_id=job_id,

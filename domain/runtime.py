@@ -37,7 +37,7 @@ class Runtime:
         if settings.workers.backend == "redis":
             from domain.redis_work import RedisWorkQueue
 
-            work = RedisWorkQueue(db, settings.workers)
+            work = RedisWorkQueue(db, settings)
         else:
             work = LocalWorkQueue(db, settings, pdfs)
         return cls(

@@ -40,10 +40,11 @@ class WorkQueue(Protocol):
     async def run_billing(
         self,
         order: BillingOrder,
-        customer_ids: Sequence[int],
+        customer_ids: Sequence[int] | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> BillingRun:
-        """Bill each customer once (and render the new invoices' PDFs); wait for all."""
+        """Bill each customer once (the given ones, else all with unbilled charges in the
+        period) and render the new invoices' PDFs; wait for all of it."""
 
     async def depth(self) -> int:
         """Jobs waiting to start."""
@@ -63,7 +64,7 @@ class LocalWorkQueue:
     async def run_billing(
         self,
         order: BillingOrder,
-        customer_ids: Sequence[int],
+        customer_ids: Sequence[int] | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> BillingRun:
         run = await billing.run_billing(

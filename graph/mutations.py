@@ -17,6 +17,7 @@ from domain import (
 from domain.customers import AddressData, ContactData, CustomerData
 from domain.errors import DomainError, ErrorCode
 from domain.models import Invoice
+from domain.work_queue import BillingOrder
 from graph.context import Context, Info
 from graph.errors import UserError, attempt
 from graph.ids import parse_id, require_id
@@ -253,20 +254,12 @@ class Mutation:
                 customer_ids = [
                     require_id(raw, "Customer", "customer_ids") for raw in input.customer_ids
                 ]
-            return await billing.run_billing(
-                ctx.db,
-                ctx.settings,
-                ctx.viewer,
-                input.start_date,
-                input.end_date,
-                input.due_date,
-                customer_ids,
-            )
+            order = BillingOrder(input.start_date, input.end_date, input.due_date, ctx.viewer)
+            return await ctx.runtime.work.run_billing(order, customer_ids)
 
         result, errors = await attempt(run())
         if result is None:
             return BillingRunPayload(invoices=[], skipped_customer_ids=[], errors=errors)
-        await ctx.runtime.work.prerender([invoice.id for invoice in result.invoices])
         failures = [
             UserError(
                 code=error.code,

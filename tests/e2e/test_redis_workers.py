@@ -10,7 +10,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,10 +18,21 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from domain.config import settings_from_mapping
+from domain.access import Viewer
+from domain.config import WorkersSettings, settings_from_mapping
 from domain.db import Database
+from domain.errors import DomainError, ErrorCode
 from domain.migrations import upgrade_async
-from domain.models import Customer, Invoice, InvoicePdfCache, Transaction, TransactionKind
+from domain.models import (
+    Customer,
+    Invoice,
+    InvoicePdfCache,
+    Role,
+    Transaction,
+    TransactionKind,
+)
+from domain.redis_work import RedisWorkQueue
+from domain.work_queue import BillingOrder
 from tests.conftest import TEMPLATES, _mysql_database
 from tests.e2e.processes import INVOICING, stop
 
@@ -182,3 +193,20 @@ async def test_a_worker_killed_mid_run_loses_nothing_and_bills_nothing_twice(
         if survivor is not None:
             stop(survivor)
         await db.dispose()
+
+
+async def test_only_staff_may_queue_a_billing_run(db: Database, settings, queue: str) -> None:
+    on_redis = settings.model_copy(
+        update={"workers": WorkersSettings(backend="redis", queue_name=queue)}
+    )
+    work = RedisWorkQueue(db, on_redis)
+    portal = Viewer(role=Role.CUSTOMER, name="portal", customer_id=1)
+    try:
+        with pytest.raises(DomainError) as refused:
+            await work.run_billing(
+                BillingOrder(date(2025, 1, 1), date(2025, 1, 31), date(2025, 2, 15), portal)
+            )
+        assert refused.value.code is ErrorCode.FORBIDDEN
+        assert await work.depth() == 0
+    finally:
+        await work.close()
