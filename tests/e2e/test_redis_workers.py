@@ -148,10 +148,10 @@ async def test_two_workers_share_a_billing_run_and_render_each_pdf_once(
         assert run.returncode == 0, output
         assert f"{customers} invoices for $44,000.00" in output
         await _billed_once(db, customers)
-        renders = [renders(log) for log in logs]
-        every = renders[0] + renders[1]
+        per_worker = [renders(log) for log in logs]
+        every = per_worker[0] + per_worker[1]
         assert len(every) == customers and set(every.values()) == {1}
-        assert all(len(r) >= customers // 5 for r in renders), [len(r) for r in renders]
+        assert all(len(r) >= customers // 5 for r in per_worker), [len(r) for r in per_worker]
         # Run again: the jobs are done; nothing is billed or rendered a second time.
         again = billing_run(env)
         output, _ = again.communicate(timeout=120)
