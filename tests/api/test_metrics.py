@@ -7,6 +7,7 @@ from tests.api.test_pdf_download import _download, _invoice
 from tests.helpers import Api
 
 PAY = "mutation($id: ID!) { payInvoice(input: {invoiceId: $id, method: CASH}) { errors { code } } }"
+EMAIL = "mutation($id: ID!) { emailInvoice(id: $id) { errors { code } } }"
 
 
 async def _scrape(api: Api) -> dict[tuple[str, tuple], float]:
@@ -36,6 +37,8 @@ async def test_metrics_count_operations_pdfs_and_payments(api: Api, settings: Se
     assert (await api.gql(PAY, {"id": str(invoice_id)}))["payInvoice"]["errors"] == []
     paid_again = await api.gql(PAY, {"id": str(invoice_id)})
     assert paid_again["payInvoice"]["errors"] == [{"code": "ALREADY_PAID"}]
+    unsent = await api.gql(EMAIL, {"id": str(invoice_id)})  # the customer has no contact
+    assert unsent["emailInvoice"]["errors"] == [{"code": "NO_RECIPIENT"}]
 
     after = await _scrape(api)
     requests = "invoicing_graphql_requests_total"
@@ -52,6 +55,8 @@ async def test_metrics_count_operations_pdfs_and_payments(api: Api, settings: Se
     payments = "invoicing_payments_total"
     assert _delta(before, after, payments, method="CASH", outcome="ok") == 1
     assert _delta(before, after, payments, method="CASH", outcome="ALREADY_PAID") == 1
+    emails = "invoicing_invoice_emails_total"
+    assert _delta(before, after, emails, outcome="NO_RECIPIENT") == 1
     assert ("invoicing_work_queue_depth", ()) in after
 
 
