@@ -32,13 +32,14 @@ sys.path.insert(0, str(REPO))
 
 from bench._server import free_port, invoicing  # noqa: E402
 from bench.dataset import BENCH_TOKEN, DEFAULT_URL  # noqa: E402
-from domain import invoice_stats, invoices  # noqa: E402
-from domain.access import SYSTEM  # noqa: E402
+from domain.bootstrap import open_database  # noqa: E402
 from domain.config import settings_from_mapping  # noqa: E402
-from domain.db import Database  # noqa: E402
-from domain.pagination import PageRequest  # noqa: E402
+from domain.model.access import SYSTEM  # noqa: E402
+from domain.model.paging import PageRequest  # noqa: E402
+from domain.queries import invoice_stats, invoices  # noqa: E402
+from domain.store.database import Database  # noqa: E402
+from graph.invoices.types import InvoicePage, InvoiceType  # noqa: E402
 from graph.scalars import DecimalScalar  # noqa: E402
-from graph.types.invoices import InvoicePage, InvoiceType  # noqa: E402
 
 FIELDS = "id number title period startDate endDate dueDate createdAt subtotal tax total status void paidAt paymentMethod paymentReference lineCount"
 LIST = (
@@ -112,7 +113,7 @@ async def main(url: str, rounds: int) -> None:
         invoicing("serve", env={"DATABASE_URL": url, "CRM_CONFIG": str(config)})
     )
     settings = settings_from_mapping({"database": {"url": url}})
-    db = Database.from_settings(settings.database)
+    db = open_database(settings)
     rows_out: list[tuple[str, float, float | None, float | None, float]] = []
     try:
         async with httpx.AsyncClient(
@@ -260,10 +261,12 @@ async def main(url: str, rounds: int) -> None:
 
 
 async def _customer_with_charges(db: Database, count: int, attempt: int) -> int:
-    from domain.access import SYSTEM as staff
     from domain.config import Settings
-    from domain.customers import CustomerData, create_customer
-    from domain.models import Transaction, TransactionKind
+    from domain.model.access import SYSTEM as staff
+    from domain.model.commands import CustomerData
+    from domain.model.entities import Transaction
+    from domain.model.enums import TransactionKind
+    from domain.services.customers import create_customer
 
     customer = await create_customer(
         db, Settings(), staff, CustomerData(f"Bench generate {attempt}")

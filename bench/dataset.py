@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from domain.migrations import upgrade  # noqa: E402
+from domain.ops.migrations import upgrade  # noqa: E402
 
 DEFAULT_URL = "mysql+aiomysql://root@127.0.0.1:3306/invoicing_bench?charset=utf8mb4"
 BENCH_TOKEN = "inv_bench_staff_token_not_for_production_use_0000000000"

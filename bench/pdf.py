@@ -28,17 +28,23 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench._server import invoicing  # noqa: E402
-from domain import billing  # noqa: E402
-from domain.access import SYSTEM  # noqa: E402
+from domain.adapters.weasyprint_pool import WeasyPrintPool  # noqa: E402
+from domain.bootstrap import Runtime  # noqa: E402
 from domain.config import settings_from_mapping  # noqa: E402
-from domain.customers import AddressData, CustomerData, create_customer  # noqa: E402
-from domain.migrations import upgrade  # noqa: E402
-from domain.models import Role  # noqa: E402
-from domain.pdf_cache import DocumentRenderer  # noqa: E402
-from domain.pdf_renderer import PdfRenderer  # noqa: E402
-from domain.runtime import Runtime  # noqa: E402
-from domain.tokens import mint_token  # noqa: E402
-from domain.transactions import TransactionData, create_transaction  # noqa: E402
+from domain.model.access import SYSTEM  # noqa: E402
+from domain.model.commands import (  # noqa: E402
+    AddressData,
+    CustomerData,
+    GenerateRequest,
+    TransactionData,
+)
+from domain.model.enums import Role  # noqa: E402
+from domain.ops.migrations import upgrade  # noqa: E402
+from domain.rendering.renderer import DocumentRenderer  # noqa: E402
+from domain.services import billing  # noqa: E402
+from domain.services.customers import create_customer  # noqa: E402
+from domain.services.tokens import mint_token  # noqa: E402
+from domain.services.transactions import create_transaction  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -75,6 +81,7 @@ async def make_invoices(url: str, sizes: list[int]) -> tuple[dict[int, int], str
         for i in range(size):
             await create_transaction(
                 runtime.db,
+                settings,
                 SYSTEM,
                 TransactionData(
                     customer_id=customer.id,
@@ -85,7 +92,7 @@ async def make_invoices(url: str, sizes: list[int]) -> tuple[dict[int, int], str
                     created_at=start + timedelta(minutes=i),
                 ),
             )
-        request = billing.GenerateRequest(
+        request = GenerateRequest(
             customer_id=customer.id, start_date=date(2025, 1, 1), end_date=date(2025, 1, 31)
         )
         invoices[size] = (await billing.generate_invoice(runtime.db, settings, SYSTEM, request)).id
@@ -203,7 +210,7 @@ async def bench_throughput(renders: int) -> None:
     settings = settings_from_mapping({"invoice": {"template_dir": str(REPO / "invoice_templates")}})
     rows = []
     for workers in (1, 2):
-        renderer = PdfRenderer(workers=workers)
+        renderer = WeasyPrintPool(workers=workers)
         documents = DocumentRenderer(settings, renderer)
         prepared = documents.prepare(document(lines=20))
         await asyncio.gather(

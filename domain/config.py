@@ -14,6 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from babel.numbers import get_currency_precision, list_currencies
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 
@@ -72,6 +73,17 @@ class BusinessSettings(_Section):
     currency_symbol: str = "$"
     timezone: str = "UTC"
     default_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+
+    @field_validator("currency_code")
+    @classmethod
+    def _stored_in_hundredths(cls, code: str) -> str:
+        if code not in list_currencies():
+            raise ValueError(f"{code} is not an ISO 4217 currency code")
+        # Amounts are kept as hundredths; ISO 4217 gives BHD, KWD and a few others three.
+        digits = get_currency_precision(code)
+        if digits > 2:
+            raise ValueError(f"{code} has {digits} decimal places; at most 2 are supported")
+        return code
 
     @field_validator("timezone")
     @classmethod

@@ -10,21 +10,21 @@ import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from domain.bootstrap import Runtime
 from domain.config import Settings, load_settings
-from domain.db import DATABASE_UNAVAILABLE
-from domain.runtime import Runtime
-from graph.auth import viewer_or_refusal
 from graph.context import Context
-from graph.limits import BodySizeLimit
-from graph.metrics import metrics_endpoint
-from graph.pdf_routes import draft_pdf, invoice_pdf
+from graph.http.auth import viewer_or_refusal
+from graph.http.body_limit import BodySizeLimit
+from graph.http.health import healthz
+from graph.http.metrics import metrics_endpoint
+from graph.http.pdfs import draft_pdf, invoice_pdf
+from graph.http.stripe_webhook import stripe_webhook
 from graph.schema import build_schema
-from graph.webhooks import stripe_webhook
 
 
 class GraphQLEndpoint(GraphQL):
@@ -55,14 +55,6 @@ class GraphQLEndpoint(GraphQL):
         return Context(
             request=request, runtime=request.app.state.runtime, viewer=request.state.viewer
         )
-
-
-async def healthz(request: Request) -> JSONResponse:
-    try:
-        await request.app.state.runtime.db.ping()
-    except DATABASE_UNAVAILABLE:
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
 
 
 def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:

@@ -1,20 +1,23 @@
-"""The per-request context: who is asking, the process runtime, and fresh DataLoaders."""
+"""The per-request context: who is asking, the process runtime, and fresh DataLoaders.
+
+Every nested field reads through a loader made here by one helper, `_batched`, over the
+domain's two batch reads (queries/loaders.py): a page of any size costs the same queries.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import strawberry
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
-from domain import customers, invoice_events, invoices, products, transactions
-from domain.access import Viewer
+from domain.bootstrap import Runtime
 from domain.config import Settings
-from domain.db import Database
-from domain.models import (
+from domain.model.access import Viewer
+from domain.model.entities import (
     Contact,
     Customer,
     Invoice,
@@ -24,21 +27,26 @@ from domain.models import (
     Product,
     Transaction,
 )
-from domain.pdf_cache import PdfStatus
-from domain.runtime import Runtime
+from domain.queries.loaders import rows_by_id, rows_by_parent
+from domain.services.invoice_pdfs import PdfStatus
+from domain.store.database import Database
 
-K = TypeVar("K")
 V = TypeVar("V")
+M = TypeVar("M")
 
 
-def _one_each(
-    fetch: Callable[[list[int]], Coroutine[Any, Any, Mapping[int, V]]], missing: Any
-) -> DataLoader[int, V]:
-    async def load(keys: list[int]) -> list[V]:
+def _batched(
+    fetch: Callable[[list[int]], Awaitable[Mapping[int, V]]], missing: Callable[[], M]
+) -> DataLoader[int, V | M]:
+    async def load(keys: list[int]) -> list[V | M]:
         found = await fetch(keys)
-        return [found.get(key, missing() if callable(missing) else missing) for key in keys]
+        return [found[key] if key in found else missing() for key in keys]
 
     return DataLoader(load_fn=load)
+
+
+def _none() -> None:
+    return None
 
 
 @dataclass
@@ -46,28 +54,52 @@ class Loaders:
     customer: DataLoader[int, Customer | None]
     product: DataLoader[int, Product | None]
     transaction: DataLoader[int, Transaction | None]
+    invoice: DataLoader[int, Invoice | None]
     contacts: DataLoader[int, list[Contact]]
     payment_methods: DataLoader[int, list[PaymentMethod]]
-    invoice: DataLoader[int, Invoice | None]
     invoice_lines: DataLoader[int, list[InvoiceLine]]
     invoice_events: DataLoader[int, list[InvoiceEvent]]
+    pdf_status: DataLoader[int, PdfStatus | None]
 
     @classmethod
-    def create(cls, db: Database) -> Loaders:
-        def batch(
-            function: Callable[[Database, Iterable[int]], Coroutine[Any, Any, Mapping[int, Any]]],
-        ):
-            return lambda keys: function(db, keys)
+    def create(cls, runtime: Runtime, viewer: Viewer) -> Loaders:
+        db = runtime.db
+
+        def by_id(entity: type[M]) -> DataLoader[int, M | None]:
+            return _batched(lambda ids: rows_by_id(db, entity, ids), _none)  # type: ignore[type-var]
 
         return cls(
-            customer=_one_each(batch(customers.customers_by_id), None),
-            product=_one_each(batch(products.products_by_id), None),
-            transaction=_one_each(batch(transactions.transactions_by_id), None),
-            contacts=_one_each(batch(customers.contacts_by_customer), list),
-            payment_methods=_one_each(batch(customers.payment_methods_by_customer), list),
-            invoice=_one_each(batch(invoices.invoices_by_id), None),
-            invoice_lines=_one_each(batch(invoices.lines_by_invoice), list),
-            invoice_events=_one_each(batch(invoice_events.events_by_invoice), list),
+            customer=by_id(Customer),
+            product=by_id(Product),
+            transaction=by_id(Transaction),
+            invoice=by_id(Invoice),
+            contacts=_batched(
+                lambda ids: rows_by_parent(db, Contact, Contact.customer_id, ids, Contact.id), list
+            ),
+            payment_methods=_batched(
+                lambda ids: rows_by_parent(
+                    db,
+                    PaymentMethod,
+                    PaymentMethod.customer_id,
+                    ids,
+                    PaymentMethod.is_default.desc(),
+                    PaymentMethod.id,
+                ),
+                list,
+            ),
+            invoice_lines=_batched(
+                lambda ids: rows_by_parent(
+                    db, InvoiceLine, InvoiceLine.invoice_id, ids, InvoiceLine.position
+                ),
+                list,
+            ),
+            invoice_events=_batched(
+                lambda ids: rows_by_parent(
+                    db, InvoiceEvent, InvoiceEvent.invoice_id, ids, InvoiceEvent.id
+                ),
+                list,
+            ),
+            pdf_status=_batched(lambda ids: runtime.pdfs.statuses(viewer, ids), _none),
         )
 
 
@@ -79,14 +111,7 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders.create(self.runtime.db)
-        pdfs = self.runtime.pdfs
-
-        async def pdf_statuses(keys: list[int]) -> list[PdfStatus | None]:
-            found = await pdfs.statuses(self.viewer, keys)
-            return [found.get(key) for key in keys]
-
-        self.pdf_status: DataLoader[int, PdfStatus | None] = DataLoader(load_fn=pdf_statuses)
+        self.loaders = Loaders.create(self.runtime, self.viewer)
 
     @property
     def db(self) -> Database:

@@ -1,14 +1,15 @@
 """Errors as clients see them.
 
-Business refusals (domain errors) become `UserError`s in mutation payloads. Bad query
-arguments become GraphQL errors with `extensions.code`. Anything unexpected is masked to
-"Unexpected error." and logged, so no answer carries a traceback or SQL.
+Business refusals (domain errors) become `UserError`s in mutation payloads, through the one
+`payload()` helper every mutation uses. Bad query arguments become GraphQL errors with
+`extensions.code`. Anything unexpected is masked to "Unexpected error." and logged, so no
+answer carries a traceback or SQL.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import strawberry
@@ -16,11 +17,11 @@ from graphql import GraphQLError
 from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import MaskErrors
 
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError
+from graph.enums import ErrorCode
 
 T = TypeVar("T")
-
-ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
+P = TypeVar("P")
 
 
 def camelize(path: str) -> str:
@@ -32,7 +33,7 @@ def camelize(path: str) -> str:
 
 @strawberry.type
 class UserError:
-    code: ErrorCodeEnum  # type: ignore[valid-type]
+    code: ErrorCode
     message: str
     field: str | None = strawberry.field(
         description="The input field at fault, where there is one."
@@ -47,12 +48,17 @@ class UserError:
         )
 
 
-async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:
-    """Run a mutation's domain call; a refusal comes back as the payload's errors."""
+async def payload(
+    work: Callable[[], Awaitable[T]], answer: Callable[[T | None, list[UserError]], P]
+) -> P:
+    """A mutation's answer: `answer(result, [])`, or `answer(None, [error])` when the domain
+    refused (nothing was changed then). `work` is called here, so that refusals raised while
+    reading the input (an impossible ID) are answered the same way."""
     try:
-        return await work, []
+        result = await work()
     except DomainError as error:
-        return None, [UserError.from_domain(error)]
+        return answer(None, [UserError.from_domain(error)])
+    return answer(result, [])
 
 
 def query_error(error: DomainError) -> GraphQLError:

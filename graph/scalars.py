@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
-from domain.money import parse_decimal, to_cents
+from domain.model.money import parse_decimal, to_cents
 
 
 def _serialize(value: Decimal) -> str:

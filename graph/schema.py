@@ -1,4 +1,5 @@
-"""The schema object, and its SDL as exported to graph/schema.graphql."""
+"""The schema: each area's queries and mutations merged into the Query and Mutation roots,
+with the request limits and caches; and its SDL, as exported to graph/schema.graphql."""
 
 from __future__ import annotations
 
@@ -16,14 +17,29 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from domain.config import LimitsSettings
+from graph.customers.mutations import CustomerMutations
+from graph.customers.queries import CustomerQueries
 from graph.errors import ClientSafeErrors, should_mask_error
-from graph.metrics import OperationMetrics
-from graph.mutations import Mutation
-from graph.queries import Query
+from graph.invoices.mutations import InvoiceMutations
+from graph.invoices.queries import InvoiceQueries
+from graph.operation_metrics import OperationMetrics
+from graph.products.mutations import ProductMutations
+from graph.products.queries import ProductQueries
 from graph.scalars import DecimalScalar
+from graph.transactions.mutations import TransactionMutations
+from graph.transactions.queries import TransactionQueries
+from graph.viewer import ViewerQueries
+
+Query = merge_types(
+    "Query", (ViewerQueries, CustomerQueries, ProductQueries, TransactionQueries, InvoiceQueries)
+)
+Mutation = merge_types(
+    "Mutation", (CustomerMutations, ProductMutations, TransactionMutations, InvoiceMutations)
+)
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.graphql"
 

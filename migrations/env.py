@@ -8,8 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from domain.config import DatabaseSettings, load_settings
-from domain.db import create_engine
-from domain.models import Base
+from domain.model.entities import Base
+from domain.store.database import create_engine
 
 config = context.config
 target_metadata = Base.metadata

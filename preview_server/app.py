@@ -31,8 +31,8 @@ from starlette.responses import (
 from starlette.routing import Route
 from watchfiles import awatch
 
+from domain.bootstrap import open_renderer
 from domain.config import Settings
-from domain.pdf_renderer import PdfRenderer
 from preview_server.page import page_html
 from preview_server.workspace import PreviewError, Workspace
 
@@ -84,7 +84,7 @@ def build_preview_app(
     watch: bool = True,
     workers: int = 2,
 ) -> Starlette:
-    renderer = PdfRenderer(workers=workers, timeout_seconds=settings.invoice.render_timeout_seconds)
+    renderer = open_renderer(settings, workers)
     workspace = Workspace(settings, templates_dir, fixtures_dir, renderer)
     feed = ChangeFeed()
 

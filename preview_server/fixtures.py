@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from domain.config import Settings
-from domain.documents import FixtureError, InvoiceDocument, document_from_mapping
+from domain.rendering.documents import FixtureError, InvoiceDocument, document_from_mapping
 
 SUFFIXES = (".yaml", ".yml", ".json")
 # libyaml's loader when PyYAML was built with it: several times faster on big fixtures.
@@ -40,6 +40,6 @@ def load_fixture(path: Path, settings: Settings) -> InvoiceDocument:
     if not isinstance(data, dict):
         raise FixtureError(f"{path.name}: the top level must be a mapping of invoice fields")
     try:
-        return document_from_mapping(data, settings)
+        return document_from_mapping(data, settings.business.default_language)
     except FixtureError as error:
         raise FixtureError(f"{path.name}: {error}") from None

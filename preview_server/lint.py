@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2 import meta
 
-from domain.templating import TemplateSet
+from domain.rendering.templating import TemplateSet
 
 # Names Jinja itself provides inside templates.
 JINJA_NAMES = {

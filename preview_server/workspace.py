@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from domain.config import Settings
-from domain.documents import FixtureError, InvoiceDocument
-from domain.pdf_cache import DocumentRenderer, PreparedDocument
-from domain.pdf_renderer import PdfRenderer, RenderFailed
-from domain.template_variables import template_variables
-from domain.templating import TemplateFailure
+from domain.ports import PdfRenderer, RenderFailed
+from domain.rendering.documents import FixtureError, InvoiceDocument
+from domain.rendering.renderer import DocumentRenderer, PreparedDocument
+from domain.rendering.templating import TemplateFailure
+from domain.rendering.variables import template_variables
 from preview_server.fixtures import fixture_names, fixture_path, load_fixture
 from preview_server.lint import LintReport, lint
 

@@ -19,13 +19,14 @@ import pymysql
 import pytest
 from sqlalchemy import delete
 
+from domain.adapters.weasyprint_pool import WeasyPrintPool
+from domain.bootstrap import Runtime
 from domain.config import Settings, settings_from_mapping
-from domain.db import Database
-from domain.migrations import upgrade_async
-from domain.models import Base
-from domain.pdf_renderer import PdfRenderer
-from domain.runtime import Runtime
+from domain.model.entities import Base
+from domain.ops.migrations import upgrade_async
+from domain.store.database import Database
 from graph.app import build_app
+from tests.fakes.clock import PinnableClock
 from tests.helpers import Api
 
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
@@ -82,17 +83,29 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+def session_clock() -> PinnableClock:
+    return PinnableClock()
+
+
+@pytest.fixture
+def clock(session_clock: PinnableClock) -> Iterator[PinnableClock]:
+    """The runtime's clock, for a test to pin; it runs free again after the test."""
+    yield session_clock
+    session_clock.unpin()
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings: Settings, session_clock: PinnableClock) -> AsyncIterator[Runtime]:
     await upgrade_async(settings.database.url)
-    opened = Runtime.open(settings)
+    opened = Runtime.open(settings, clock=session_clock)
     yield opened
     await opened.close()
 
 
 @pytest.fixture(scope="session")
-def pdf_renderer() -> Iterator[PdfRenderer]:
+def pdf_renderer() -> Iterator[WeasyPrintPool]:
     """Render workers for tests that need no database."""
-    renderer = PdfRenderer(workers=2)
+    renderer = WeasyPrintPool(workers=2)
     yield renderer
     renderer.close()
 

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from domain import invoice_totals
-from domain.db import Database
-from domain.models import Invoice, InvoiceLine, Transaction, TransactionKind
+from domain.model.entities import Invoice, InvoiceLine, Transaction
+from domain.model.enums import TransactionKind
+from domain.store import invoice_totals
+from domain.store.database import Database
 
 UTC = ZoneInfo("UTC")
 

@@ -23,14 +23,14 @@ import httpx
 from hypothesis import strategies as st
 from hypothesis_graphql import mutations, nodes, queries
 
-from domain import billing
-from domain.access import SYSTEM
-from domain.billing import GenerateRequest
+from domain.bootstrap import open_database
 from domain.config import settings_from_mapping
-from domain.db import Database
-from domain.migrations import upgrade_async
-from domain.models import ContactType, Role
-from domain.tokens import mint_token
+from domain.model.access import SYSTEM
+from domain.model.commands import GenerateRequest
+from domain.model.enums import ContactType, Role
+from domain.ops.migrations import upgrade_async
+from domain.services import billing
+from domain.services.tokens import mint_token
 from graph.schema import SCHEMA_FILE
 from tests.conftest import TEMPLATES
 from tests.consistency import assert_consistent
@@ -77,7 +77,7 @@ async def prepare(url: str, outbox: Path) -> FuzzTarget:
     """Two customers with invoices, contacts and charges; tokens for staff and the first."""
     await upgrade_async(url)
     settings = settings_from_mapping({"database": {"url": url}})
-    db = Database.from_settings(settings.database)
+    db = open_database(settings)
     try:
         mine = await make_customer(db, "Alpha Visible Pty Ltd")
         theirs = await make_customer(db, SECRETS[0])
@@ -131,7 +131,7 @@ def fuzz_server(url: str, folder: Path) -> Iterator[tuple[httpx.Client, FuzzTarg
 
 
 async def _check_consistency(url: str) -> None:
-    db = Database.from_settings(settings_from_mapping({"database": {"url": url}}).database)
+    db = open_database(settings_from_mapping({"database": {"url": url}}))
     try:
         await assert_consistent(db)
     finally:

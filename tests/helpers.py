@@ -9,12 +9,20 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from domain import customers, products, transactions
-from domain.access import SYSTEM
-from domain.customers import AddressData, ContactData, CustomerData
-from domain.db import Database
-from domain.models import Base, ContactType, Customer, Product, Role, Transaction
-from domain.tokens import mint_token
+from domain.config import Settings
+from domain.model.access import SYSTEM
+from domain.model.commands import (
+    AddressData,
+    ContactData,
+    CustomerData,
+    ProductData,
+    TransactionData,
+)
+from domain.model.entities import Base, Customer, Product, Transaction
+from domain.model.enums import ContactType, Role
+from domain.services import customers, products, transactions
+from domain.services.tokens import mint_token
+from domain.store.database import Database
 
 
 class Api:
@@ -69,7 +77,7 @@ async def make_customer(
 ) -> Customer:
     address = AddressData(address_line_1="1 Main St", city=city, country="Australia")
     return await customers.create_customer(
-        db, _settings(), SYSTEM, CustomerData(name=name, language=language, address=address)
+        db, Settings(), SYSTEM, CustomerData(name=name, language=language, address=address)
     )
 
 
@@ -81,7 +89,7 @@ async def add_contact(db: Database, customer_id: int, email: str, type: ContactT
 
 async def make_product(db: Database, name: str = "Mobile plan", tax: str = "10") -> Product:
     return await products.create_product(
-        db, SYSTEM, products.ProductData(name=name, tax_percentage=Decimal(tax))
+        db, SYSTEM, ProductData(name=name, tax_percentage=Decimal(tax))
     )
 
 
@@ -95,7 +103,7 @@ async def make_charge(
     product_id: int | None = None,
     created_at: datetime | None = None,
 ) -> Transaction:
-    data = transactions.TransactionData(
+    data = TransactionData(
         customer_id=customer_id,
         title=title,
         retail_cost=Decimal(cost),
@@ -103,7 +111,7 @@ async def make_charge(
         product_id=product_id,
         created_at=created_at,
     )
-    return await transactions.create_transaction(db, SYSTEM, data)
+    return await transactions.create_transaction(db, Settings(), SYSTEM, data)
 
 
 async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -114,9 +122,3 @@ async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
             rows = await session.execute(select(table).order_by(*table.primary_key.columns))
             found[table.name] = [tuple(row) for row in rows]
     return found
-
-
-def _settings():
-    from domain.config import Settings
-
-    return Settings()

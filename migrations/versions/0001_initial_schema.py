@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-import domain.db
+import domain.model.columns
 
 # Whatever the server's default, tables hold any text (names in any script, emoji).
 MYSQL_TABLE = {
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column("zip_code", sa.String(length=20), nullable=True),
         sa.Column("country", sa.String(length=100), nullable=True),
         sa.Column("stripe_customer_id", sa.String(length=64), nullable=True),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
         sa.UniqueConstraint("stripe_customer_id", name=op.f("uq_customers_stripe_customer_id")),
         **MYSQL_TABLE,
@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("result_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
         sa.UniqueConstraint("operation", "key", name=op.f("uq_idempotency_records_operation_key")),
         **MYSQL_TABLE,
@@ -64,7 +64,7 @@ def upgrade() -> None:
         "products",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("tax_percentage", domain.db.Hundredths(), nullable=False),
+        sa.Column("tax_percentage", domain.model.columns.Hundredths(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
         **MYSQL_TABLE,
     )
@@ -86,8 +86,8 @@ def upgrade() -> None:
         ),
         sa.Column("customer_id", sa.Integer(), nullable=True),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
-        sa.Column("revoked_at", domain.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", domain.model.columns.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_api_tokens_customer_id_customers")
         ),
@@ -114,7 +114,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_contacts_customer_id_customers")
         ),
@@ -133,10 +133,10 @@ def upgrade() -> None:
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("due_date", sa.Date(), nullable=False),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
-        sa.Column("subtotal", domain.db.Hundredths(), nullable=False),
-        sa.Column("tax", domain.db.Hundredths(), nullable=False),
-        sa.Column("total", domain.db.Hundredths(), nullable=False),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
+        sa.Column("subtotal", domain.model.columns.Hundredths(), nullable=False),
+        sa.Column("tax", domain.model.columns.Hundredths(), nullable=False),
+        sa.Column("total", domain.model.columns.Hundredths(), nullable=False),
         sa.Column(
             "status",
             sa.Enum(
@@ -151,8 +151,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("void", sa.Boolean(), nullable=False),
-        sa.Column("voided_at", domain.db.UTCDateTime(), nullable=True),
-        sa.Column("paid_at", domain.db.UTCDateTime(), nullable=True),
+        sa.Column("voided_at", domain.model.columns.UTCDateTime(), nullable=True),
+        sa.Column("paid_at", domain.model.columns.UTCDateTime(), nullable=True),
         sa.Column(
             "payment_method",
             sa.Enum(
@@ -194,7 +194,7 @@ def upgrade() -> None:
         sa.Column("exp_month", sa.Integer(), nullable=False),
         sa.Column("exp_year", sa.Integer(), nullable=False),
         sa.Column("is_default", sa.Boolean(), nullable=False),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_payment_methods_customer_id_customers")
         ),
@@ -219,8 +219,8 @@ def upgrade() -> None:
         sa.Column("render_key", sa.String(length=64), nullable=False),
         sa.Column("size_bytes", sa.Integer(), nullable=False),
         sa.Column("page_count", sa.Integer(), nullable=False),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
-        sa.Column("last_accessed", domain.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
+        sa.Column("last_accessed", domain.model.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["invoice_id"], ["invoices.id"], name=op.f("fk_Invoice_PDF_Cache_invoice_id_invoices")
         ),
@@ -234,12 +234,12 @@ def upgrade() -> None:
         sa.Column("invoice_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("transaction_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("retail_cost", domain.db.Hundredths(), nullable=False),
-        sa.Column("tax_percentage", domain.db.Hundredths(), nullable=False),
-        sa.Column("tax_amount", domain.db.Hundredths(), nullable=False),
+        sa.Column("retail_cost", domain.model.columns.Hundredths(), nullable=False),
+        sa.Column("tax_percentage", domain.model.columns.Hundredths(), nullable=False),
+        sa.Column("tax_amount", domain.model.columns.Hundredths(), nullable=False),
         sa.ForeignKeyConstraint(
             ["invoice_id"], ["invoices.id"], name=op.f("fk_invoice_lines_invoice_id_invoices")
         ),
@@ -274,10 +274,10 @@ def upgrade() -> None:
         sa.Column("product_id", sa.Integer(), nullable=True),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
-        sa.Column("retail_cost", domain.db.Hundredths(), nullable=False),
-        sa.Column("tax_percentage", domain.db.Hundredths(), nullable=False),
-        sa.Column("tax_amount", domain.db.Hundredths(), nullable=False),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
+        sa.Column("retail_cost", domain.model.columns.Hundredths(), nullable=False),
+        sa.Column("tax_percentage", domain.model.columns.Hundredths(), nullable=False),
+        sa.Column("tax_amount", domain.model.columns.Hundredths(), nullable=False),
         sa.Column("invoice_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_transactions_customer_id_customers")

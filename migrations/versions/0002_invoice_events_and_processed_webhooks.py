@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import domain.db
+import domain.model.columns
 
 revision = "0002"
 down_revision = "0001"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(length=20), nullable=False),
         sa.Column("event_id", sa.String(length=100), nullable=False),
         sa.Column("event_type", sa.String(length=100), nullable=False),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_processed_webhook_events")),
         sa.UniqueConstraint(
             "provider", "event_id", name=op.f("uq_processed_webhook_events_provider_event_id")
@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("created_at", domain.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", domain.model.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["invoice_id"], ["invoices.id"], name=op.f("fk_invoice_events_invoice_id_invoices")
         ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import domain.db
+import domain.model.columns
 
 revision = "0003"
 down_revision = "0002"
@@ -38,7 +38,7 @@ def upgrade() -> None:
         ),
         sa.Column("void", sa.Boolean(), nullable=False),
         sa.Column("invoice_count", sa.Integer(), nullable=False),
-        sa.Column("total", domain.db.Hundredths(), nullable=False),
+        sa.Column("total", domain.model.columns.Hundredths(), nullable=False),
         sa.PrimaryKeyConstraint(
             "customer_id", "month", "status", "void", name=op.f("pk_invoice_totals")
         ),

@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 
 InnoDB's FULLTEXT index cost grows with how many invoices hold a word (300 ms for a common
 one at a million invoices); titles are now found through a loose scan of the ordinary
-title index (see domain/invoice_search.py), so the FULLTEXT index only slowed writes.
+title index (see domain/queries/invoice_search.py), so the FULLTEXT index only slowed writes.
 """
 
 from __future__ import annotations

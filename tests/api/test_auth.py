@@ -1,5 +1,6 @@
-from domain.models import Role
-from domain.tokens import hash_token, mint_token, revoke_token
+from domain.model.enums import Role
+from domain.model.tokens import hash_token
+from domain.services.tokens import mint_token, revoke_token
 from tests.helpers import Api, make_customer, snapshot
 
 VIEWER = "{ viewer { role name customer { name } } }"

@@ -11,13 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from domain import billing
-from domain.access import SYSTEM
-from domain.billing import GenerateRequest
+from domain.bootstrap import Runtime, open_mail
 from domain.config import settings_from_mapping
-from domain.invoice_email import sender_for
-from domain.models import ContactType
-from domain.runtime import Runtime
+from domain.model.access import SYSTEM
+from domain.model.commands import GenerateRequest
+from domain.model.enums import ContactType
+from domain.services import billing
 from graph.app import build_app
 from tests.conftest import TEMPLATES
 from tests.fakes.mailjet_server import KEY, SECRET, FakeMailjet
@@ -49,7 +48,9 @@ async def _api(api: Api, runtime: Runtime, **email_settings) -> AsyncIterator[Ap
             **email_settings,
         }
     )
-    configured = dataclasses.replace(runtime, settings=settings, mail=sender_for(settings))
+    configured = dataclasses.replace(
+        runtime, settings=settings, mail=open_mail(settings, runtime.clock)
+    )
     transport = httpx.ASGITransport(app=build_app(settings, runtime=configured))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         ready = Api(client, api.db)

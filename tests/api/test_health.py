@@ -1,7 +1,7 @@
 import httpx
 
+from domain.bootstrap import Runtime
 from domain.config import settings_from_mapping
-from domain.runtime import Runtime
 from graph.app import build_app
 from tests.helpers import Api
 

@@ -8,8 +8,9 @@ from graphql import GraphQLError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from domain.adapters.clock import SystemClock
 from domain.config import DatabaseSettings
-from domain.db import Database
+from domain.store.database import Database
 from graph.errors import ClientSafeErrors
 from graph.schema import build_schema
 from tests.conftest import _mysql_database
@@ -69,7 +70,9 @@ async def test_a_huge_body_gets_413_before_anything_runs(api: Api) -> None:
 
 async def test_mariadb_stops_a_statement_past_the_timeout() -> None:
     for url in _mysql_database():
-        db = Database.from_settings(DatabaseSettings(url=url), statement_timeout=0.05)
+        db = Database.from_settings(
+            DatabaseSettings(url=url), SystemClock(), statement_timeout=0.05
+        )
         try:
             with pytest.raises(OperationalError) as stopped:
                 async with db.read() as session:

@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
-from domain import billing
-from domain.access import SYSTEM
-from domain.billing import GenerateRequest
-from domain.card_gateway import StripeGateway
+from domain.adapters.stripe_gateway import StripeGateway
+from domain.bootstrap import Runtime
 from domain.config import settings_from_mapping
-from domain.runtime import Runtime
+from domain.model.access import SYSTEM
+from domain.model.commands import GenerateRequest
+from domain.services import billing
 from graph.app import build_app
 from tests.conftest import TEMPLATES
 from tests.fakes.stripe_server import FakeStripe, signed

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import httpx
 
-from domain import billing
-from domain.access import SYSTEM
-from domain.billing import GenerateRequest
+from domain.bootstrap import Runtime
 from domain.config import Settings, settings_from_mapping
-from domain.pdf_cache import DocumentRenderer, InvoicePdfs
-from domain.runtime import Runtime
+from domain.model.access import SYSTEM
+from domain.model.commands import GenerateRequest
+from domain.rendering.renderer import DocumentRenderer
+from domain.services import billing
+from domain.services.invoice_pdfs import InvoicePdfs
 from graph.app import build_app
 from tests.helpers import Api, make_charge, make_customer
 from tests.pdf.test_rendering import pdf_pages
@@ -91,7 +92,9 @@ async def test_a_broken_template_answers_a_json_error_naming_the_line(
     broken = dataclasses.replace(
         runtime,
         settings=settings,
-        pdfs=InvoicePdfs(runtime.db, settings, DocumentRenderer(settings, runtime.renderer)),
+        pdfs=InvoicePdfs(
+            runtime.db, settings, DocumentRenderer(settings, runtime.renderer), runtime.metrics
+        ),
     )
     invoice_id, _ = await _invoice(api, settings)
     transport = httpx.ASGITransport(app=build_app(settings, runtime=broken))
@@ -163,7 +166,7 @@ async def test_the_preview_offers_a_draft_pdf_of_what_would_be_billed(
     async with api.db.read() as session:
         from sqlalchemy import func, select
 
-        from domain.models import Invoice, InvoicePdfCache
+        from domain.model.entities import Invoice, InvoicePdfCache
 
         assert (await session.execute(select(func.count()).select_from(Invoice))).scalar_one() == 0
         assert (

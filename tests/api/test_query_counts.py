@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import event
 
-from domain import billing
-from domain.access import SYSTEM
-from domain.billing import GenerateRequest
 from domain.config import Settings
-from domain.db import Database
-from domain.models import ContactType
+from domain.model.access import SYSTEM
+from domain.model.commands import GenerateRequest
+from domain.model.enums import ContactType
+from domain.services import billing
+from domain.store.database import Database
 from tests.helpers import Api, add_contact, make_charge, make_customer
 
 PAGE = """

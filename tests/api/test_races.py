@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from domain.models import Invoice, InvoiceLine, Transaction, TransactionKind
+from domain.model.entities import Invoice, InvoiceLine, Transaction
+from domain.model.enums import TransactionKind
 from tests.helpers import Api, make_charge, make_customer
 
 PARALLEL = 8

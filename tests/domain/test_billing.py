@@ -3,13 +3,19 @@ from decimal import Decimal
 
 import pytest
 
-from domain import billing, invoices
-from domain.access import SYSTEM
-from domain.billing import GenerateRequest
+from domain.bootstrap import Runtime
 from domain.config import Settings
-from domain.db import Database, utcnow
 from domain.errors import DomainError, ErrorCode
-from domain.models import InvoiceStatus
+from domain.model.access import SYSTEM
+from domain.model.commands import BillingOrder, GenerateRequest
+from domain.model.enums import InvoiceStatus
+from domain.model.invoice_rules import Action, actions_for, period_text
+from domain.queries.billing_preview import preview_invoice
+from domain.queries.invoices import get_invoice
+from domain.services import billing
+from domain.store.database import Database
+from domain.store.pdf_cache import lines_of
+from tests.fakes.clock import PinnableClock
 from tests.helpers import make_charge, make_customer, snapshot
 
 
@@ -43,7 +49,7 @@ async def test_preview_shows_exactly_what_generate_bills(db: Database, settings:
         db, customer.id, "99.00", created_at=at(date(2025, 2, 1))
     )  # outside the period
     before = await snapshot(db)
-    preview = await billing.preview_invoice(
+    preview = await preview_invoice(
         db, settings, SYSTEM, customer.id, JAN1, JAN31, excluded_ids=[b.id]
     )
     assert await snapshot(db) == before
@@ -59,7 +65,7 @@ async def test_preview_shows_exactly_what_generate_bills(db: Database, settings:
     )
 
     invoice = await generate(db, settings, customer.id, excluded_transaction_ids=[b.id])
-    lines = (await invoices.lines_by_invoice(db, [invoice.id]))[invoice.id]
+    lines = await lines_of(db, invoice.id)
     assert [line.transaction_id for line in lines] == [a.id, c.id]
     assert (invoice.subtotal, invoice.tax, invoice.total, invoice.line_count) == (
         preview.subtotal,
@@ -67,7 +73,7 @@ async def test_preview_shows_exactly_what_generate_bills(db: Database, settings:
         preview.total,
         2,
     )
-    left = await billing.preview_invoice(db, settings, SYSTEM, customer.id, JAN1, JAN31)
+    left = await preview_invoice(db, settings, SYSTEM, customer.id, JAN1, JAN31)
     assert [line.transaction.id for line in left.lines] == [b.id]  # excluded stays unbilled
 
 
@@ -84,37 +90,40 @@ async def test_totals_are_sums_of_lines_rounded_each(db: Database, settings: Set
 
 
 async def test_defaults_bill_the_last_14_days_due_today_with_a_title_in_the_customers_language(
-    db: Database, settings: Settings
+    db: Database, settings: Settings, clock: PinnableClock
 ) -> None:
+    # A minute before midnight: "today" is the clock's, not the machine's.
+    now = datetime(2025, 3, 1, 23, 59, tzinfo=UTC)
+    clock.pin(now)
     customer = await make_customer(db, "Hotel Miramar", language="es")
-    recent = await make_charge(db, customer.id, "10", created_at=utcnow() - timedelta(days=3))
-    await make_charge(db, customer.id, "10", created_at=utcnow() - timedelta(days=20))
+    recent = await make_charge(db, customer.id, "10", created_at=now - timedelta(days=3))
+    await make_charge(db, customer.id, "10", created_at=now - timedelta(days=20))
     invoice = await billing.generate_invoice(
         db, settings, SYSTEM, GenerateRequest(customer_id=customer.id)
     )
-    today = utcnow().date()
+    today = now.date()
     start = today - timedelta(days=14)
     assert (invoice.start_date, invoice.end_date, invoice.due_date) == (start, today, today)
     assert invoice.title == f"Factura por {start} - {today}"
-    assert [
-        line.transaction_id
-        for line in (await invoices.lines_by_invoice(db, [invoice.id]))[invoice.id]
-    ] == [recent.id]
+    assert [line.transaction_id for line in await lines_of(db, invoice.id)] == [recent.id]
     english = await make_customer(db, "Acme")
-    await make_charge(db, english.id, "1", created_at=utcnow())
+    await make_charge(db, english.id, "1", created_at=now)
     other = await billing.generate_invoice(
         db, settings, SYSTEM, GenerateRequest(customer_id=english.id)
     )
     assert other.title == f"Invoice for {start} - {today}"
 
 
-async def test_the_number_follows_the_configured_format(db: Database, settings: Settings) -> None:
+async def test_the_number_follows_the_configured_format(
+    db: Database, settings: Settings, clock: PinnableClock
+) -> None:
+    clock.pin(datetime(2026, 2, 3, 10, tzinfo=UTC))
     customer = await make_customer(db)
     await make_charge(db, customer.id, created_at=at(date(2025, 1, 5)))
     invoice = await generate(db, settings, customer.id, title="Servicios de enero de 2025")
-    assert invoice.number == f"INV-{utcnow().year}-{invoice.id:06d}"
+    assert invoice.number == f"INV-2026-{invoice.id:06d}"
     assert invoice.title == "Servicios de enero de 2025"
-    assert invoices.period_text(invoice) == "2025-01-01 - 2025-01-31"
+    assert period_text(invoice.start_date, invoice.end_date) == "2025-01-01 - 2025-01-31"
 
 
 async def test_exact_transaction_ids_must_each_be_billable(
@@ -183,8 +192,9 @@ async def test_an_idempotency_key_returns_the_first_invoice_and_bills_nothing_tw
 async def test_issued_invoices_keep_their_lines_through_the_workflow_7_correction(
     db: Database, settings: Settings
 ) -> None:
-    from domain.invoice_lifecycle import void_invoice
-    from domain.transactions import TransactionChanges, update_transaction
+    from domain.model.commands import TransactionChanges
+    from domain.services.transactions import update_transaction
+    from domain.services.voiding import void_invoice
 
     customer = await make_customer(db, "Distribuciones Levante", language="es")
     wrong = await make_charge(
@@ -200,50 +210,54 @@ async def test_issued_invoices_keep_their_lines_through_the_workflow_7_correctio
     voided = await void_invoice(db, SYSTEM, original.id)
     assert voided.void and voided.title.startswith("Anulada: Factura por")
     corrected = await update_transaction(
-        db, SYSTEM, wrong.id, TransactionChanges(retail_cost=Decimal("10.00"))
+        db, settings, SYSTEM, wrong.id, TransactionChanges(retail_cost=Decimal("10.00"))
     )
     assert corrected.tax_amount == Decimal("2.10")
     reissued = await generate(db, settings, customer.id)
     assert reissued.total == Decimal("72.60")  # (10 + 50) x 1.21
-    kept = (await invoices.lines_by_invoice(db, [original.id]))[original.id]
+    kept = await lines_of(db, original.id)
     assert [(line.transaction_id, line.retail_cost) for line in kept] == [
         (wrong.id, Decimal("100.00")),
         (right.id, Decimal("50.00")),
     ]
-    assert (await invoices.get_invoice(db, SYSTEM, original.id)).total == Decimal("181.50")
+    assert (await get_invoice(db, SYSTEM, original.id)).total == Decimal("181.50")
 
 
 async def test_billing_run_makes_one_invoice_per_customer_and_survives_failures(
-    db: Database, settings: Settings
+    db: Database, settings: Settings, runtime: Runtime
 ) -> None:
+    order = BillingOrder(JAN1, JAN31, date(2025, 2, 15), SYSTEM)
     busy = await make_customer(db, "Busy")
     quiet = await make_customer(db, "Quiet")
     also = await make_customer(db, "Also busy")
     for customer in (busy, also):
         await make_charge(db, customer.id, created_at=at(date(2025, 1, 5)))
         await make_charge(db, customer.id, created_at=at(date(2025, 1, 7)))
-    everyone = await billing.run_billing(db, settings, SYSTEM, JAN1, JAN31, date(2025, 2, 15))
+    everyone = await billing.run_billing(db, settings, order, runtime.work)
     assert sorted(i.customer_id for i in everyone.invoices) == [busy.id, also.id]
     assert all(i.line_count == 2 and i.due_date == date(2025, 2, 15) for i in everyone.invoices)
 
     await make_charge(db, busy.id, created_at=at(date(2025, 1, 20)))
     chosen = await billing.run_billing(
-        db, settings, SYSTEM, JAN1, JAN31, date(2025, 2, 15), [busy.id, quiet.id, 999999]
+        db, settings, order, runtime.work, [busy.id, quiet.id, 999999]
     )
     assert [i.customer_id for i in chosen.invoices] == [busy.id]
     assert chosen.skipped_customer_ids == [quiet.id]
     assert [(cid, error.code) for cid, error in chosen.failures] == [(999999, ErrorCode.NOT_FOUND)]
-    again = await billing.run_billing(db, settings, SYSTEM, JAN1, JAN31, date(2025, 2, 15))
+    again = await billing.run_billing(db, settings, order, runtime.work)
     assert again.invoices == [] and again.failures == []
 
 
 async def test_voiding_and_paying_follow_the_invoice_state(
     db: Database, settings: Settings
 ) -> None:
-    from domain.access import Viewer
-    from domain.invoice_lifecycle import PaymentRequest, pay_invoice, void_invoice
-    from domain.models import PaymentMethodKind, Role, TransactionKind
-    from domain.transactions import transactions_by_id
+    from domain.model.access import Viewer
+    from domain.model.commands import PaymentRequest
+    from domain.model.entities import Transaction
+    from domain.model.enums import PaymentMethodKind, Role, TransactionKind
+    from domain.queries.loaders import rows_by_id
+    from domain.services.payments import pay_by_hand
+    from domain.services.voiding import void_invoice
 
     customer = await make_customer(db)
     await make_charge(db, customer.id, "40.00", tax="10", created_at=at(date(2025, 1, 5)))
@@ -251,34 +265,31 @@ async def test_voiding_and_paying_follow_the_invoice_state(
     portal = Viewer(role=Role.CUSTOMER, name="portal", customer_id=customer.id)
     assert (await refused(void_invoice(db, portal, invoice.id))).code is ErrorCode.FORBIDDEN
     cash = PaymentRequest(invoice.id, PaymentMethodKind.CASH, "Efectivo pagado 2025-01-15")
-    assert (await refused(pay_invoice(db, portal, cash))).code is ErrorCode.FORBIDDEN
+    assert (await refused(pay_by_hand(db, portal, cash))).code is ErrorCode.FORBIDDEN
     # A customer may pay by card; without a saved card that is NO_PAYMENT_METHOD.
-    from domain.card_gateway import StripeGateway
+    from domain.adapters.stripe_gateway import StripeGateway
     from domain.config import StripeSettings
-    from domain.payments import pay
+    from domain.services.payments import pay
 
     stripe = PaymentRequest(invoice.id, PaymentMethodKind.STRIPE)
     no_card = await refused(pay(db, settings, portal, stripe, StripeGateway(StripeSettings())))
     assert no_card.code is ErrorCode.NO_PAYMENT_METHOD
 
-    paid = await pay_invoice(db, SYSTEM, cash)
+    paid = await pay_by_hand(db, SYSTEM, cash)
     assert (paid.status, paid.payment_method, paid.payment_reference) == (
         InvoiceStatus.PAID,
         PaymentMethodKind.CASH,
         "Efectivo pagado 2025-01-15",
     )
     assert paid.paid_at is not None
-    assert invoices.actions_for(paid, SYSTEM) == [
-        invoices.Action.DOWNLOAD_PDF,
-        invoices.Action.SEND_EMAIL,
-    ]
+    assert actions_for(paid, SYSTEM) == [Action.DOWNLOAD_PDF, Action.SEND_EMAIL]
     before = await snapshot(db)
-    assert (await refused(pay_invoice(db, SYSTEM, cash))).code is ErrorCode.ALREADY_PAID
+    assert (await refused(pay_by_hand(db, SYSTEM, cash))).code is ErrorCode.ALREADY_PAID
     assert (await refused(void_invoice(db, SYSTEM, invoice.id))).code is ErrorCode.ALREADY_PAID
     assert await snapshot(db) == before
     payments = [row for row in before["transactions"] if row[1] == TransactionKind.PAYMENT]
     assert len(payments) == 1
-    payment = (await transactions_by_id(db, [payments[0][0]]))[payments[0][0]]
+    payment = (await rows_by_id(db, Transaction, [payments[0][0]]))[payments[0][0]]
     assert (payment.retail_cost, payment.invoice_id) == (Decimal("-44.00"), invoice.id)
 
     await make_charge(db, customer.id, created_at=at(date(2025, 1, 9)))
@@ -286,5 +297,5 @@ async def test_voiding_and_paying_follow_the_invoice_state(
     await void_invoice(db, SYSTEM, second.id)
     assert (await refused(void_invoice(db, SYSTEM, second.id))).code is ErrorCode.ALREADY_VOID
     assert (
-        await refused(pay_invoice(db, SYSTEM, PaymentRequest(second.id, PaymentMethodKind.POS)))
+        await refused(pay_by_hand(db, SYSTEM, PaymentRequest(second.id, PaymentMethodKind.POS)))
     ).code is ErrorCode.ALREADY_VOID

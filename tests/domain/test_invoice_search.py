@@ -5,14 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import billing, invoice_search, invoices
-from domain.access import SYSTEM, Viewer
-from domain.billing import GenerateRequest
 from domain.config import Settings
-from domain.db import Database
-from domain.invoices import InvoiceFilter, InvoiceSort, SortField
-from domain.models import Role
-from domain.pagination import PageRequest
+from domain.model.access import SYSTEM, Viewer
+from domain.model.commands import GenerateRequest
+from domain.model.enums import Role
+from domain.model.paging import PageRequest
+from domain.queries import invoice_search, invoices
+from domain.queries.invoices import InvoiceFilter, InvoiceSort, SortField
+from domain.services import billing
+from domain.store.database import Database
 from tests.helpers import make_charge, make_customer
 
 START = datetime(2025, 1, 1, 12, tzinfo=UTC)

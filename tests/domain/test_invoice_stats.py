@@ -3,14 +3,16 @@ from decimal import Decimal
 
 import pytest
 
-from domain import billing
-from domain.access import SYSTEM, Viewer
-from domain.billing import GenerateRequest
 from domain.config import Settings
-from domain.db import Database
-from domain.invoice_lifecycle import PaymentRequest, pay_invoice, void_invoice
-from domain.invoice_stats import Trend, change, invoice_stats
-from domain.models import PaymentMethodKind, Role
+from domain.model.access import SYSTEM, Viewer
+from domain.model.commands import GenerateRequest, PaymentRequest
+from domain.model.enums import PaymentMethodKind, Role
+from domain.queries.invoice_stats import Trend, change, invoice_stats
+from domain.services import billing
+from domain.services.payments import pay_by_hand
+from domain.services.voiding import void_invoice
+from domain.store.database import Database
+from tests.fakes.clock import PinnableClock
 from tests.helpers import make_charge, make_customer
 
 NOW = datetime(2025, 3, 14, 12, tzinfo=UTC)
@@ -43,8 +45,9 @@ async def _invoice(
 
 
 async def test_widgets_sum_totals_count_invoices_and_skip_void_ones(
-    db: Database, settings: Settings
+    db: Database, settings: Settings, clock: PinnableClock
 ) -> None:
+    clock.pin(NOW)
     acme = await make_customer(db, "Acme")
     globex = await make_customer(db, "Globex")
     january = datetime(2025, 1, 20, tzinfo=UTC)
@@ -56,9 +59,9 @@ async def test_widgets_sum_totals_count_invoices_and_skip_void_ones(
     await _invoice(db, settings, acme.id, "3000.00", march)  # 3300.00
     voided = await _invoice(db, settings, globex.id, "9000.00", march)
     await void_invoice(db, SYSTEM, voided.id)
-    await pay_invoice(db, SYSTEM, PaymentRequest(paid.id, PaymentMethodKind.CASH))
+    await pay_by_hand(db, SYSTEM, PaymentRequest(paid.id, PaymentMethodKind.CASH))
 
-    stats = await invoice_stats(db, settings, SYSTEM, now=NOW)
+    stats = await invoice_stats(db, settings, SYSTEM)
     assert (stats.total.amount, stats.total.count, stats.total.display) == (
         Decimal("6600.00"),
         4,
@@ -77,7 +80,7 @@ async def test_widgets_sum_totals_count_invoices_and_skip_void_ones(
     )  # 2200 vs 1100
     assert stats.total.trend is None and stats.total.change_percent is None
 
-    only_globex = await invoice_stats(db, settings, SYSTEM, globex.id, now=NOW)
+    only_globex = await invoice_stats(db, settings, SYSTEM, globex.id)
     assert (only_globex.total.amount, only_globex.total.count) == (Decimal("1650.00"), 1)
     assert (only_globex.this_month.amount, only_globex.this_month.trend) == (
         Decimal("0.00"),
@@ -86,18 +89,24 @@ async def test_widgets_sum_totals_count_invoices_and_skip_void_ones(
     assert only_globex.this_month.display == "$0.00"
 
 
-async def test_a_customer_sees_only_its_own_stats(db: Database, settings: Settings) -> None:
+async def test_a_customer_sees_only_its_own_stats(
+    db: Database, settings: Settings, clock: PinnableClock
+) -> None:
+    clock.pin(NOW)
     acme = await make_customer(db, "Acme")
     globex = await make_customer(db, "Globex")
     await _invoice(db, settings, acme.id, "10.00", datetime(2025, 3, 1, tzinfo=UTC))
     await _invoice(db, settings, globex.id, "20.00", datetime(2025, 3, 1, tzinfo=UTC))
     portal = Viewer(role=Role.CUSTOMER, name="portal", customer_id=acme.id)
-    own = await invoice_stats(db, settings, portal, now=NOW)
+    own = await invoice_stats(db, settings, portal)
     assert own.total.amount == Decimal("11.00")
-    assert await invoice_stats(db, settings, portal, globex.id, now=NOW) is None
+    assert await invoice_stats(db, settings, portal, globex.id) is None
 
 
-async def test_months_are_calendar_months_in_the_business_zone(db: Database) -> None:
+async def test_months_are_calendar_months_in_the_business_zone(
+    db: Database, clock: PinnableClock
+) -> None:
+    clock.pin(datetime(2025, 3, 2, tzinfo=UTC))
     from domain.config import settings_from_mapping
 
     settings = settings_from_mapping(
@@ -106,7 +115,5 @@ async def test_months_are_calendar_months_in_the_business_zone(db: Database) -> 
     customer = await make_customer(db)
     # 2025-02-28 14:00 UTC is already 1 March in Sydney.
     await _invoice(db, settings, customer.id, "10.00", datetime(2025, 2, 28, 14, tzinfo=UTC))
-    stats = await invoice_stats(
-        db, settings, SYSTEM, customer.id, now=datetime(2025, 3, 2, tzinfo=UTC)
-    )
+    stats = await invoice_stats(db, settings, SYSTEM, customer.id)
     assert (stats.this_month.count, stats.last_month.count) == (1, 0)

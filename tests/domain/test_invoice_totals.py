@@ -3,14 +3,16 @@
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from domain import billing, invoice_totals
-from domain.access import SYSTEM
-from domain.billing import GenerateRequest
 from domain.config import Settings
-from domain.db import Database
-from domain.invoice_lifecycle import PaymentRequest, pay_invoice, void_invoice
-from domain.models import PaymentMethodKind
-from domain.stripe_webhooks import handle_stripe_event
+from domain.model.access import SYSTEM
+from domain.model.commands import GenerateRequest, PaymentRequest
+from domain.model.enums import PaymentMethodKind
+from domain.services import billing
+from domain.services.payments import pay_by_hand
+from domain.services.stripe_events import handle_stripe_event
+from domain.services.voiding import void_invoice
+from domain.store import invoice_totals
+from domain.store.database import Database
 from tests.consistency import assert_consistent
 from tests.helpers import make_charge, make_customer
 
@@ -38,8 +40,8 @@ async def test_the_summary_equals_a_recount_after_every_kind_of_change(
         for month in (1, 2, 3)
     ]
     await void_invoice(db, SYSTEM, ids[0])
-    await pay_invoice(db, SYSTEM, PaymentRequest(ids[1], PaymentMethodKind.CASH))
-    await pay_invoice(db, SYSTEM, PaymentRequest(ids[2], PaymentMethodKind.REFUND))
+    await pay_by_hand(db, SYSTEM, PaymentRequest(ids[1], PaymentMethodKind.CASH))
+    await pay_by_hand(db, SYSTEM, PaymentRequest(ids[2], PaymentMethodKind.REFUND))
     paid_at_stripe = {
         "id": "evt_a",
         "type": "payment_intent.succeeded",

@@ -3,8 +3,8 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from domain.db import Database
-from domain.models import Base
+from domain.model.entities import Base
+from domain.store.database import Database
 
 
 async def test_the_migrated_schema_matches_the_models(db: Database) -> None:

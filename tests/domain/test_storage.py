@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pymysql
 
-from domain import customers, transactions
-from domain.access import SYSTEM
-from domain.db import Database
-from domain.migrations import upgrade_async
+from domain.model.access import SYSTEM
+from domain.ops.migrations import upgrade_async
+from domain.queries import customers, transactions
+from domain.store.database import Database
 from tests.conftest import MYSQL, _mysql_database
 from tests.helpers import make_charge, make_customer
 

@@ -3,13 +3,17 @@ from decimal import Decimal
 
 import pytest
 
-from domain import transactions
-from domain.access import SYSTEM, Viewer
-from domain.db import Database
+from domain.config import Settings
 from domain.errors import DomainError, ErrorCode
-from domain.models import Invoice, Role
-from domain.pagination import PageRequest
-from domain.transactions import TransactionChanges, TransactionFilter
+from domain.model.access import SYSTEM, Viewer
+from domain.model.commands import TransactionChanges
+from domain.model.entities import Invoice
+from domain.model.enums import Role
+from domain.model.paging import PageRequest
+from domain.queries import transactions as queries
+from domain.queries.transactions import TransactionFilter
+from domain.services import transactions
+from domain.store.database import Database
 from tests.helpers import make_charge, make_customer, make_product, snapshot
 
 
@@ -17,7 +21,7 @@ async def test_tax_amount_is_cost_times_percentage_rounded_half_up(db: Database)
     customer = await make_customer(db)
     row = await make_charge(db, customer.id, "0.50", tax="21")
     assert row.tax_amount == Decimal("0.11")
-    stored = await transactions.get_transaction(db, SYSTEM, row.id)
+    stored = await queries.get_transaction(db, SYSTEM, row.id)
     assert stored is not None
     assert (stored.retail_cost, stored.tax_percentage, stored.tax_amount) == (
         Decimal("0.50"),
@@ -95,13 +99,17 @@ async def _bill(db: Database, *rows) -> int:
         return invoice.id
 
 
-async def test_a_billed_transaction_cannot_be_changed_or_deleted(db: Database) -> None:
+async def test_a_billed_transaction_cannot_be_changed_or_deleted(
+    db: Database, settings: Settings
+) -> None:
     customer = await make_customer(db)
     row = await make_charge(db, customer.id, "10")
     await _bill(db, row)
     before = await snapshot(db)
     with pytest.raises(DomainError) as update:
-        await transactions.update_transaction(db, SYSTEM, row.id, TransactionChanges(title="x"))
+        await transactions.update_transaction(
+            db, settings, SYSTEM, row.id, TransactionChanges(title="x")
+        )
     with pytest.raises(DomainError) as delete:
         await transactions.delete_transaction(db, SYSTEM, row.id)
     assert update.value.code == delete.value.code == ErrorCode.TRANSACTION_BILLED
@@ -109,25 +117,29 @@ async def test_a_billed_transaction_cannot_be_changed_or_deleted(db: Database) -
     assert await snapshot(db) == before
 
 
-async def test_updating_cost_or_tax_recomputes_the_tax_amount(db: Database) -> None:
+async def test_updating_cost_or_tax_recomputes_the_tax_amount(
+    db: Database, settings: Settings
+) -> None:
     customer = await make_customer(db)
     row = await make_charge(db, customer.id, "10", tax="10")
     changed = await transactions.update_transaction(
-        db, SYSTEM, row.id, TransactionChanges(retail_cost=Decimal("20.05"))
+        db, settings, SYSTEM, row.id, TransactionChanges(retail_cost=Decimal("20.05"))
     )
     assert changed.tax_amount == Decimal("2.01")  # 2.005 half up
     changed = await transactions.update_transaction(
-        db, SYSTEM, row.id, TransactionChanges(tax_percentage=Decimal("0"))
+        db, settings, SYSTEM, row.id, TransactionChanges(tax_percentage=Decimal("0"))
     )
     assert changed.tax_amount == 0 and changed.retail_cost == Decimal("20.05")
 
 
-async def test_only_staff_create_change_or_delete(db: Database) -> None:
+async def test_only_staff_create_change_or_delete(db: Database, settings: Settings) -> None:
     customer = await make_customer(db)
     row = await make_charge(db, customer.id)
     portal = Viewer(role=Role.CUSTOMER, name="portal", customer_id=customer.id)
     for attempt in (
-        transactions.update_transaction(db, portal, row.id, TransactionChanges(title="x")),
+        transactions.update_transaction(
+            db, settings, portal, row.id, TransactionChanges(title="x")
+        ),
         transactions.delete_transaction(db, portal, row.id),
     ):
         with pytest.raises(DomainError) as refused:
@@ -147,7 +159,7 @@ async def test_date_filters_take_whole_days_in_the_business_zone(db: Database) -
     early_february = await make_charge(
         db, customer.id, created_at=datetime(2025, 1, 31, 13, 30, tzinfo=UTC)
     )
-    january = await transactions.list_transactions(
+    january = await queries.list_transactions(
         db,
         SYSTEM,
         sydney,
@@ -155,7 +167,7 @@ async def test_date_filters_take_whole_days_in_the_business_zone(db: Database) -
         PageRequest(),
     )
     assert [row.id for row in january.items] == [late_january.id]
-    february = await transactions.list_transactions(
+    february = await queries.list_transactions(
         db,
         SYSTEM,
         sydney,

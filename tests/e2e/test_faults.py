@@ -15,11 +15,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from domain.bootstrap import open_database
 from domain.config import settings_from_mapping
-from domain.db import Database
-from domain.migrations import upgrade_async
-from domain.models import Invoice, Role
-from domain.tokens import mint_token
+from domain.model.entities import Invoice
+from domain.model.enums import Role
+from domain.ops.migrations import upgrade_async
+from domain.services.tokens import mint_token
 from tests.conftest import TEMPLATES, _mysql_database
 from tests.consistency import assert_consistent
 from tests.e2e.processes import INVOICING, free_port, start_server, stop
@@ -124,7 +125,7 @@ async def test_the_server_survives_the_database_stopping_and_starting(
 ) -> None:
     await upgrade_async(private_mariadb.url)
     settings = settings_from_mapping({"database": {"url": private_mariadb.url}})
-    db = Database.from_settings(settings.database)
+    db = open_database(settings)
     customer = await make_customer(db, "Outage Ltd")
     await make_charge(db, customer.id, "10.00", created_at=datetime(2025, 1, 5, tzinfo=UTC))
     token = (await mint_token(db, Role.STAFF, "outage")).token
@@ -159,7 +160,7 @@ async def test_the_server_survives_the_database_stopping_and_starting(
             assert generated["errors"] == [] and generated["invoice"]["id"]
     finally:
         stop(server)
-    db = Database.from_settings(settings.database)
+    db = open_database(settings)
     try:
         await assert_consistent(db)
     finally:

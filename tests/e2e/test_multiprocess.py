@@ -9,14 +9,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from domain import billing
-from domain.access import SYSTEM
-from domain.billing import GenerateRequest
+from domain.bootstrap import Runtime
 from domain.config import settings_from_mapping
-from domain.migrations import upgrade_async
-from domain.models import Role
-from domain.runtime import Runtime
-from domain.tokens import mint_token
+from domain.model.access import SYSTEM
+from domain.model.commands import GenerateRequest
+from domain.model.enums import Role
+from domain.ops.migrations import upgrade_async
+from domain.services import billing
+from domain.services.tokens import mint_token
 from tests.conftest import TEMPLATES, _mysql_database
 from tests.e2e.processes import start_server, stop
 from tests.helpers import make_charge, make_customer

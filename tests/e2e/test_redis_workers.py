@@ -18,21 +18,17 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from domain.access import Viewer
+from domain.adapters.redis_queue import RedisWorkQueue
+from domain.bootstrap import open_database
 from domain.config import WorkersSettings, settings_from_mapping
-from domain.db import Database
 from domain.errors import DomainError, ErrorCode
-from domain.migrations import upgrade_async
-from domain.models import (
-    Customer,
-    Invoice,
-    InvoicePdfCache,
-    Role,
-    Transaction,
-    TransactionKind,
-)
-from domain.redis_work import RedisWorkQueue
-from domain.work_queue import BillingOrder
+from domain.model.access import Viewer
+from domain.model.commands import BillingOrder
+from domain.model.entities import Customer, Invoice, InvoicePdfCache, Transaction
+from domain.model.enums import Role, TransactionKind
+from domain.ops.migrations import upgrade_async
+from domain.services.billing import run_billing
+from domain.store.database import Database
 from tests.conftest import TEMPLATES, _mysql_database
 from tests.e2e.processes import INVOICING, stop
 
@@ -74,7 +70,7 @@ def environment(tmp_path: Path, url: str, queue: str, job_timeout: int) -> dict[
 
 async def customers_with_charges(url: str, count: int) -> Database:
     await upgrade_async(url)
-    db = Database.from_settings(settings_from_mapping({"database": {"url": url}}).database)
+    db = open_database(settings_from_mapping({"database": {"url": url}}))
     async with db.transaction() as session:
         customers = [Customer(name=f"Queue customer {n}", language="en") for n in range(count)]
         session.add_all(customers)
@@ -199,12 +195,15 @@ async def test_only_staff_may_queue_a_billing_run(db: Database, settings, queue:
     on_redis = settings.model_copy(
         update={"workers": WorkersSettings(backend="redis", queue_name=queue)}
     )
-    work = RedisWorkQueue(db, on_redis)
+    work = RedisWorkQueue(on_redis.workers)
     portal = Viewer(role=Role.CUSTOMER, name="portal", customer_id=1)
     try:
         with pytest.raises(DomainError) as refused:
-            await work.run_billing(
-                BillingOrder(date(2025, 1, 1), date(2025, 1, 31), date(2025, 2, 15), portal)
+            await run_billing(
+                db,
+                on_redis,
+                BillingOrder(date(2025, 1, 1), date(2025, 1, 31), date(2025, 2, 15), portal),
+                work,
             )
         assert refused.value.code is ErrorCode.FORBIDDEN
         assert await work.depth() == 0

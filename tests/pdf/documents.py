@@ -3,7 +3,8 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from domain.documents import Address, Client, InvoiceDocument, Line
+from domain.model.commands import AddressData
+from domain.rendering.documents import Client, InvoiceDocument, Line
 
 
 def document(
@@ -31,7 +32,7 @@ def document(
         client=Client(
             "Acme Logistics Pty Ltd",
             language,
-            Address("12 Wharf Road", "Level 3", "Sydney", "NSW", "2000", country),
+            AddressData("12 Wharf Road", "Level 3", "Sydney", "NSW", "2000", country),
         ),
         lines=rows,
         payment_url="https://portal.example.com/invoices/1234/pay",

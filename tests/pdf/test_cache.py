@@ -8,26 +8,31 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from domain import billing
-from domain.access import SYSTEM, Viewer
-from domain.billing import GenerateRequest
+from domain.adapters.local_queue import LocalWorkQueue
+from domain.adapters.weasyprint_pool import WeasyPrintPool
+from domain.bootstrap import Runtime
 from domain.config import Settings, settings_from_mapping
-from domain.db import Database
 from domain.errors import DomainError, ErrorCode
-from domain.invoice_lifecycle import PaymentRequest, pay_invoice, void_invoice
-from domain.models import InvoicePdfCache, PaymentMethodKind, Role
-from domain.pdf_cache import DocumentRenderer, InvoicePdfs
-from domain.pdf_renderer import PdfRenderer
-from domain.runtime import Runtime
+from domain.model.access import SYSTEM, Viewer
+from domain.model.commands import GenerateRequest, PaymentRequest
+from domain.model.entities import InvoicePdfCache
+from domain.model.enums import PaymentMethodKind, Role
+from domain.rendering.renderer import DocumentRenderer
+from domain.services import billing
+from domain.services.invoice_pdfs import InvoicePdfs
+from domain.services.payments import pay_by_hand
+from domain.services.voiding import void_invoice
+from domain.store.database import Database
+from domain.worker import RuntimeJobs
 from tests.conftest import TEMPLATES
 from tests.helpers import make_charge, make_customer
 from tests.pdf.test_rendering import pdf_pages
 
 
-class CountingRenderer(PdfRenderer):
+class CountingRenderer(WeasyPrintPool):
     """The real renderer, counting how often it is asked."""
 
-    def __init__(self, inner: PdfRenderer) -> None:
+    def __init__(self, inner: WeasyPrintPool) -> None:
         super().__init__()
         self.inner = inner
         self.calls = 0
@@ -47,7 +52,9 @@ def pdfs_with(
         }
     )
     renderer = CountingRenderer(runtime.renderer)
-    return InvoicePdfs(db, settings, DocumentRenderer(settings, renderer)), renderer
+    return InvoicePdfs(
+        db, settings, DocumentRenderer(settings, renderer), runtime.metrics
+    ), renderer
 
 
 async def invoice_for(
@@ -97,7 +104,7 @@ async def test_voiding_or_paying_gives_a_new_pdf(db: Database, runtime: Runtime)
     assert not after.hit and after.sha256 != before and "VOID" in " ".join(pdf_pages(after.data))
 
     await pdfs.get(SYSTEM, paid)
-    await pay_invoice(db, SYSTEM, PaymentRequest(paid, PaymentMethodKind.CASH, "cash"))
+    await pay_by_hand(db, SYSTEM, PaymentRequest(paid, PaymentMethodKind.CASH, "cash"))
     settled = await pdfs.get(SYSTEM, paid)
     assert not settled.hit and "PAID" in " ".join(pdf_pages(settled.data))
     assert renderer.calls == 4
@@ -109,7 +116,7 @@ async def test_editing_the_template_gives_a_new_pdf(
     folder = tmp_path / "templates"
     shutil.copytree(TEMPLATES, folder)
     settings = settings_from_mapping({"invoice": {"template_dir": str(folder)}})
-    pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, runtime.renderer))
+    pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, runtime.renderer), runtime.metrics)
     invoice_id = await invoice_for(db, runtime.settings)
     assert not (await pdfs.get(SYSTEM, invoice_id)).hit
     assert (await pdfs.get(SYSTEM, invoice_id)).hit
@@ -137,8 +144,9 @@ async def test_a_generated_invoice_is_prerendered_in_the_background(
 ) -> None:
     pdfs, renderer = pdfs_with(runtime, db, pdf_cache={"prerender_on_generate": True})
     invoice_id = await invoice_for(db, runtime.settings)
-    pdfs.prerender([invoice_id])
-    await pdfs.wait_for_background()
+    queue = LocalWorkQueue(RuntimeJobs(db, pdfs.settings, pdfs), prerender=True)
+    await queue.prerender([invoice_id])
+    await queue.close()
     assert renderer.calls == 1
     assert (await pdfs.get(SYSTEM, invoice_id)).hit
 
@@ -161,7 +169,7 @@ async def test_a_broken_template_fails_with_its_line(
     settings = settings_from_mapping(
         {"invoice": {"template_dir": str(tmp_path), "template_filename": "broken.html"}}
     )
-    pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, runtime.renderer))
+    pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, runtime.renderer), runtime.metrics)
     invoice_id = await invoice_for(db, runtime.settings)
     with pytest.raises(DomainError) as failed:
         await pdfs.get(SYSTEM, invoice_id)

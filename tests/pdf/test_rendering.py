@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from domain.adapters.weasyprint_pool import WeasyPrintPool, render_pdf
 from domain.config import Settings, settings_from_mapping
-from domain.pdf_cache import DocumentRenderer
-from domain.pdf_renderer import PdfRenderer, render_pdf
+from domain.rendering.renderer import DocumentRenderer
 from tests.conftest import TEMPLATES
 from tests.pdf.documents import document
 
@@ -20,7 +20,7 @@ def pdf_pages(data: bytes) -> list[str]:
 
 
 def renderer_for(
-    pdf_renderer: PdfRenderer, template: str = "norfone_invoice_template.html"
+    pdf_renderer: WeasyPrintPool, template: str = "norfone_invoice_template.html"
 ) -> DocumentRenderer:
     settings: Settings = settings_from_mapping(
         {"invoice": {"template_dir": str(TEMPLATES), "template_filename": template}}
@@ -29,7 +29,7 @@ def renderer_for(
 
 
 async def render(
-    pdf_renderer: PdfRenderer, doc, template: str = "norfone_invoice_template.html"
+    pdf_renderer: WeasyPrintPool, doc, template: str = "norfone_invoice_template.html"
 ) -> list[str]:
     documents = renderer_for(pdf_renderer, template)
     return pdf_pages((await documents.render(documents.prepare(doc))).data)
@@ -39,7 +39,7 @@ async def render(
     "template", ["norfone_invoice_template.html", "cifi_invoice_template.html"]
 )
 async def test_the_pdf_shows_number_customer_lines_and_totals(
-    pdf_renderer: PdfRenderer, template: str
+    pdf_renderer: WeasyPrintPool, template: str
 ) -> None:
     text = " ".join(await render(pdf_renderer, document(lines=3), template))
     assert "INV-2025-001234" in text
@@ -64,7 +64,7 @@ async def test_the_pdf_shows_number_customer_lines_and_totals(
 
 
 async def test_a_long_invoice_spans_pages_with_headers_and_page_numbers(
-    pdf_renderer: PdfRenderer,
+    pdf_renderer: WeasyPrintPool,
 ) -> None:
     pages = await render(pdf_renderer, document(lines=120))
     assert len(pages) >= 3
@@ -75,8 +75,8 @@ async def test_a_long_invoice_spans_pages_with_headers_and_page_numbers(
     assert all(f"Mobile plan line {i} " in text + " " for i in range(1, 121))
 
 
-async def test_void_paid_and_draft_documents_are_marked(pdf_renderer: PdfRenderer) -> None:
-    from domain.models import InvoiceStatus
+async def test_void_paid_and_draft_documents_are_marked(pdf_renderer: WeasyPrintPool) -> None:
+    from domain.model.enums import InvoiceStatus
 
     assert "VOID" in " ".join(await render(pdf_renderer, replace(document(), void=True)))
     assert "PAID" in " ".join(
@@ -91,7 +91,7 @@ async def test_void_paid_and_draft_documents_are_marked(pdf_renderer: PdfRendere
     "template", ["norfone_invoice_template.html", "cifi_invoice_template.html"]
 )
 async def test_a_spanish_customer_gets_the_spanish_variant(
-    pdf_renderer: PdfRenderer, template: str
+    pdf_renderer: WeasyPrintPool, template: str
 ) -> None:
     pages = await render(pdf_renderer, replace(document(language="es"), void=True), template)
     text = " ".join(pages)
@@ -118,7 +118,7 @@ def test_a_template_asset_is_fetched() -> None:
     assert len(rendered.data) > 1000
 
 
-async def test_renders_run_in_worker_processes(pdf_renderer: PdfRenderer) -> None:
+async def test_renders_run_in_worker_processes(pdf_renderer: WeasyPrintPool) -> None:
     import os
 
     await render(pdf_renderer, document(lines=1))
@@ -127,9 +127,9 @@ async def test_renders_run_in_worker_processes(pdf_renderer: PdfRenderer) -> Non
 
 
 async def test_a_render_past_its_cpu_limit_fails_cleanly_and_the_pool_recovers() -> None:
-    from domain.pdf_renderer import RenderFailed
+    from domain.ports import RenderFailed
 
-    renderer = PdfRenderer(workers=1, timeout_seconds=1)
+    renderer = WeasyPrintPool(workers=1, timeout_seconds=1)
     # A page big enough to need well over a second of CPU.
     heavy = (
         "<table>"

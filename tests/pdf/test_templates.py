@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from domain.config import Settings
-from domain.template_variables import Amount, Percent, template_variables
-from domain.templating import TemplateFailure, TemplateSet, render_key
+from domain.rendering.templating import TemplateFailure, TemplateSet, render_key
+from domain.rendering.variables import Amount, Percent, template_variables
 from tests.pdf.documents import document
 
 HERE = Path(__file__).resolve().parent

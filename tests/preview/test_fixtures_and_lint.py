@@ -3,9 +3,9 @@ from pathlib import Path
 import pytest
 
 from domain.config import Settings
-from domain.documents import FixtureError
-from domain.template_variables import template_variables
-from domain.templating import TemplateSet
+from domain.rendering.documents import FixtureError
+from domain.rendering.templating import TemplateSet
+from domain.rendering.variables import template_variables
 from preview_server.fixtures import fixture_names, load_fixture
 from preview_server.lint import lint
 from tests.conftest import REPO, TEMPLATES

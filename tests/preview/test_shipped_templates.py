@@ -3,14 +3,14 @@ as their golden images (update those on purpose: `invoicing templates snapshot -
 
 from pathlib import Path
 
+from domain.adapters.weasyprint_pool import WeasyPrintPool
 from domain.config import Settings
-from domain.pdf_renderer import PdfRenderer
 from preview_server.checks import check_all, compare, snapshot
 from preview_server.workspace import Workspace
 from tests.conftest import REPO, TEMPLATES
 
 
-async def test_every_combination_renders_without_findings(pdf_renderer: PdfRenderer) -> None:
+async def test_every_combination_renders_without_findings(pdf_renderer: WeasyPrintPool) -> None:
     workspace = Workspace(Settings(), TEMPLATES, REPO / "fixtures", pdf_renderer)
     rows = await check_all(workspace)
     assert len(rows) == 36
@@ -19,7 +19,7 @@ async def test_every_combination_renders_without_findings(pdf_renderer: PdfRende
 
 
 async def test_every_page_matches_its_golden_image(
-    pdf_renderer: PdfRenderer, tmp_path: Path
+    pdf_renderer: WeasyPrintPool, tmp_path: Path
 ) -> None:
     workspace = Workspace(Settings(), TEMPLATES, REPO / "fixtures", pdf_renderer)
     rows = await snapshot(workspace, TEMPLATES / "golden", update=False, diff_dir=tmp_path)

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.money import format_compact, format_money, parse_decimal, tax_amount, to_cents
+from domain.model.formatting import Formatter
+from domain.model.money import parse_decimal, tax_amount, to_cents
 
 
 @pytest.mark.parametrize(
@@ -45,12 +46,12 @@ def test_three_lines_at_ten_cents_and_21_percent_total_the_rounded_lines() -> No
     ],
 )
 def test_widgets_show_amounts_compactly(amount: str, shown: str) -> None:
-    assert format_compact(Decimal(amount), "$") == shown
+    assert Formatter("USD", "$").compact(Decimal(amount)) == shown
 
 
 def test_money_is_formatted_with_the_configured_symbol() -> None:
-    assert format_money(Decimal("1234.5"), "€") == "€1,234.50"
-    assert format_money(Decimal("-5"), "$") == "-$5.00"
+    assert Formatter("EUR", "€").money(Decimal("1234.5")) == "€1,234.50"
+    assert Formatter("USD", "$").money(Decimal("-5")) == "-$5.00"
 
 
 @pytest.mark.parametrize("text", ["abc", "NaN", "Infinity", "", "1e"])

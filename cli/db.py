@@ -1,0 +1,55 @@
+"""`invoicing db upgrade|seed|rebuild-summaries`: the schema and demo data."""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import clear_errors, settings_of, with_runtime
+from domain.bootstrap import Runtime
+from domain.ops.migrations import upgrade as run_upgrade
+from domain.ops.seed import database_is_empty, seed_demo_data
+from domain.store.invoice_totals import rebuild
+
+
+@click.group()
+def db() -> None:
+    """Database schema and demo data."""
+
+
+@db.command()
+@click.pass_context
+@clear_errors
+def upgrade(ctx: click.Context) -> None:
+    """Migrate the database to the latest schema (safe to repeat)."""
+    run_upgrade(settings_of(ctx).database.url)
+    click.echo("database is at the latest schema")
+
+
+@db.command()
+@click.option("--transactions", default=300, show_default=True, help="How many demo charges.")
+@click.pass_context
+@clear_errors
+def seed(ctx: click.Context, transactions: int) -> None:
+    """Load demo data into an empty database (does nothing if it has customers)."""
+
+    async def work(runtime: Runtime) -> None:
+        if not await database_is_empty(runtime.db):
+            click.echo("database already has data; nothing seeded")
+            return
+        report = await seed_demo_data(runtime.db, runtime.settings, transactions=transactions)
+        click.echo(
+            f"seeded {report.customers} customers, {report.products} products, "
+            f"{report.transactions} transactions, {report.invoices} invoices"
+        )
+
+    with_runtime(settings_of(ctx), work)
+
+
+@db.command("rebuild-summaries")
+@click.pass_context
+@clear_errors
+def rebuild_summaries(ctx: click.Context) -> None:
+    """Recount the stats summary (needed after changing business.timezone)."""
+    settings = settings_of(ctx)
+    rows = with_runtime(settings, lambda rt: rebuild(rt.db, settings.business.zone))
+    click.echo(f"stats summary rebuilt: {rows} rows")

@@ -1,0 +1,99 @@
+"""`invoicing preview`: the template preview dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+import uvicorn
+
+from cli.common import clear_errors, settings_of
+from domain.bootstrap import open_database
+from domain.config import DatabaseSettings, Settings
+from domain.model.access import SYSTEM
+from domain.model.entities import Customer
+from domain.queries.invoices import get_invoice
+from domain.rendering.documents import document_to_mapping, invoice_document, line_of
+from domain.rendering.links import pay_url
+from domain.store.pdf_cache import lines_of
+from preview_server.app import build_preview_app
+
+
+@click.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="A development tool: local by default."
+)
+@click.option("--port", default=5001, show_default=True, type=int)
+@click.option(
+    "--templates",
+    "templates_dir",
+    default=None,
+    help="Template folder (default: invoice.template_dir).",
+)
+@click.option(
+    "--fixtures", "fixtures_dir", default="fixtures", show_default=True, help="Fixture folder."
+)
+@click.option(
+    "--database", default=None, help="With --invoice: preview a real invoice from this database."
+)
+@click.option(
+    "--invoice", "invoice_id", type=int, default=None, help="An invoice to preview, read-only."
+)
+@click.pass_context
+@clear_errors
+def preview(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    templates_dir: str | None,
+    fixtures_dir: str,
+    database: str | None,
+    invoice_id: int | None,
+) -> None:
+    """Live preview of invoice templates against fixtures, as HTML and PDF."""
+    settings = settings_of(ctx)
+    fixtures = Path(fixtures_dir)
+    if invoice_id is not None:
+        fixtures = _real_invoice_fixture(
+            settings, database, invoice_id, fixtures, Path(tempfile.mkdtemp())
+        )
+    app = build_preview_app(
+        settings, Path(templates_dir or settings.invoice.template_dir), fixtures
+    )
+    click.echo(f"preview on http://{host}:{port}/", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+
+
+def _real_invoice_fixture(
+    settings: Settings, database: str | None, invoice_id: int, fixtures: Path, into: Path
+) -> Path:
+    """A fixture folder holding the shipped fixtures and invoice-N, read from the database."""
+    if database:
+        settings = settings.model_copy(update={"database": DatabaseSettings(url=database)})
+
+    async def read() -> dict[str, object]:
+        db = open_database(settings)
+        try:
+            invoice = await get_invoice(db, SYSTEM, invoice_id)
+            if invoice is None:
+                raise click.ClickException(f"invoice {invoice_id} does not exist")
+            async with db.read() as session:
+                customer = await session.get(Customer, invoice.customer_id)
+            assert customer is not None  # a foreign key guarantees it
+            lines = [line_of(row) for row in await lines_of(db, invoice_id)]
+            link = pay_url(settings, invoice.id, invoice.number)
+            return document_to_mapping(invoice_document(invoice, customer, lines, link))
+        finally:
+            await db.dispose()
+
+    data = asyncio.run(read())
+    if fixtures.is_dir():
+        shutil.copytree(fixtures, into, dirs_exist_ok=True)
+    (into / f"invoice-{invoice_id}.json").write_text(
+        json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return into

@@ -1,0 +1,174 @@
+"""The WorkQueue port on Redis through arq: the API and `invoicing billing run` enqueue jobs,
+`invoicing worker` processes (on any machine that reaches Redis and the database) run them.
+
+Jobs and their results travel as JSON of plain values (ids, dates, names), never pickle:
+whoever can write to Redis can queue a job, but not run code on the workers. Each job is
+read back through its port type (`BillingJob.from_json`), which refuses anything else.
+
+arq keeps a job on the queue until it finishes and marks it taken with a key that expires
+`job_timeout_seconds + 10` s later, so a worker killed mid-job loses nothing: another
+worker takes the job once the mark expires. Jobs are safe to run twice: billing a customer
+carries an idempotency key (a second run answers the first invoice), and a PDF is rendered
+only when the cache has no current one (under a database lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from arq import Retry, create_pool
+from arq.connections import ArqRedis, RedisSettings
+from arq.jobs import Job
+from arq.worker import Worker, func
+
+from domain.config import WorkersSettings
+from domain.errors import ErrorCode
+from domain.ports import BillingJob, BillOutcome, Jobs, TryLater
+
+log = logging.getLogger("invoicing.worker")
+
+# Results are kept so that a billing run's waiting caller can collect them.
+KEEP_RESULTS_SECONDS = 24 * 3600
+RETRY_AFTER_SECONDS = 5
+
+
+def _serialize(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def _deserialize(data: bytes) -> dict[str, Any]:
+    loaded = json.loads(data)
+    if not isinstance(loaded, dict):
+        raise ValueError("a queued job is a JSON object")
+    return loaded
+
+
+def redis_settings(workers: WorkersSettings) -> RedisSettings:
+    return RedisSettings.from_dsn(workers.redis_url.get_secret_value())
+
+
+class RedisWorkQueue:
+    def __init__(self, workers: WorkersSettings, *, prerender: bool = True) -> None:
+        self.workers = workers
+        self.prerender_enabled = prerender
+        self._pool: ArqRedis | None = None
+
+    async def _redis(self) -> ArqRedis:
+        if self._pool is None:
+            self._pool = await create_pool(
+                redis_settings(self.workers),
+                default_queue_name=self.workers.queue_name,
+                job_serializer=_serialize,
+                job_deserializer=_deserialize,
+            )
+        return self._pool
+
+    async def prerender(self, invoice_ids: Sequence[int]) -> None:
+        if not self.prerender_enabled:
+            return
+        redis = await self._redis()
+        for invoice_id in invoice_ids:
+            await redis.enqueue_job("render_invoice_pdf", int(invoice_id))
+
+    async def bill(
+        self, jobs: Sequence[BillingJob], on_progress: Callable[[int], None] | None = None
+    ) -> list[BillOutcome]:
+        redis = await self._redis()
+        queued: list[tuple[BillingJob, Job]] = []
+        for job in jobs:
+            # One job id per run and customer: a retried enqueue finds the job already there.
+            job_id = f"{self.workers.queue_name}:bill:{job.run_id}:{job.customer_id}"
+            found = await redis.enqueue_job("bill_customer", job.as_json(), _job_id=job_id)
+            queued.append(
+                (
+                    job,
+                    found
+                    or Job(
+                        job_id,
+                        redis,
+                        _queue_name=self.workers.queue_name,
+                        _deserializer=_deserialize,
+                    ),
+                )
+            )
+
+        async def outcome(job: BillingJob, handle: Job) -> BillOutcome:
+            try:
+                result = BillOutcome.from_json(await handle.result(timeout=None, poll_delay=0.2))
+            except Exception as error:  # the job itself failed: a timeout, a crash
+                log.error("billing customer %s failed in its worker: %r", job.customer_id, error)
+                result = BillOutcome(
+                    job.customer_id,
+                    "failed",
+                    code=ErrorCode.CONFLICT.value,
+                    message=f"Customer {job.customer_id} could not be billed; try again.",
+                )
+            if on_progress is not None:
+                on_progress(job.customer_id)
+            return result
+
+        return list(await asyncio.gather(*(outcome(job, handle) for job, handle in queued)))
+
+    async def depth(self) -> int:
+        return int(await (await self._redis()).zcard(self.workers.queue_name))
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+
+
+def build_worker(
+    workers: WorkersSettings,
+    open_jobs: Callable[[], Awaitable[tuple[Jobs, Callable[[], Awaitable[None]]]]],
+    *,
+    render_after_billing: bool,
+) -> Worker:
+    """An arq worker running `Jobs` (opened at start-up, closed at shutdown)."""
+
+    async def bill_customer(ctx: dict[str, Any], payload: dict[str, object]) -> dict[str, Any]:
+        jobs: Jobs = ctx["jobs"]
+        try:
+            outcome = await jobs.bill_customer(BillingJob.from_json(payload))
+            if render_after_billing and outcome.invoice_id is not None:
+                await jobs.render_invoice_pdf(outcome.invoice_id)
+        except TryLater:
+            raise Retry(defer=RETRY_AFTER_SECONDS) from None
+        return outcome.as_json()
+
+    async def render_invoice_pdf(ctx: dict[str, Any], invoice_id: object) -> None:
+        if not isinstance(invoice_id, int) or isinstance(invoice_id, bool):
+            raise ValueError(f"not an invoice id: {invoice_id!r}")
+        try:
+            await ctx["jobs"].render_invoice_pdf(invoice_id)
+        except TryLater:
+            raise Retry(defer=RETRY_AFTER_SECONDS) from None
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["jobs"], ctx["close"] = await open_jobs()
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        close = ctx.get("close")
+        if close is not None:
+            await close()
+
+    return Worker(
+        functions=[
+            func(bill_customer, name="bill_customer"),  # type: ignore[arg-type]
+            func(render_invoice_pdf, name="render_invoice_pdf"),  # type: ignore[arg-type]
+        ],
+        redis_settings=redis_settings(workers),
+        queue_name=workers.queue_name,
+        max_jobs=workers.max_jobs,
+        job_timeout=workers.job_timeout_seconds,
+        max_tries=workers.max_tries,
+        keep_result=KEEP_RESULTS_SECONDS,
+        on_startup=startup,
+        on_shutdown=shutdown,
+        handle_signals=True,
+        job_serializer=_serialize,
+        job_deserializer=_deserialize,
+    )

@@ -1,0 +1,105 @@
+"""Wiring: what a running process holds, opened once at start from the settings.
+
+The adapters are chosen here and nowhere else: Stripe for cards, Mailjet or the outbox for
+email (email.backend), WeasyPrint for PDFs, a local or a Redis work queue
+(workers.backend), Prometheus for metrics, the system clock (tests hand in their own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from domain.adapters.clock import SystemClock
+from domain.adapters.local_queue import LocalWorkQueue
+from domain.adapters.metrics import PrometheusMetrics, serve_metrics
+from domain.adapters.outbox import OutboxSender
+from domain.adapters.stripe_gateway import StripeGateway
+from domain.adapters.weasyprint_pool import WeasyPrintPool
+from domain.config import Settings
+from domain.ports import CardGateway, Clock, Jobs, MailSender, Metrics, PdfRenderer, WorkQueue
+from domain.rendering.renderer import DocumentRenderer
+from domain.services.invoice_pdfs import InvoicePdfs
+from domain.store.database import Database
+from domain.worker import RuntimeJobs
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    renderer: PdfRenderer
+    pdfs: InvoicePdfs
+    cards: CardGateway
+    mail: MailSender
+    work: WorkQueue
+    metrics: Metrics
+
+    @classmethod
+    def open(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
+        clock = clock or SystemClock()
+        db = open_database(settings, clock)
+        renderer = open_renderer(settings)
+        metrics = PrometheusMetrics()
+        pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, renderer), metrics)
+        prerender = settings.invoice.pdf_cache.prerender_on_generate
+        work: WorkQueue
+        if settings.workers.backend == "redis":
+            from domain.adapters.redis_queue import RedisWorkQueue  # arq: only when chosen
+
+            work = RedisWorkQueue(settings.workers, prerender=prerender)
+        else:
+            work = LocalWorkQueue(RuntimeJobs(db, settings, pdfs), prerender=prerender)
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock,
+            renderer=renderer,
+            pdfs=pdfs,
+            cards=StripeGateway(settings.stripe),
+            mail=open_mail(settings, clock),
+            work=work,
+            metrics=metrics,
+        )
+
+    async def close(self) -> None:
+        await self.work.close()
+        self.renderer.close()
+        await self.db.dispose()
+
+
+def open_database(settings: Settings, clock: Clock | None = None) -> Database:
+    return Database.from_settings(
+        settings.database, clock or SystemClock(), settings.limits.statement_timeout_seconds
+    )
+
+
+def open_renderer(settings: Settings, workers: int | None = None) -> PdfRenderer:
+    return WeasyPrintPool(
+        workers=workers or settings.invoice.render_workers,
+        timeout_seconds=settings.invoice.render_timeout_seconds,
+    )
+
+
+def open_mail(settings: Settings, clock: Clock) -> MailSender:
+    if settings.email.backend == "mailjet":
+        from domain.adapters.mailjet import MailjetSender  # mailjet-rest: only when chosen
+
+        return MailjetSender(settings.mailjet)
+    return OutboxSender(settings.email, clock)
+
+
+def run_worker(settings: Settings, metrics_port: int | None = None, metrics_host: str = "") -> None:
+    """`invoicing worker`: run queued jobs from Redis until stopped, with a runtime of its own."""
+    from domain.adapters.redis_queue import build_worker
+
+    if metrics_port is not None:
+        serve_metrics(metrics_port, metrics_host)
+
+    async def open_jobs() -> tuple[Jobs, Callable[[], Awaitable[None]]]:
+        runtime = Runtime.open(settings)
+        return RuntimeJobs(runtime.db, settings, runtime.pdfs), runtime.close
+
+    prerender = settings.invoice.pdf_cache.prerender_on_generate
+    build_worker(settings.workers, open_jobs, render_after_billing=prerender).run()

@@ -1,0 +1,101 @@
+"""What each use case is asked to do: plain values, built by the GraphQL layer, the command
+line or the tests, and validated by the service that carries them out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from domain.model.access import Viewer
+from domain.model.enums import ContactType, PaymentMethodKind
+
+
+@dataclass(frozen=True)
+class AddressData:
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip_code: str | None = None
+    country: str | None = None
+
+
+ADDRESS_FIELDS = tuple(AddressData.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    name: str
+    language: str | None = None
+    address: AddressData | None = None
+
+
+@dataclass(frozen=True)
+class ContactData:
+    name: str
+    email: str
+    type: ContactType
+
+
+@dataclass(frozen=True)
+class ProductData:
+    name: str
+    tax_percentage: Decimal
+
+
+@dataclass(frozen=True)
+class TransactionData:
+    customer_id: int
+    title: str
+    retail_cost: Decimal
+    description: str | None = None
+    tax_percentage: Decimal | None = None
+    product_id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TransactionChanges:
+    title: str | None = None
+    description: str | None = None
+    retail_cost: Decimal | None = None
+    tax_percentage: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    customer_id: int
+    title: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    due_date: date | None = None
+    transaction_ids: Sequence[int] | None = None
+    excluded_transaction_ids: Sequence[int] = ()
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    invoice_id: int
+    method: PaymentMethodKind
+    reference: str | None = None
+    payment_method_id: int | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    invoice_id: int
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class BillingOrder:
+    """A billing run's period and due date, and who asked for it."""
+
+    start: date
+    end: date
+    due: date
+    operator: Viewer

@@ -1,0 +1,264 @@
+"""The stored entities: customers and their contacts and cards, products, transactions,
+invoices with their frozen lines, the PDF cache, API tokens, idempotency records, invoice
+history and the stats summary.
+
+Every `created_at` is stamped by the unit of work from the injected clock
+(domain/store/database.py) when a row is first flushed, unless the code set it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from domain.model.columns import Hundredths, UTCDateTime, stored_enum
+from domain.model.enums import (
+    ContactType,
+    InvoiceStatus,
+    PaymentMethodKind,
+    Role,
+    TransactionKind,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    address_line_1: Mapped[str | None] = mapped_column(String(200))
+    address_line_2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(100))
+    zip_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(100))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    type: Mapped[ContactType] = mapped_column(stored_enum(ContactType))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PaymentMethod(Base):
+    __tablename__ = "payment_methods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    stripe_payment_method_id: Mapped[str] = mapped_column(String(64), unique=True)
+    brand: Mapped[str] = mapped_column(String(32))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(Integer)
+    exp_year: Mapped[int] = mapped_column(Integer)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+    __table_args__ = (
+        # Unbilled charges of a customer in a period: the preview and generate query.
+        Index("ix_transactions_customer_unbilled", "customer_id", "invoice_id", "created_at"),
+        Index("ix_transactions_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[TransactionKind] = mapped_column(stored_enum(TransactionKind))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retail_cost: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_amount: Mapped[Decimal] = mapped_column(Hundredths)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        Index("ix_invoices_customer_created", "customer_id", "created_at"),
+        Index("ix_invoices_created_at", "created_at"),
+        # One per sort of the invoices list, ending in the id tie-break, so a page is an
+        # index walk that stops after one page.
+        Index("ix_invoices_due_date_id", "due_date", "id"),
+        Index("ix_invoices_total_id", "total", "id"),
+        Index("ix_invoices_title_id", "title", "id"),
+        Index("ix_invoices_status_id", "status", "id"),
+        Index("ix_invoices_payment_reference", "payment_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Derived from the id (invoice.number_format), so set right after the first flush.
+    number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    title: Mapped[str] = mapped_column(String(255))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    subtotal: Mapped[Decimal] = mapped_column(Hundredths)
+    tax: Mapped[Decimal] = mapped_column(Hundredths)
+    total: Mapped[Decimal] = mapped_column(Hundredths)
+    status: Mapped[InvoiceStatus] = mapped_column(
+        stored_enum(InvoiceStatus), default=InvoiceStatus.UNPAID
+    )
+    void: Mapped[bool] = mapped_column(Boolean, default=False)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_method: Mapped[PaymentMethodKind | None] = mapped_column(stored_enum(PaymentMethodKind))
+    payment_reference: Mapped[str | None] = mapped_column(String(255))
+    refund_reference: Mapped[str | None] = mapped_column(String(255))
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The month it was created, in the business time zone (202501): its stats bucket.
+    created_month: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InvoiceLine(Base):
+    """A billed transaction as it was when the invoice was generated."""
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    transaction_id: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    retail_cost: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_amount: Mapped[Decimal] = mapped_column(Hundredths)
+
+
+class InvoicePdfCache(Base):
+    """The specification's Invoice_PDF_Cache, named as it is so its SQL snippets work."""
+
+    __tablename__ = "Invoice_PDF_Cache"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"))
+    filename: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    render_key: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_accessed: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(stored_enum(Role))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    # SHA-256 of the token: tokens are random and long, so a slow hash adds nothing.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a keyed request, so a retry gets it back instead of a second effect."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("operation", "scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation: Mapped[str] = mapped_column(String(40))
+    # Who sent the key ("staff", "customer:12"): one customer's keys never meet another's.
+    scope: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    result_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InvoiceEvent(Base):
+    """Something that happened to an invoice: what, when, who, and the detail that explains it."""
+
+    __tablename__ = "invoice_events"
+    __table_args__ = (Index("ix_invoice_events_invoice", "invoice_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedWebhookEvent(Base):
+    """A provider's webhook event already handled, so a redelivery changes nothing."""
+
+    __tablename__ = "processed_webhook_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(100))
+    event_type: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InvoiceTotals(Base):
+    """Invoice counts and totals per customer (0 = all customers), month and state, kept in
+    step with every change so the stats widgets never scan the invoices."""
+
+    __tablename__ = "invoice_totals"
+
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # The month the invoice was created, in the business time zone, as 202501.
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[InvoiceStatus] = mapped_column(stored_enum(InvoiceStatus), primary_key=True)
+    void: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))

@@ -1,0 +1,62 @@
+"""Calendar days in the business time zone, billing periods, and the UTC instants that
+bound them in queries. "Now" always comes in as an argument (the injected clock)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from domain.errors import InvalidInput
+
+DEFAULT_PERIOD_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()} - {self.end.isoformat()}"
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def resolve_period(today: date, start: date | None, end: date | None) -> Period:
+    """The billing period with the specification's defaults: the last 14 days to today."""
+    period = Period(start or today - timedelta(days=DEFAULT_PERIOD_DAYS), end or today)
+    if period.start > period.end:
+        raise InvalidInput("start_date", "The start date must not be after the end date.")
+    return period
+
+
+def ensure_due_in_period(due: date, period: Period) -> None:
+    if due < period.start:
+        raise InvalidInput("due_date", "The due date must not be before the start date.")
+
+
+def start_of_day(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def day_range(
+    start: date | None, end: date | None, zone: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    """[start 00:00, the day after end 00:00) in `zone`, as UTC; whole days on both ends."""
+    lower = start_of_day(start, zone) if start else None
+    upper = start_of_day(end + timedelta(days=1), zone) if end else None
+    return lower, upper
+
+
+def month_key(moment: datetime, zone: ZoneInfo) -> int:
+    """The month `moment` falls in, in `zone`, as 202501: an invoice's stats bucket."""
+    local = moment.astimezone(zone)
+    return local.year * 100 + local.month
+
+
+def month_start(day: date, months_back: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)

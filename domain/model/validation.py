@@ -1,0 +1,74 @@
+"""Checks on values coming in from users, each raising InvalidInput naming the field."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from email_validator import EmailNotValidError, validate_email
+
+from domain.errors import InvalidInput
+from domain.model.money import decimal_places
+
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+# Stored as integer hundredths in a BIGINT; far beyond any real invoice line.
+MAX_AMOUNT = Decimal("1000000000000")
+
+
+def label(field: str) -> str:
+    """A field path as a person reads it: address.zip_code -> Zip code."""
+    return field.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+
+
+def required_text(field: str, value: str | None, max_length: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(field, f"{label(field)} must not be empty.")
+    return bounded_text(field, text, max_length)
+
+
+def bounded_text(field: str, value: str, max_length: int) -> str:
+    if len(value) > max_length:
+        raise InvalidInput(field, f"{label(field)} must be at most {max_length} characters.")
+    return value
+
+
+def optional_text(field: str, value: str | None, max_length: int) -> str | None:
+    text = (value or "").strip()
+    return bounded_text(field, text, max_length) if text else None
+
+
+def language(field: str, value: str) -> str:
+    code = value.strip().lower()
+    if not _LANGUAGE.match(code):
+        raise InvalidInput(
+            field, f"{label(field)} must be a two-letter language code such as en or es."
+        )
+    return code
+
+
+def email(field: str, value: str) -> str:
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidInput(field, f"{label(field)} is not a valid email address: {exc}") from None
+
+
+def amount(field: str, value: Decimal, *, allow_zero: bool = False, digits: int = 2) -> Decimal:
+    """An amount in a currency with `digits` minor digits (2 for USD, 0 for JPY)."""
+    if decimal_places(value) > digits:
+        places = {0: "no decimals", 1: "at most one decimal"}.get(digits, "at most two decimals")
+        raise InvalidInput(field, f"{label(field)} may have {places}.")
+    if not allow_zero and value == 0:
+        raise InvalidInput(field, f"{label(field)} must not be zero.")
+    if abs(value) >= MAX_AMOUNT:
+        raise InvalidInput(field, f"{label(field)} is too large.")
+    return value
+
+
+def percentage(field: str, value: Decimal) -> Decimal:
+    if decimal_places(value) > 2:
+        raise InvalidInput(field, f"{label(field)} may have at most two decimals.")
+    if not 0 <= value <= 100:
+        raise InvalidInput(field, f"{label(field)} must be between 0 and 100.")
+    return value

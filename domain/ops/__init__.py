@@ -1,0 +1,1 @@
+"""What operators run beside the service: schema migrations and demo data."""

@@ -1,0 +1,201 @@
+"""Demo data for a new database: customers, contacts, products and recent charges."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from domain.config import Settings
+from domain.model.access import SYSTEM
+from domain.model.commands import GenerateRequest, PaymentRequest
+from domain.model.entities import Contact, Customer, Product, Transaction
+from domain.model.enums import ContactType, PaymentMethodKind, TransactionKind
+from domain.model.money import tax_amount
+from domain.model.periods import Period, local_day, start_of_day
+from domain.services.billing import generate_invoice
+from domain.services.payments import pay_by_hand
+from domain.services.voiding import void_invoice
+from domain.store.charges import customers_with_unbilled_charges
+from domain.store.database import Database
+
+_CUSTOMERS = [
+    (
+        "Acme Logistics Pty Ltd",
+        "en",
+        ("12 Wharf Road", "Level 3", "Sydney", "NSW", "2000", "Australia"),
+    ),
+    ("Blue Harbour Café", "en", ("4 Esplanade", None, "Cairns", "QLD", "4870", "Australia")),
+    (
+        "Compañía Andina de Datos S.A.",
+        "es",
+        ("Av. Libertador 1450", "Piso 7", "Buenos Aires", "CABA", "C1112", "Argentina"),
+    ),
+    (
+        "Distribuciones Levante S.L.",
+        "es",
+        ("Calle de Colón 22", None, "Valencia", "Valencia", "46004", "España"),
+    ),
+    (
+        "Evergreen Dental Group",
+        "en",
+        ("880 Market Street", "Suite 210", "San Francisco", "CA", "94102", "United States"),
+    ),
+    ("Fjord & Field Consulting", "en", ("Strandgaten 15", None, "Bergen", None, "5013", "Norway")),
+    ("Greenway Farms Co-op", "en", ("RR 2, Box 118", None, "Ames", "IA", "50010", "United States")),
+    (
+        "Hotel Miramar Cancún",
+        "es",
+        ("Blvd. Kukulcán km 9.5", "Zona Hotelera", "Cancún", "Q. Roo", "77500", "México"),
+    ),
+]
+
+_PRODUCTS = [
+    ("Mobile plan 20 GB", Decimal("10.00"), (Decimal("29.90"), Decimal("49.90"))),
+    ("Internet 100 Mbps", Decimal("21.00"), (Decimal("59.00"), Decimal("89.00"))),
+    ("Data overage 1 GB", Decimal("10.00"), (Decimal("4.50"), Decimal("9.00"))),
+    ("Installation service", Decimal("0.00"), (Decimal("120.00"), Decimal("250.00"))),
+    ("Router rental", Decimal("21.00"), (Decimal("7.50"), Decimal("12.00"))),
+    ("Support hour", Decimal("0.00"), (Decimal("65.00"), Decimal("95.00"))),
+]
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    customers: int
+    products: int
+    transactions: int
+    invoices: int = 0
+
+
+def _ascii_slug(word: str) -> str:
+    plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in plain.lower() if ch.isalnum())
+
+
+async def database_is_empty(db: Database) -> bool:
+    async with db.read() as session:
+        return (await session.execute(select(func.count()).select_from(Customer))).scalar_one() == 0
+
+
+async def seed_demo_data(
+    db: Database, settings: Settings, transactions: int = 300, seed: int = 2025
+) -> SeedReport:
+    """Fill an empty database; the same seed gives the same data."""
+    rng = random.Random(seed)
+    now = db.now()
+    async with db.transaction() as session:
+        customers = []
+        for name, language, (line1, line2, city, state, zip_code, country) in _CUSTOMERS:
+            customer = Customer(
+                name=name,
+                language=language,
+                address_line_1=line1,
+                address_line_2=line2,
+                city=city,
+                state=state,
+                zip_code=zip_code,
+                country=country,
+            )
+            customers.append(customer)
+        session.add_all(customers)
+        products = [Product(name=name, tax_percentage=tax) for name, tax, _ in _PRODUCTS]
+        session.add_all(products)
+        await session.flush()
+
+        for index, customer in enumerate(customers):
+            domain = _ascii_slug(customer.name.split()[0]) + ".example"
+            session.add(
+                Contact(
+                    customer_id=customer.id,
+                    name="Accounts Payable",
+                    email=f"ap@{domain}",
+                    type=ContactType.BILLING,
+                )
+            )
+            session.add(
+                Contact(
+                    customer_id=customer.id,
+                    name=f"Owner {index + 1}",
+                    email=f"owner@{domain}",
+                    type=ContactType.PRIMARY,
+                )
+            )
+
+        for _ in range(transactions):
+            customer = rng.choice(customers)
+            product_index = rng.randrange(len(products))
+            product = products[product_index]
+            low, high = _PRODUCTS[product_index][2]
+            cost = Decimal(rng.randint(int(low * 100), int(high * 100))).scaleb(-2)
+            created = now - timedelta(days=rng.uniform(0, 90))
+            session.add(
+                Transaction(
+                    kind=TransactionKind.CHARGE,
+                    customer_id=customer.id,
+                    product_id=product.id,
+                    title=product.name,
+                    description=f"{product.name} for {customer.name}",
+                    created_at=created,
+                    retail_cost=cost,
+                    tax_percentage=product.tax_percentage,
+                    tax_amount=tax_amount(cost, product.tax_percentage),
+                )
+            )
+    invoices = await _bill_past_months(db, settings, rng)
+    return SeedReport(
+        customers=len(customers),
+        products=len(products),
+        transactions=transactions,
+        invoices=invoices,
+    )
+
+
+_SETTLEMENTS = [
+    PaymentMethodKind.CASH,
+    PaymentMethodKind.POS,
+    PaymentMethodKind.BANK_TRANSFER,
+    PaymentMethodKind.REFUND,
+    None,
+    "void",
+]
+
+
+async def _bill_past_months(db: Database, settings: Settings, rng: random.Random) -> int:
+    """Monthly invoices for the three months before this one, in every state: paid by
+    each manual method, unpaid, and void. This month's charges stay unbilled."""
+    zone = settings.business.zone
+    first_of_month = local_day(db.now(), zone).replace(day=1)
+    made = 0
+    for months_back in (3, 2, 1):
+        end = first_of_month
+        for _ in range(months_back - 1):
+            end = (end - timedelta(days=1)).replace(day=1)
+        start = (end - timedelta(days=1)).replace(day=1)
+        last_day = end - timedelta(days=1)
+        issued = start_of_day(end, zone) + timedelta(hours=9)
+        for customer_id in await customers_with_unbilled_charges(db, zone, Period(start, last_day)):
+            request = GenerateRequest(
+                customer_id=customer_id,
+                start_date=start,
+                end_date=last_day,
+                due_date=last_day + timedelta(days=15),
+            )
+            invoice = await generate_invoice(db, settings, SYSTEM, request, issued_at=issued)
+            made += 1
+            # Older months are mostly settled; last month's mostly still open.
+            settlement = rng.choice(
+                _SETTLEMENTS
+                if months_back > 1
+                else [None, None, None, PaymentMethodKind.CASH, "void"]
+            )
+            if settlement == "void":
+                await void_invoice(db, SYSTEM, invoice.id)
+            elif settlement is not None:
+                reference = f"{settlement.value.replace('_', ' ').title()} {last_day + timedelta(days=rng.randint(1, 14))}"
+                await pay_by_hand(db, SYSTEM, PaymentRequest(invoice.id, settlement, reference))
+    return made

@@ -1,0 +1,287 @@
+"""The outside world as the services see it: small interfaces, and the values that cross them.
+
+    Clock          what time it is                   adapters/clock.py (tests pin it)
+    CardGateway    cards and charges at a provider   adapters/stripe_gateway.py
+    MailSender     delivering an invoice email       adapters/mailjet.py, adapters/outbox.py
+    PdfRenderer    HTML to PDF                       adapters/weasyprint_pool.py
+    WorkQueue      work done away from the request   adapters/local_queue.py, adapters/redis_queue.py
+    Jobs           what the queue runs               worker.py
+    Metrics        counts and timings                adapters/metrics.py
+
+bootstrap.py picks the implementations from the settings. Each port's failures are its own
+exceptions here (CardDeclined, EmailFailed, RenderFailed, ...), so a service handles a
+provider's refusal without knowing which provider it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+# --- time ----------------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
+
+
+# --- cards ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class CardDeclined(Exception):
+    """The card was refused (or needs the customer present to authenticate)."""
+
+    def __init__(self, reason: str, authentication_required: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.authentication_required = authentication_required
+
+
+class UnknownCard(Exception):
+    """The payment provider has no such card."""
+
+
+class ProviderUnavailable(Exception):
+    """The provider could not be reached or failed; the outcome of a charge is unknown."""
+
+
+class WebhookRefused(Exception):
+    """A webhook the provider did not sign (or signed with another secret)."""
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One charge of a saved card, as the provider is asked for it."""
+
+    provider_customer_id: str
+    payment_method_id: str
+    amount_minor: int
+    currency: str
+    description: str
+    metadata: dict[str, str]
+    key: str
+
+
+class CardGateway(Protocol):
+    async def lookup_card(self, payment_method_id: str) -> CardDetails: ...
+
+    async def create_customer(self, *, name: str, email: str | None) -> str: ...
+
+    async def attach_card(self, payment_method_id: str, provider_customer_id: str) -> None: ...
+
+    async def charge(self, charge: Charge) -> str:
+        """The provider's payment id once the charge succeeded."""
+        ...
+
+    async def refund(self, *, payment_intent_id: str, key: str) -> str: ...
+
+    def verify_event(self, payload: bytes, signature: str, secret: str) -> dict[str, Any]:
+        """The event a webhook carries, once its signature proves the provider sent it."""
+        ...
+
+
+# --- email ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class InvoiceEmail:
+    sender: Recipient
+    recipients: tuple[Recipient, ...]
+    subject: str
+    text_body: str
+    template_id: int
+    variables: dict[str, str]
+    attachment_name: str
+    attachment: bytes
+
+
+class EmailFailed(Exception):
+    """The provider refused or could not take the message."""
+
+
+class MailSender(Protocol):
+    async def send(self, email: InvoiceEmail) -> None: ...
+
+
+# --- PDFs ----------------------------------------------------------------------------
+
+
+class RenderFailed(Exception):
+    """The renderer could not make a PDF of the page."""
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    page_count: int
+    refused_urls: tuple[str, ...] = field(default=())
+
+
+class PdfRenderer(Protocol):
+    @property
+    def timeout_seconds(self) -> float: ...
+
+    @property
+    def engine(self) -> str:
+        """What renders, and its version: part of every render key."""
+        ...
+
+    async def render(self, html: str, base_dir: str | Path) -> RenderedPdf:
+        """A PDF of `html`, fetching only files under `base_dir`."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# --- work away from the request ------------------------------------------------------
+
+
+class TryLater(Exception):
+    """A job could not run now (the database is away); the queue runs it again later."""
+
+
+@dataclass(frozen=True)
+class BillingJob:
+    """Bill one customer for a period: plain values, as a queue carries them (JSON)."""
+
+    run_id: str
+    customer_id: int
+    start: date
+    end: date
+    due: date
+    operator: str
+
+    def as_json(self) -> dict[str, str | int]:
+        return {
+            "run_id": self.run_id,
+            "customer_id": self.customer_id,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "due": self.due.isoformat(),
+            "operator": self.operator,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> BillingJob:
+        """Refuses anything that is not exactly a job's fields with their types."""
+        if set(data) != {"run_id", "customer_id", "start", "end", "due", "operator"}:
+            raise ValueError(f"not a billing job: {sorted(data)}")
+        customer_id, run_id, operator = data["customer_id"], data["run_id"], data["operator"]
+        if not isinstance(customer_id, int) or isinstance(customer_id, bool):
+            raise ValueError("customer_id must be an integer")
+        if not isinstance(run_id, str) or not isinstance(operator, str):
+            raise ValueError("run_id and operator must be strings")
+        return cls(
+            run_id=run_id,
+            customer_id=customer_id,
+            start=date.fromisoformat(str(data["start"])),
+            end=date.fromisoformat(str(data["end"])),
+            due=date.fromisoformat(str(data["due"])),
+            operator=operator,
+        )
+
+
+@dataclass(frozen=True)
+class BillOutcome:
+    customer_id: int
+    outcome: Literal["billed", "skipped", "failed"]
+    invoice_id: int | None = None
+    code: str | None = None
+    message: str | None = None
+
+    def as_json(self) -> dict[str, str | int | None]:
+        return {
+            "customer_id": self.customer_id,
+            "outcome": self.outcome,
+            "invoice_id": self.invoice_id,
+            "code": self.code,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> BillOutcome:
+        outcome = data.get("outcome")
+        if outcome not in ("billed", "skipped", "failed"):
+            raise ValueError(f"not a billing outcome: {outcome!r}")
+        customer_id, invoice_id = data.get("customer_id"), data.get("invoice_id")
+        if not isinstance(customer_id, int) or not isinstance(invoice_id, int | None):
+            raise ValueError("ids must be integers")
+        code, message = data.get("code"), data.get("message")
+        return cls(
+            customer_id,
+            outcome,
+            invoice_id,
+            str(code) if code is not None else None,
+            str(message) if message is not None else None,
+        )
+
+
+class Jobs(Protocol):
+    """What a queue runs, wherever it runs it (domain/worker.py)."""
+
+    async def bill_customer(self, job: BillingJob) -> BillOutcome: ...
+
+    async def render_invoice_pdf(self, invoice_id: int) -> None: ...
+
+
+class WorkQueue(Protocol):
+    async def prerender(self, invoice_ids: Sequence[int]) -> None:
+        """Have these invoices' PDFs rendered soon, so that first downloads are cache hits."""
+        ...
+
+    async def bill(
+        self, jobs: Sequence[BillingJob], on_progress: Callable[[int], None] | None = None
+    ) -> list[BillOutcome]:
+        """Run these billing jobs and wait for every outcome (in the jobs' order)."""
+        ...
+
+    async def depth(self) -> int:
+        """Jobs waiting to start."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# --- metrics -------------------------------------------------------------------------
+
+
+class Metrics(Protocol):
+    """Counts and timings for operators. Labels take bounded values only (root field
+    names, error codes, payment methods), never ids or client-chosen text."""
+
+    def operation(self, name: str, outcome: str, seconds: float) -> None: ...
+
+    def outcomes(
+        self, kind: Literal["payment", "email"], **labels: str
+    ) -> AbstractContextManager[None]:
+        """Count the block's outcome: ok, the refusal's error code, or "error"."""
+        ...
+
+    def pdf_cache(self, *, hit: bool) -> None: ...
+
+    def pdf_rendered(self, seconds: float, size_bytes: int) -> None: ...
+
+    def queue_depth(self, depth: int) -> None: ...
+
+    def exposition(self) -> tuple[bytes, str]: ...

@@ -1,0 +1,106 @@
+"""The four stats widgets: total, unpaid, this month and last month, void invoices excluded."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, case, func, select, type_coerce
+
+from domain.config import Settings
+from domain.model.access import Viewer
+from domain.model.entities import InvoiceTotals
+from domain.model.enums import InvoiceStatus
+from domain.model.formatting import Formatter
+from domain.model.periods import local_day, month_start
+from domain.store.database import Database
+from domain.store.invoice_totals import ALL_CUSTOMERS
+
+
+class Trend(enum.StrEnum):
+    UP = "UP"
+    DOWN = "DOWN"
+    FLAT = "FLAT"
+
+
+@dataclass(frozen=True)
+class StatCard:
+    amount: Decimal
+    count: int
+    display: str
+    change_percent: float | None = None
+    trend: Trend | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceStats:
+    total: StatCard
+    unpaid: StatCard
+    this_month: StatCard
+    last_month: StatCard
+
+
+def change(current: Decimal, previous: Decimal) -> tuple[float | None, Trend]:
+    """Percent change and arrow; growth from nothing is UP with no percentage."""
+    trend = Trend.UP if current > previous else Trend.DOWN if current < previous else Trend.FLAT
+    if previous == 0:
+        return None, trend
+    return round(float((current - previous) / abs(previous) * 100), 1), trend
+
+
+async def invoice_stats(
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    customer_id: int | None = None,
+) -> InvoiceStats | None:
+    """None when the viewer may not see that customer."""
+    scope = viewer.customer_scope
+    if scope is not None:
+        if customer_id is not None and customer_id != scope:
+            return None
+        customer_id = scope
+    local_today = local_day(db.now(), settings.business.zone)
+    this_month, last_month, month_before = (
+        (day.year * 100 + day.month)
+        for day in (month_start(local_today, back) for back in (0, 1, 2))
+    )
+    # One small read of the maintained summary (domain/invoice_totals.py), never a scan.
+    hundredths = type_coerce(InvoiceTotals.total, BigInteger)
+    unpaid = InvoiceTotals.status == InvoiceStatus.UNPAID
+
+    def bucket(condition: ColumnElement[bool]) -> tuple[Any, Any]:
+        return (
+            func.coalesce(func.sum(case((condition, hundredths))), 0),
+            func.coalesce(func.sum(case((condition, InvoiceTotals.invoice_count))), 0),
+        )
+
+    query = select(
+        func.coalesce(func.sum(hundredths), 0),
+        func.coalesce(func.sum(InvoiceTotals.invoice_count), 0),
+        *bucket(unpaid),
+        *bucket(InvoiceTotals.month == this_month),
+        *bucket(InvoiceTotals.month == last_month),
+        *bucket(InvoiceTotals.month == month_before),
+    ).where(
+        InvoiceTotals.void.is_(False),
+        InvoiceTotals.customer_id == (customer_id if customer_id is not None else ALL_CUSTOMERS),
+    )
+    async with db.read() as session:
+        row = (await session.execute(query)).one()
+    amounts = [Decimal(int(row[i])).scaleb(-2) for i in range(0, 10, 2)]
+    counts = [int(row[i]) for i in range(1, 10, 2)]
+    # Widgets are read by staff: in the business's language.
+    formatter = Formatter.of(settings.business, settings.business.default_language)
+
+    def card(index: int, previous: int | None = None) -> StatCard:
+        percent, trend = (
+            change(amounts[index], amounts[previous]) if previous is not None else (None, None)
+        )
+        return StatCard(
+            amounts[index], counts[index], formatter.compact(amounts[index]), percent, trend
+        )
+
+    return InvoiceStats(total=card(0), unpaid=card(1), this_month=card(2, 3), last_month=card(3, 4))

@@ -1,0 +1,277 @@
+"""What an invoice document shows, as plain data: built from a stored invoice, from a
+preview (a DRAFT), or from a designer's fixture file, and rendered the same way.
+
+A fixture is a document written as a mapping (YAML or JSON); `document_from_mapping` reads
+one and `document_to_mapping` writes one (the preview server's `--invoice N`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from domain.model.commands import AddressData
+from domain.model.entities import Customer, Invoice, InvoiceLine, Transaction
+from domain.model.enums import InvoiceStatus
+from domain.model.money import ZERO, tax_amount
+from domain.model.periods import Period
+from domain.model.texts import text
+
+
+@dataclass(frozen=True)
+class Client:
+    name: str
+    language: str
+    address: AddressData = field(default_factory=AddressData)
+
+
+@dataclass(frozen=True)
+class Line:
+    transaction_id: int
+    created: datetime
+    title: str
+    description: str
+    retail_cost: Decimal
+    tax_percentage: Decimal
+    tax_amount: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    number: str
+    title: str
+    issued_at: datetime
+    due_date: date
+    start_date: date | None
+    end_date: date | None
+    client: Client
+    lines: tuple[Line, ...]
+    payment_url: str
+    status: InvoiceStatus = InvoiceStatus.UNPAID
+    void: bool = False
+    draft: bool = False
+    paid_at: datetime | None = None
+    payment_method: str | None = None
+    invoice_id: int | None = None
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.retail_cost for line in self.lines), ZERO)
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((line.tax_amount for line in self.lines), ZERO)
+
+
+def client_of(customer: Customer) -> Client:
+    return Client(
+        name=customer.name,
+        language=customer.language,
+        address=AddressData(
+            customer.address_line_1,
+            customer.address_line_2,
+            customer.city,
+            customer.state,
+            customer.zip_code,
+            customer.country,
+        ),
+    )
+
+
+def line_of(row: InvoiceLine | Transaction) -> Line:
+    """A frozen invoice line, or a charge as a draft would bill it."""
+    transaction_id = row.transaction_id if isinstance(row, InvoiceLine) else row.id
+    return Line(
+        transaction_id,
+        row.created_at,
+        row.title,
+        row.description,
+        row.retail_cost,
+        row.tax_percentage,
+        row.tax_amount,
+    )
+
+
+def invoice_document(
+    invoice: Invoice, customer: Customer, lines: Sequence[Line], payment_url: str
+) -> InvoiceDocument:
+    return InvoiceDocument(
+        number=invoice.number or "",
+        title=invoice.title,
+        issued_at=invoice.created_at,
+        due_date=invoice.due_date,
+        start_date=invoice.start_date,
+        end_date=invoice.end_date,
+        client=client_of(customer),
+        lines=tuple(lines),
+        payment_url=payment_url,
+        status=invoice.status,
+        void=invoice.void,
+        paid_at=invoice.paid_at,
+        payment_method=invoice.payment_method.value if invoice.payment_method else None,
+        invoice_id=invoice.id,
+    )
+
+
+def draft_document(
+    period: Period,
+    customer: Customer,
+    charges: Sequence[Transaction],
+    *,
+    issued_at: datetime,
+    due: date,
+    payment_url: str,
+) -> InvoiceDocument:
+    """What generate_invoice would issue for these charges, marked DRAFT; never stored."""
+    return InvoiceDocument(
+        number="DRAFT",
+        title=text(customer.language, "invoice_title", period=period),
+        issued_at=issued_at,
+        due_date=due,
+        start_date=period.start,
+        end_date=period.end,
+        client=client_of(customer),
+        lines=tuple(line_of(charge) for charge in charges),
+        payment_url=payment_url,
+        draft=True,
+    )
+
+
+# --- fixtures ------------------------------------------------------------------------
+
+
+class FixtureError(ValueError):
+    """A fixture's data is wrong; the message names the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _AddressIn(_Strict):
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip_code: str | None = None
+    country: str | None = None
+
+
+class _ClientIn(_Strict):
+    name: str
+    language: str | None = None
+    address: _AddressIn = _AddressIn()
+
+
+class _LineIn(_Strict):
+    transaction_id: int
+    created: datetime
+    title: str
+    description: str = ""
+    retail_cost: Decimal
+    tax_percentage: Decimal = ZERO
+    tax_amount: Decimal | None = None
+
+
+class _DocumentIn(_Strict):
+    number: str
+    title: str
+    date: datetime
+    due_date: date
+    start_date: date | None = None
+    end_date: date | None = None
+    client: _ClientIn
+    transactions: list[_LineIn]
+    payment_url: str = "https://portal.example.com/invoices/0/pay"
+    status: InvoiceStatus = InvoiceStatus.UNPAID
+    void: bool = False
+    draft: bool = False
+    paid_at: datetime | None = None
+    payment_method: str | None = None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def document_from_mapping(data: Mapping[str, Any], default_language: str) -> InvoiceDocument:
+    """A document from a fixture (YAML/JSON already parsed), validated field by field."""
+    try:
+        parsed = _DocumentIn.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise FixtureError(f"{where}: {first['msg']}") from None
+    return InvoiceDocument(
+        number=parsed.number,
+        title=parsed.title,
+        issued_at=_aware(parsed.date),
+        due_date=parsed.due_date,
+        start_date=parsed.start_date,
+        end_date=parsed.end_date,
+        client=Client(
+            parsed.client.name,
+            parsed.client.language or default_language,
+            AddressData(**parsed.client.address.model_dump()),
+        ),
+        lines=tuple(
+            Line(
+                line.transaction_id,
+                _aware(line.created),
+                line.title,
+                line.description,
+                line.retail_cost,
+                line.tax_percentage,
+                line.tax_amount
+                if line.tax_amount is not None
+                else tax_amount(line.retail_cost, line.tax_percentage),
+            )
+            for line in parsed.transactions
+        ),
+        payment_url=parsed.payment_url,
+        status=parsed.status,
+        void=parsed.void,
+        draft=parsed.draft,
+        paid_at=_aware(parsed.paid_at) if parsed.paid_at else None,
+        payment_method=parsed.payment_method,
+    )
+
+
+def document_to_mapping(document: InvoiceDocument) -> dict[str, Any]:
+    """The fixture that `document_from_mapping` reads back as this document (JSON-ready)."""
+    return {
+        "number": document.number,
+        "title": document.title,
+        "date": document.issued_at.isoformat(),
+        "due_date": document.due_date.isoformat(),
+        "start_date": document.start_date.isoformat() if document.start_date else None,
+        "end_date": document.end_date.isoformat() if document.end_date else None,
+        "payment_url": document.payment_url,
+        "status": document.status.value,
+        "void": document.void,
+        "draft": document.draft,
+        "payment_method": document.payment_method,
+        "paid_at": document.paid_at.isoformat() if document.paid_at else None,
+        "client": {
+            "name": document.client.name,
+            "language": document.client.language,
+            "address": asdict(document.client.address),
+        },
+        "transactions": [
+            {
+                "transaction_id": line.transaction_id,
+                "created": line.created.isoformat(),
+                "title": line.title,
+                "description": line.description,
+                "retail_cost": str(line.retail_cost),
+                "tax_percentage": str(line.tax_percentage),
+                "tax_amount": str(line.tax_amount),
+            }
+            for line in document.lines
+        ],
+    }

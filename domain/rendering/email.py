@@ -1,0 +1,56 @@
+"""The invoice email: subject, text body and template variables in the customer's
+language, with amounts and dates from the same formatter as the PDF."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.config import Settings
+from domain.model.entities import Contact, Customer, Invoice
+from domain.model.formatting import Formatter
+from domain.model.texts import text
+from domain.ports import InvoiceEmail, Recipient
+from domain.rendering.links import pay_url, pdf_url
+
+
+def invoice_email(
+    settings: Settings,
+    invoice: Invoice,
+    customer: Customer,
+    contacts: Sequence[Contact],
+    filename: str,
+    pdf: bytes,
+) -> InvoiceEmail:
+    language = customer.language
+    business = settings.business
+    formatter = Formatter.of(business, language)
+    variables = {
+        "customer_name": customer.name,
+        "invoice_number": invoice.number or "",
+        "invoice_date": formatter.long_date(invoice.created_at.astimezone(business.zone)),
+        "due_date": formatter.long_date(invoice.due_date),
+        "total_amount": formatter.money(invoice.total),
+        "invoice_url": pdf_url(settings, invoice.id),
+        "pay_url": pay_url(settings, invoice.id, invoice.number),
+    }
+    return InvoiceEmail(
+        sender=Recipient(settings.mailjet.sender_email, settings.mailjet.sender_name),
+        recipients=tuple(Recipient(c.email, c.name) for c in contacts),
+        subject=text(language, "email_subject", number=invoice.number, business=business.name),
+        text_body=text(
+            language,
+            "email_body",
+            customer=customer.name,
+            number=invoice.number,
+            date=variables["invoice_date"],
+            total=variables["total_amount"],
+            due=variables["due_date"],
+            pay_url=variables["pay_url"],
+            invoice_url=variables["invoice_url"],
+            business=business.name,
+        ),
+        template_id=settings.mailjet.invoice_template_id,
+        variables=variables,
+        attachment_name=filename,
+        attachment=pdf,
+    )

@@ -1,0 +1,35 @@
+"""The addresses an invoice points to: its PDF download, its pay page, a draft's PDF."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+from domain.config import Settings
+from domain.model.periods import Period
+
+
+def pdf_url(settings: Settings, invoice_id: int) -> str:
+    return f"{settings.server.public_url}/crm/invoice/{invoice_id}/pdf"
+
+
+def pay_url(settings: Settings, invoice_id: int, number: str | None) -> str:
+    return settings.invoice.pay_url_template.format(id=invoice_id, number=number)
+
+
+def draft_pay_url(settings: Settings) -> str:
+    return pay_url(settings, 0, "DRAFT")
+
+
+def draft_pdf_url(
+    settings: Settings, customer_id: int, period: Period, excluded_ids: Sequence[int]
+) -> str:
+    query = urlencode(
+        {
+            "customerId": customer_id,
+            "startDate": period.start.isoformat(),
+            "endDate": period.end.isoformat(),
+            "excludedTransactionIds": ",".join(str(i) for i in excluded_ids),
+        }
+    )
+    return f"{settings.server.public_url}/crm/invoice-preview/pdf?{query}"

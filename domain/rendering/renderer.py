@@ -1,0 +1,69 @@
+"""Template -> HTML -> PDF for any document: invoices, drafts and designers' fixtures.
+
+`prepare` turns a document into its page's HTML and the render key of its PDF: a hash of
+the HTML (so of the invoice's data, its lines, the customer, the template and its
+includes), of every local asset the page uses, and of the renderer's identity. Voiding,
+paying, editing a template or its CSS all change the key, so a stale PDF is never served
+and nobody has to remember to clear anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from domain.config import Settings
+from domain.ports import PdfRenderer, RenderedPdf
+from domain.rendering.documents import InvoiceDocument
+from domain.rendering.templating import Assets, TemplateSet, render_key
+from domain.rendering.variables import template_variables
+
+HTML_MEMO_SIZE = 256
+# Bumped when a change of ours (not of a template) changes what a PDF looks like.
+LAYOUT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    html: str
+    template: str
+    assets: Assets
+    key: str
+
+
+class DocumentRenderer:
+    def __init__(
+        self, settings: Settings, renderer: PdfRenderer, templates: TemplateSet | None = None
+    ) -> None:
+        self.settings = settings
+        self.renderer = renderer
+        self.templates = templates or TemplateSet(settings.invoice.template_dir)
+        self._html: dict[tuple[object, ...], str] = {}
+        self._render_settings = {"engine": renderer.engine, "layout": LAYOUT_VERSION}
+
+    def prepare(self, document: InvoiceDocument, template: str | None = None) -> PreparedDocument:
+        """The page's HTML and its PDF's render key; raises TemplateFailure."""
+        name = self.templates.pick(
+            template or self.settings.invoice.template_filename, document.client.language
+        )
+        # The HTML is a pure function of the document and the template sources, so it is
+        # remembered; asset contents are still checked on every call (by their stat).
+        memo_key = (document, name, self.templates.sources_signature())
+        html = self._html.get(memo_key)
+        if html is None:
+            html = self.templates.render(name, template_variables(document, self.settings))
+            self._html[memo_key] = html
+            while len(self._html) > HTML_MEMO_SIZE:
+                self._html.pop(next(iter(self._html)))
+        assets = self.templates.assets(html)
+        return PreparedDocument(html, name, assets, render_key(html, assets, self._render_settings))
+
+    async def prepare_off_loop(self, document: InvoiceDocument) -> PreparedDocument:
+        """prepare() in a thread: rendering a long invoice's HTML takes tens of milliseconds
+        that the event loop should spend answering other requests. Cached documents return
+        at once."""
+        return await asyncio.to_thread(self.prepare, document)
+
+    async def render(self, prepared: PreparedDocument) -> RenderedPdf:
+        """The PDF; raises RenderFailed."""
+        return await self.renderer.render(prepared.html, self.templates.directory)

@@ -1,0 +1,215 @@
+"""Invoice templates: picking one, rendering it in Jinja2's sandbox, and knowing every
+local file it pulls in.
+
+Templates are untrusted input (designers and operators write them), so they run in the
+sandbox with plain data only, autoescaped, and a missing variable is an error rather than
+an empty space. Errors carry the template file, line and the offending source line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    pass_context,
+)
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+
+from domain.model.formatting import Formatter
+
+
+class TemplateFailure(Exception):
+    """A template could not be rendered; says where and why."""
+
+    def __init__(self, file: str, line: int | None, message: str, snippet: str = "") -> None:
+        where = f"{file}, line {line}" if line else file
+        super().__init__(f"{where}: {message}")
+        self.file = file
+        self.line = line
+        self.message = message
+        self.snippet = snippet
+
+
+def _formatter(context: Context) -> Formatter:
+    return Formatter(
+        context.get("currency_code", "USD"),
+        context.get("currency_symbol", "$"),
+        context.get("language", "en"),
+    )
+
+
+@pass_context
+def _money(context: Context, value: Any) -> str:
+    return _formatter(context).money(value)
+
+
+@pass_context
+def _long_date(context: Context, value: Any) -> str:
+    return _formatter(context).long_date(value)
+
+
+def _finalize(value: Any) -> Any:
+    # An empty address line prints as nothing, not as "None".
+    return "" if value is None else value
+
+
+_URL_IN_HTML = re.compile(
+    r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\(\s*["']?([^"')]+)["']?\s*\)""", re.I
+)
+_IMPORT_IN_CSS = re.compile(r"""@import\s+["']([^"']+)["']""", re.I)
+
+
+@dataclass(frozen=True)
+class Assets:
+    """The local files a rendered page uses, with their content digests, and remote URLs."""
+
+    local: tuple[tuple[str, str], ...]
+    remote: tuple[str, ...]
+
+
+class TemplateSet:
+    """The invoice templates in one folder."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory).resolve()
+        self.environment = SandboxedEnvironment(
+            loader=FileSystemLoader(str(self.directory)),
+            autoescape=True,
+            undefined=StrictUndefined,
+            finalize=_finalize,
+            auto_reload=True,
+        )
+        self.environment.filters["money"] = _money
+        self.environment.filters["long_date"] = _long_date
+        self._digests: dict[Path, tuple[tuple[int, int], str]] = {}
+
+    def pick(self, filename: str, language: str) -> str:
+        """The customer's language variant (invoice_es.html) if there is one, else the base file."""
+        base = Path(filename)
+        variant = f"{base.stem}_{language}{base.suffix}"
+        return variant if (self.directory / variant).is_file() else filename
+
+    def render(self, name: str, variables: dict[str, Any]) -> str:
+        try:
+            return self.environment.get_template(name).render(variables)
+        except TemplateSyntaxError as error:
+            file = Path(error.filename or name).name
+            raise TemplateFailure(
+                file, error.lineno, error.message or "syntax error", self._line(file, error.lineno)
+            ) from None
+        except TemplateNotFound as error:
+            raise TemplateFailure(
+                str(error.name), None, f"template not found in {self.directory}"
+            ) from None
+        except Exception as error:  # UndefinedError, SecurityError, a filter's ValueError...
+            file, line = self._template_frame(error.__traceback__, name)
+            message = f"{type(error).__name__}: {error}"
+            raise TemplateFailure(file, line, message, self._line(file, line)) from None
+
+    def _template_frame(self, traceback: Any, default: str) -> tuple[str, int | None]:
+        # Jinja rewrites tracebacks so template frames carry the template's file and line.
+        found: tuple[str, int | None] = (default, None)
+        while traceback is not None:
+            filename = traceback.tb_frame.f_code.co_filename
+            if filename.startswith(str(self.directory)):
+                found = (Path(filename).name, traceback.tb_lineno)
+            traceback = traceback.tb_next
+        return found
+
+    def _line(self, file: str, line: int | None) -> str:
+        try:
+            return (
+                (self.directory / file).read_text(encoding="utf-8").splitlines()[line - 1].strip()
+                if line
+                else ""
+            )
+        except (OSError, IndexError):
+            return ""
+
+    def sources_signature(self) -> tuple[tuple[str, int, int], ...]:
+        """Changes whenever a template file (not an asset) in the folder changes."""
+        found = []
+        for path in sorted(self.directory.rglob("*.htm*")):
+            stat = path.stat()
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(found)
+
+    def assets(self, html: str) -> Assets:
+        """Every local file the page pulls in (through CSS too), and every remote URL."""
+        local: dict[str, str] = {}
+        remote: list[str] = []
+        pending = [(html, self.directory)]
+        while pending:
+            text, base = pending.pop()
+            for reference in _references(text):
+                if reference.startswith(("http://", "https://", "//", "ftp://")):
+                    remote.append(reference)
+                    continue
+                path = self._local_path(reference, base)
+                if path is None:
+                    continue
+                key = (
+                    str(path.relative_to(self.directory))
+                    if path.is_relative_to(self.directory)
+                    else str(path)
+                )
+                if key in local:
+                    continue
+                local[key] = self._digest(path)
+                if path.suffix == ".css" and path.is_file() and path.is_relative_to(self.directory):
+                    pending.append(
+                        (path.read_text(encoding="utf-8", errors="replace"), path.parent)
+                    )
+        return Assets(tuple(sorted(local.items())), tuple(dict.fromkeys(remote)))
+
+    def _local_path(self, reference: str, base: Path) -> Path | None:
+        parts = urlsplit(reference)
+        if parts.scheme in ("data", "mailto", "tel") or reference.startswith("#"):
+            return None
+        if parts.scheme == "file":
+            return Path(unquote(parts.path)).resolve()
+        if parts.scheme:
+            return None
+        return (base / unquote(parts.path)).resolve()
+
+    def _digest(self, path: Path) -> str:
+        try:
+            stat = path.stat()
+        except OSError:
+            return "missing"
+        signature = (stat.st_mtime_ns, stat.st_size)
+        cached = self._digests.get(path)
+        if cached and cached[0] == signature:
+            return cached[1]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+        self._digests[path] = (signature, digest)
+        return digest
+
+
+@lru_cache(maxsize=512)
+def _references(text: str) -> tuple[str, ...]:
+    found = [a or b for a, b in _URL_IN_HTML.findall(text)]
+    found += _IMPORT_IN_CSS.findall(text)
+    return tuple(ref.strip() for ref in found if ref.strip())
+
+
+def render_key(html: str, assets: Assets, settings: dict[str, Any]) -> str:
+    """The cache key of a PDF: everything that shapes its bytes, and nothing else."""
+    digest = hashlib.sha256()
+    digest.update(repr(sorted(settings.items())).encode())
+    digest.update(b"\0")
+    digest.update(html.encode("utf-8"))
+    for name, content in assets.local:
+        digest.update(f"\0{name}={content}".encode())
+    return digest.hexdigest()

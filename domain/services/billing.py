@@ -1,0 +1,277 @@
+"""generateInvoice, runBilling (and `invoicing billing run`), and billing one customer of a
+run, which is what a work-queue job does.
+
+Concurrency: generating locks the customer's row first, so two generates for one customer
+queue; the charges are then linked with a conditional UPDATE (`... AND invoice_id IS NULL`)
+whose row count must match, so a charge can never end up on two invoices even if the lock
+were bypassed. On SQLite, writers are serialized by BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.config import Settings
+from domain.errors import DomainError, ErrorCode
+from domain.model.access import Viewer, require_staff
+from domain.model.commands import BillingOrder, GenerateRequest
+from domain.model.entities import Invoice, InvoiceLine, Transaction
+from domain.model.enums import EventKind, Role, TransactionKind
+from domain.model.invoice_rules import invoice_number, line_totals
+from domain.model.periods import (
+    Period,
+    day_range,
+    ensure_due_in_period,
+    local_day,
+    month_key,
+    resolve_period,
+)
+from domain.model.texts import text
+from domain.model.validation import required_text
+from domain.ports import BillingJob, BillOutcome, WorkQueue
+from domain.store import invoice_events, invoice_totals
+from domain.store.charges import customers_with_unbilled_charges, unbilled_charges_query
+from domain.store.database import Database
+from domain.store.idempotency import IdempotencyKey, idempotent
+from domain.store.locking import lock_customer, visible_invoice
+
+
+async def generate_invoice(
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    request: GenerateRequest,
+    *,
+    issued_at: datetime | None = None,
+) -> Invoice:
+    """Bill the customer's unbilled charges in the period as one invoice, in one transaction.
+
+    `issued_at` back-dates the invoice; only demo data uses it.
+    """
+    require_staff(viewer)
+    key = IdempotencyKey.of("generateInvoice", request.idempotency_key, request, viewer)
+
+    async def generate(session: AsyncSession) -> Invoice:
+        return await _generate(session, db, settings, request, issued_at or db.now(), viewer.name)
+
+    return await idempotent(db, key, generate, lambda id: visible_invoice(db, viewer, id))
+
+
+async def _generate(
+    session: AsyncSession,
+    db: Database,
+    settings: Settings,
+    request: GenerateRequest,
+    issued_at: datetime,
+    actor: str,
+) -> Invoice:
+    zone = settings.business.zone
+    today = local_day(db.now(), zone)
+    period = resolve_period(today, request.start_date, request.end_date)
+    due = request.due_date or today
+    ensure_due_in_period(due, period)
+    customer = await lock_customer(session, request.customer_id)
+    title = (
+        required_text("title", request.title, 255)
+        if request.title is not None
+        else text(customer.language, "invoice_title", period=period)
+    )
+    charges = await _charges_to_bill(session, settings, customer.id, period, request)
+    if not charges:
+        raise DomainError(
+            ErrorCode.NO_TRANSACTIONS,
+            f"Customer {customer.id} has no unbilled transactions from {period.start} to {period.end} to bill.",
+        )
+    subtotal, tax, total = line_totals(
+        [c.retail_cost for c in charges], [c.tax_amount for c in charges]
+    )
+    invoice = Invoice(
+        customer_id=customer.id,
+        title=title,
+        start_date=period.start,
+        end_date=period.end,
+        due_date=due,
+        created_at=issued_at,
+        subtotal=subtotal,
+        tax=tax,
+        total=total,
+        created_month=month_key(issued_at, zone),
+        line_count=len(charges),
+    )
+    session.add(invoice)
+    await session.flush()
+    invoice.number = invoice_number(settings.invoice.number_format, issued_at, zone, invoice.id)
+    await invoice_totals.count_new(session, invoice)
+    session.add_all(
+        InvoiceLine(
+            invoice_id=invoice.id,
+            position=position,
+            transaction_id=charge.id,
+            created_at=charge.created_at,
+            title=charge.title,
+            description=charge.description,
+            retail_cost=charge.retail_cost,
+            tax_percentage=charge.tax_percentage,
+            tax_amount=charge.tax_amount,
+        )
+        for position, charge in enumerate(charges, start=1)
+    )
+    ids = [charge.id for charge in charges]
+    linked = await session.execute(
+        update(Transaction)
+        .where(Transaction.id.in_(ids), Transaction.invoice_id.is_(None))
+        .values(invoice_id=invoice.id)
+        .execution_options(synchronize_session=False)
+    )
+    if linked.rowcount != len(ids):  # type: ignore[attr-defined]
+        raise DomainError(
+            ErrorCode.TRANSACTION_UNAVAILABLE,
+            "Some of the transactions were billed by another invoice meanwhile; nothing was billed.",
+            "transaction_ids",
+        )
+    invoice_events.record(
+        session,
+        invoice.id,
+        EventKind.GENERATED,
+        actor,
+        f"{invoice.number}: {len(charges)} transactions from {period.start} to {period.end}, total {invoice.total}",
+    )
+    await session.flush()
+    return invoice
+
+
+async def _charges_to_bill(
+    session: AsyncSession,
+    settings: Settings,
+    customer_id: int,
+    period: Period,
+    request: GenerateRequest,
+) -> list[Transaction]:
+    zone = settings.business.zone
+    excluded = set(request.excluded_transaction_ids)
+    if request.transaction_ids is None:
+        query = unbilled_charges_query(customer_id, zone, period.start, period.end)
+        return [row for row in (await session.execute(query)).scalars() if row.id not in excluded]
+
+    wanted = list(dict.fromkeys(request.transaction_ids))
+    found = {
+        row.id: row
+        for row in (
+            await session.execute(select(Transaction).where(Transaction.id.in_(wanted)))
+        ).scalars()
+    }
+    lower, upper = day_range(period.start, period.end, zone)
+    assert lower is not None and upper is not None  # a period has both ends
+    chosen = []
+    for transaction_id in wanted:
+        row = found.get(transaction_id)
+        reason = None
+        if row is None or row.customer_id != customer_id:
+            reason = "is not a transaction of this customer"
+        elif row.kind is not TransactionKind.CHARGE:
+            reason = "is not a charge"
+        elif row.invoice_id is not None:
+            reason = f"is already billed on invoice {row.invoice_id}"
+        elif not lower <= row.created_at < upper:
+            reason = f"is outside the period {period}"
+        if reason or row is None:
+            raise DomainError(
+                ErrorCode.TRANSACTION_UNAVAILABLE,
+                f"Transaction {transaction_id} {reason}.",
+                "transaction_ids",
+            )
+        if transaction_id not in excluded:
+            chosen.append(row)
+    return sorted(chosen, key=lambda row: (row.created_at, row.id))
+
+
+# --- billing runs --------------------------------------------------------------------
+
+
+@dataclass
+class BillingRun:
+    invoices: list[Invoice] = field(default_factory=list)
+    skipped_customer_ids: list[int] = field(default_factory=list)
+    failures: list[tuple[int, DomainError]] = field(default_factory=list)
+
+
+async def billing_targets(
+    db: Database,
+    settings: Settings,
+    order: BillingOrder,
+    customer_ids: Sequence[int] | None = None,
+) -> tuple[Period, list[int]]:
+    """The period a billing run bills and whom (the customers given, else every customer
+    with unbilled charges in it), once it is allowed to run."""
+    require_staff(order.operator)
+    period = resolve_period(local_day(db.now(), settings.business.zone), order.start, order.end)
+    ensure_due_in_period(order.due, period)
+    if customer_ids is not None:
+        return period, list(dict.fromkeys(customer_ids))
+    return period, await customers_with_unbilled_charges(db, settings.business.zone, period)
+
+
+async def run_billing(
+    db: Database,
+    settings: Settings,
+    order: BillingOrder,
+    work: WorkQueue,
+    customer_ids: Sequence[int] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> BillingRun:
+    """One invoice per customer, each its own job and transaction, through the work queue:
+    one failure loses no other invoice."""
+    period, targets = await billing_targets(db, settings, order, customer_ids)
+    # Keys and job ids are per run: a run again after a crash bills only what is still
+    # unbilled, and a job retried within this run answers its first invoice.
+    run_id = uuid.uuid4().hex
+    jobs = [
+        BillingJob(run_id, customer_id, period.start, period.end, order.due, order.operator.name)
+        for customer_id in targets
+    ]
+    run = BillingRun()
+    billed: list[int] = []
+    for outcome in await work.bill(jobs, on_progress):
+        if outcome.outcome == "billed" and outcome.invoice_id is not None:
+            billed.append(outcome.invoice_id)
+        elif outcome.outcome == "skipped":
+            run.skipped_customer_ids.append(outcome.customer_id)
+        else:
+            error = DomainError(
+                ErrorCode(outcome.code or ErrorCode.CONFLICT.value), outcome.message or ""
+            )
+            run.failures.append((outcome.customer_id, error))
+    async with db.read() as session:
+        found = {
+            invoice.id: invoice
+            for invoice in (
+                await session.execute(select(Invoice).where(Invoice.id.in_(billed)))
+            ).scalars()
+        }
+    run.invoices = [found[invoice_id] for invoice_id in billed]
+    return run
+
+
+async def bill_customer(db: Database, settings: Settings, job: BillingJob) -> BillOutcome:
+    """One customer of a billing run: its invoice, or why it has none."""
+    request = GenerateRequest(
+        customer_id=job.customer_id,
+        start_date=job.start,
+        end_date=job.end,
+        due_date=job.due,
+        idempotency_key=f"billing-run:{job.run_id}:{job.customer_id}",
+    )
+    operator = Viewer(role=Role.STAFF, name=job.operator)
+    try:
+        invoice = await generate_invoice(db, settings, operator, request)
+    except DomainError as error:
+        if error.code is ErrorCode.NO_TRANSACTIONS:
+            return BillOutcome(job.customer_id, "skipped")
+        return BillOutcome(job.customer_id, "failed", code=error.code.value, message=error.message)
+    return BillOutcome(job.customer_id, "billed", invoice_id=invoice.id)

@@ -1,0 +1,79 @@
+"""emailInvoice: the invoice and its PDF to the billing contacts (else the primary ones),
+through the MailSender port (Mailjet, or the development outbox)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from domain.config import Settings
+from domain.errors import DomainError, ErrorCode, NotFound
+from domain.model.access import Viewer
+from domain.model.entities import Contact, Customer, Invoice
+from domain.model.enums import ContactType, EventKind
+from domain.model.invoice_rules import ensure_sendable
+from domain.ports import EmailFailed, MailSender
+from domain.rendering.email import invoice_email
+from domain.services.invoice_pdfs import InvoicePdfs
+from domain.store import invoice_events
+from domain.store.database import Database
+
+
+def recipients(contacts: list[Contact]) -> list[Contact]:
+    """The billing contacts, else the primary ones."""
+    billing = [c for c in contacts if c.type is ContactType.BILLING]
+    return billing or [c for c in contacts if c.type is ContactType.PRIMARY]
+
+
+async def email_invoice(
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    invoice_id: int,
+    pdfs: InvoicePdfs,
+    sender: MailSender,
+) -> tuple[Invoice, list[str]]:
+    """Send the invoice; answers the invoice and the addresses it went to."""
+    async with db.read() as session:
+        invoice = await session.get(Invoice, invoice_id)
+        if invoice is None or not viewer.can_see_customer(invoice.customer_id):
+            raise NotFound("Invoice", invoice_id, "id")
+        customer = await session.get(Customer, invoice.customer_id)
+        contacts = list(
+            (
+                await session.execute(
+                    select(Contact)
+                    .where(Contact.customer_id == invoice.customer_id)
+                    .order_by(Contact.id)
+                )
+            ).scalars()
+        )
+    assert customer is not None  # a foreign key guarantees it
+    ensure_sendable(invoice)
+    chosen = recipients(contacts)
+    if not chosen:
+        raise DomainError(
+            ErrorCode.NO_RECIPIENT,
+            f"{customer.name} has no billing or primary contact to send the invoice to.",
+        )
+    pdf = await pdfs.get(viewer, invoice_id)
+    limit_mb = settings.email.attachment_limit_mb
+    if len(pdf.data) > limit_mb * 1024 * 1024:
+        raise DomainError(
+            ErrorCode.ATTACHMENT_TOO_LARGE,
+            f"The PDF is {len(pdf.data) / 1024 / 1024:.2f} MB; the email limit is {limit_mb} MB. Nothing was sent.",
+        )
+    email = invoice_email(settings, invoice, customer, chosen, pdf.filename, pdf.data)
+    addresses = [recipient.email for recipient in email.recipients]
+    try:
+        await sender.send(email)
+    except EmailFailed as failure:
+        await invoice_events.record_alone(
+            db, invoice.id, EventKind.EMAIL_FAILED, viewer.name, str(failure)
+        )
+        raise DomainError(
+            ErrorCode.EMAIL_PROVIDER_ERROR, f"The invoice email was not sent: {failure}"
+        ) from None
+    await invoice_events.record_alone(
+        db, invoice.id, EventKind.EMAILED, viewer.name, "sent to " + ", ".join(addresses)
+    )
+    return invoice, addresses

@@ -1,0 +1,218 @@
+"""Invoice PDFs (GET /crm/invoice/{id}/pdf, clearInvoicePdfCache, `invoicing cache`):
+rendered once per render key (rendering/renderer.py), kept in Invoice_PDF_Cache, served
+from there; and the DRAFT PDF of a preview, rendered on request and never stored."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from domain.config import Settings
+from domain.errors import DomainError, ErrorCode, NotFound
+from domain.model.access import Viewer, require_staff
+from domain.model.entities import Customer, Invoice, InvoiceLine, InvoicePdfCache
+from domain.model.invoice_rules import pdf_filename
+from domain.ports import Metrics, RenderFailed
+from domain.rendering.documents import InvoiceDocument, Line, invoice_document, line_of
+from domain.rendering.links import pay_url
+from domain.rendering.renderer import DocumentRenderer, PreparedDocument
+from domain.rendering.templating import TemplateFailure
+from domain.store import pdf_cache
+from domain.store.database import Database
+from domain.store.pdf_cache import PruneReport
+
+log = logging.getLogger("invoicing.pdf")
+
+LINES_MEMO_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class InvoicePdf:
+    invoice_id: int
+    data: bytes
+    filename: str
+    sha256: str
+    page_count: int
+    rendered_at: datetime
+    hit: bool
+
+    @classmethod
+    def of(cls, row: InvoicePdfCache, *, hit: bool) -> InvoicePdf:
+        return cls(
+            row.invoice_id, row.pdf, row.filename, row.sha256, row.page_count, row.created_at, hit
+        )
+
+
+@dataclass(frozen=True)
+class PdfStatus:
+    sha256: str
+    rendered_at: datetime
+    stale: bool
+    size_bytes: int
+    page_count: int
+
+
+def render_failed(error: TemplateFailure | RenderFailed) -> DomainError:
+    return DomainError(
+        ErrorCode.PDF_RENDER_FAILED, f"The invoice PDF could not be rendered: {error}"
+    )
+
+
+class InvoicePdfs:
+    def __init__(
+        self, db: Database, settings: Settings, documents: DocumentRenderer, metrics: Metrics
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.documents = documents
+        self.metrics = metrics
+        self._rendering: dict[tuple[int, str], asyncio.Task[InvoicePdf]] = {}
+        # Lines are frozen when an invoice is generated, so they are remembered.
+        self._lines: dict[int, tuple[Line, ...]] = {}
+
+    def _remember_lines(self, invoice_id: int, rows: Sequence[InvoiceLine]) -> tuple[Line, ...]:
+        lines = self._lines[invoice_id] = tuple(line_of(row) for row in rows)
+        while len(self._lines) > LINES_MEMO_SIZE:
+            self._lines.pop(next(iter(self._lines)))
+        return lines
+
+    def _document(self, invoice: Invoice, customer: Customer) -> InvoiceDocument:
+        link = pay_url(self.settings, invoice.id, invoice.number)
+        return invoice_document(invoice, customer, self._lines[invoice.id], link)
+
+    async def _load(
+        self, viewer: Viewer, invoice_id: int
+    ) -> tuple[PreparedDocument, InvoicePdfCache | None]:
+        """The invoice's document prepared for rendering, and its cached PDF if any: one query,
+        plus one for the lines the first time this process sees the invoice."""
+        found = await pdf_cache.with_invoice(self.db, invoice_id)
+        if found is None or not viewer.can_see_customer(found[0].customer_id):
+            raise NotFound("Invoice", invoice_id, "id")
+        invoice, customer, cached = found
+        if invoice_id not in self._lines:
+            self._remember_lines(invoice_id, await pdf_cache.lines_of(self.db, invoice_id))
+        try:
+            prepared = await self.documents.prepare_off_loop(self._document(invoice, customer))
+        except TemplateFailure as error:
+            log.error("invoice %s: template failed: %s", invoice_id, error)
+            raise render_failed(error) from None
+        return prepared, cached
+
+    async def get(self, viewer: Viewer, invoice_id: int) -> InvoicePdf:
+        """The invoice's PDF, from the cache when its key still matches, else rendered now."""
+        prepared, cached = await self._load(viewer, invoice_id)
+        if cached is not None and cached.render_key == prepared.key:
+            self.metrics.pdf_cache(hit=True)
+            await pdf_cache.touch(self.db, cached)
+            return InvoicePdf.of(cached, hit=True)
+        self.metrics.pdf_cache(hit=False)
+        # Requests arriving while this very PDF renders wait for that render.
+        flight = (invoice_id, prepared.key)
+        task = self._rendering.get(flight)
+        if task is None:
+            task = asyncio.create_task(self._render_and_store(invoice_id, prepared))
+            self._rendering[flight] = task
+            task.add_done_callback(lambda _: self._rendering.pop(flight, None))
+        return await asyncio.shield(task)
+
+    async def _render_and_store(self, invoice_id: int, prepared: PreparedDocument) -> InvoicePdf:
+        # Other server processes may be rendering this very PDF: one renders, the others wait
+        # and then find it in the cache.
+        lock = f"invoice-pdf-{invoice_id}"
+        async with self.db.named_lock(lock, self.documents.renderer.timeout_seconds) as alone:
+            if alone:
+                stored = await pdf_cache.stored(self.db, invoice_id)
+                if stored is not None and stored.render_key == prepared.key:
+                    return InvoicePdf.of(stored, hit=True)
+            return await self._render_then_store(invoice_id, prepared)
+
+    async def _render_then_store(self, invoice_id: int, prepared: PreparedDocument) -> InvoicePdf:
+        started = time.perf_counter()
+        try:
+            rendered = await self.documents.render(prepared)
+        except RenderFailed as error:
+            log.error("invoice %s: rendering %s failed: %s", invoice_id, prepared.template, error)
+            raise render_failed(error) from None
+        seconds = time.perf_counter() - started
+        self.metrics.pdf_rendered(seconds, len(rendered.data))
+        now = self.db.now()
+        row = InvoicePdfCache(
+            invoice_id=invoice_id,
+            pdf=rendered.data,
+            filename=pdf_filename(invoice_id),
+            sha256=hashlib.sha256(rendered.data).hexdigest(),
+            render_key=prepared.key,
+            size_bytes=len(rendered.data),
+            page_count=rendered.page_count,
+            created_at=now,
+            last_accessed=now,
+        )
+        if await pdf_cache.store(self.db, row):
+            # Logged once stored: a render lost to a crash before this line never counted.
+            log.info(
+                "invoice %s: rendered %d pages, %d bytes in %.0f ms",
+                invoice_id,
+                rendered.page_count,
+                len(rendered.data),
+                seconds * 1000,
+            )
+        else:
+            log.info("invoice %s: PDF stored concurrently by another process", invoice_id)
+        return InvoicePdf.of(row, hit=False)
+
+    async def statuses(self, viewer: Viewer, invoice_ids: Sequence[int]) -> dict[int, PdfStatus]:
+        """Each cached PDF's metadata and whether it is stale, for a page of invoices: one
+        query (the lines only of invoices this process has not seen yet)."""
+        found = await pdf_cache.statuses_with_invoices(self.db, invoice_ids, set(self._lines))
+        visible = {
+            invoice_id: entry
+            for invoice_id, entry in found.items()
+            if viewer.can_see_customer(entry.invoice.customer_id)
+        }
+        documents = {}
+        for invoice_id, entry in visible.items():
+            if entry.lines is not None:
+                self._remember_lines(invoice_id, entry.lines)
+            if invoice_id in self._lines:
+                documents[invoice_id] = self._document(entry.invoice, entry.customer)
+
+        def current_keys() -> dict[int, str | None]:
+            keys: dict[int, str | None] = {}
+            for invoice_id, document in documents.items():
+                try:
+                    keys[invoice_id] = self.documents.prepare(document).key
+                except TemplateFailure:
+                    keys[invoice_id] = None  # a broken template: nothing cached matches it
+            return keys
+
+        keys = await asyncio.to_thread(current_keys)
+        return {
+            invoice_id: PdfStatus(
+                entry.cached.sha256,
+                entry.cached.created_at,
+                keys.get(invoice_id) != entry.cached.render_key,
+                entry.cached.size_bytes,
+                entry.cached.page_count,
+            )
+            for invoice_id, entry in visible.items()
+        }
+
+    async def draft(self, document: InvoiceDocument) -> bytes:
+        """A DRAFT of what would be billed; rendered on request and never stored."""
+        try:
+            prepared = await self.documents.prepare_off_loop(replace(document, draft=True))
+            return (await self.documents.render(prepared)).data
+        except (TemplateFailure, RenderFailed) as error:
+            raise render_failed(error) from None
+
+    async def clear(self, viewer: Viewer, invoice_id: int | None = None) -> int:
+        require_staff(viewer)
+        return await pdf_cache.clear(self.db, invoice_id)
+
+    async def prune(self, now: datetime | None = None) -> PruneReport:
+        return await pdf_cache.prune(self.db, self.settings.invoice.pdf_cache, now or self.db.now())

@@ -1,0 +1,141 @@
+"""The stats summary: invoice counts and totals per customer, month and state.
+
+Every change of an invoice's state moves it from one bucket to another inside the same
+transaction (`move`), so the summary is exactly as current as the invoices. `rebuild`
+recounts everything: after changing business.timezone, and in the tests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.model.entities import Invoice, InvoiceTotals
+from domain.model.enums import InvoiceStatus
+from domain.model.money import ZERO
+from domain.model.periods import month_key
+from domain.store.database import Database
+
+ALL_CUSTOMERS = 0
+
+Bucket = tuple[int, int, InvoiceStatus, bool]
+
+
+def buckets(
+    invoice: Invoice, status: InvoiceStatus | None = None, void: bool | None = None
+) -> list[Bucket]:
+    month = invoice.created_month
+    status = invoice.status if status is None else status
+    void = invoice.void if void is None else void
+    return [(invoice.customer_id, month, status, void), (ALL_CUSTOMERS, month, status, void)]
+
+
+async def _add(session: AsyncSession, bucket: Bucket, count: int, total: Decimal) -> None:
+    customer_id, month, status, void = bucket
+    values = {
+        "customer_id": customer_id,
+        "month": month,
+        "status": status,
+        "void": void,
+        "invoice_count": count,
+        "total": total,
+    }
+    table = InvoiceTotals.__table__
+    if session.get_bind().dialect.name == "mysql":
+        upsert = mysql.insert(table).values(**values)
+        await session.execute(
+            upsert.on_duplicate_key_update(
+                invoice_count=table.c.invoice_count + upsert.inserted.invoice_count,
+                total=table.c.total + upsert.inserted.total,
+            )
+        )
+        return
+    insert = sqlite.insert(table).values(**values)
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["customer_id", "month", "status", "void"],
+            set_={
+                "invoice_count": table.c.invoice_count + insert.excluded.invoice_count,
+                "total": table.c.total + insert.excluded.total,
+            },
+        )
+    )
+
+
+async def count_new(session: AsyncSession, invoice: Invoice) -> None:
+    for bucket in buckets(invoice):
+        await _add(session, bucket, 1, invoice.total)
+
+
+async def move(
+    session: AsyncSession,
+    invoice: Invoice,
+    *,
+    status: InvoiceStatus | None = None,
+    void: bool | None = None,
+) -> None:
+    """Call before changing the invoice's status or void flag to the given values."""
+    for old, new in zip(buckets(invoice), buckets(invoice, status, void), strict=True):
+        if old != new:
+            await _add(session, old, -1, -invoice.total)
+            await _add(session, new, 1, invoice.total)
+
+
+async def recount(db: Database, zone: ZoneInfo) -> dict[Bucket, tuple[int, Decimal]]:
+    """What the summary should hold, counted from the invoices themselves."""
+    counts: dict[Bucket, int] = defaultdict(int)
+    totals: dict[Bucket, Decimal] = defaultdict(lambda: ZERO)
+    async with db.read() as session:
+        rows = await session.stream(
+            select(
+                Invoice.customer_id, Invoice.created_at, Invoice.status, Invoice.void, Invoice.total
+            )
+        )
+        async for customer_id, created_at, status, void, total in rows:
+            month = month_key(created_at, zone)
+            for bucket in (
+                (customer_id, month, status, void),
+                (ALL_CUSTOMERS, month, status, void),
+            ):
+                counts[bucket] += 1
+                totals[bucket] += total
+    return {bucket: (counts[bucket], totals[bucket]) for bucket in counts}
+
+
+async def stored(db: Database) -> dict[Bucket, tuple[int, Decimal]]:
+    async with db.read() as session:
+        rows = await session.execute(select(InvoiceTotals).where(InvoiceTotals.invoice_count != 0))
+        return {
+            (r.customer_id, r.month, r.status, r.void): (r.invoice_count, r.total)
+            for r in rows.scalars()
+        }
+
+
+async def rebuild(db: Database, zone: ZoneInfo) -> int:
+    """Recompute every invoice's month in `zone`, then the whole summary."""
+    async with db.transaction() as session:
+        rows = (
+            await session.execute(select(Invoice.id, Invoice.created_at, Invoice.created_month))
+        ).all()
+        for invoice_id, created_at, month in rows:
+            if month != month_key(created_at, zone):
+                await session.execute(
+                    update(Invoice)
+                    .where(Invoice.id == invoice_id)
+                    .values(created_month=month_key(created_at, zone))
+                )
+    counted = await recount(db, zone)
+    async with db.transaction() as session:
+        await session.execute(delete(InvoiceTotals))
+        session.add_all(
+            InvoiceTotals(
+                customer_id=c, month=m, status=s, void=v, invoice_count=count, total=total
+            )
+            for (c, m, s, v), (count, total) in counted.items()
+        )
+    return len(counted)

@@ -1,0 +1,197 @@
+"""The rows of Invoice_PDF_Cache: read with their invoice, stored, touched, cleared, pruned."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from domain.config import PdfCacheSettings
+from domain.model.entities import Customer, Invoice, InvoiceLine, InvoicePdfCache
+from domain.store.database import Database
+
+# Writing last_accessed on every download would turn reads into writes; a minute is fine
+# for pruning that counts in days.
+ACCESS_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class CachedPdf:
+    """A cached PDF's metadata, without its bytes."""
+
+    invoice_id: int
+    sha256: str
+    render_key: str
+    created_at: datetime
+    size_bytes: int
+    page_count: int
+
+
+@dataclass
+class InvoiceWithPdf:
+    """What deciding whether a cached PDF is current needs: the invoice, its customer, its
+    lines (None when the caller already has them) and the cached PDF's metadata."""
+
+    invoice: Invoice
+    customer: Customer
+    cached: CachedPdf
+    lines: list[InvoiceLine] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    too_old: int
+    idle: int
+    over_size: int
+    bytes_freed: int
+
+
+async def with_invoice(
+    db: Database, invoice_id: int
+) -> tuple[Invoice, Customer, InvoicePdfCache | None] | None:
+    """The invoice, its customer and its cached PDF (bytes included), in one query."""
+    async with db.read() as session:
+        found = (
+            await session.execute(
+                select(Invoice, Customer, InvoicePdfCache)
+                .join(Customer, Customer.id == Invoice.customer_id)
+                .outerjoin(InvoicePdfCache, InvoicePdfCache.invoice_id == Invoice.id)
+                .where(Invoice.id == invoice_id)
+            )
+        ).one_or_none()
+    return None if found is None else (found[0], found[1], found[2])
+
+
+async def lines_of(db: Database, invoice_id: int) -> list[InvoiceLine]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == invoice_id)
+            .order_by(InvoiceLine.position)
+        )
+        return list(rows.scalars())
+
+
+async def statuses_with_invoices(
+    db: Database, invoice_ids: Sequence[int], lines_known: set[int]
+) -> dict[int, InvoiceWithPdf]:
+    """Every cached PDF of these invoices with what its staleness depends on, in one query:
+    the lines are joined only for invoices not in `lines_known`."""
+    columns = (
+        InvoicePdfCache.invoice_id,
+        InvoicePdfCache.sha256,
+        InvoicePdfCache.render_key,
+        InvoicePdfCache.created_at,
+        InvoicePdfCache.size_bytes,
+        InvoicePdfCache.page_count,
+    )
+    line_condition: ColumnElement[bool] = InvoiceLine.invoice_id == Invoice.id
+    if lines_known:
+        line_condition = and_(line_condition, InvoiceLine.invoice_id.not_in(lines_known))
+    query = (
+        select(*columns, Invoice, Customer, InvoiceLine)
+        .select_from(InvoicePdfCache)
+        .join(Invoice, Invoice.id == InvoicePdfCache.invoice_id)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .outerjoin(InvoiceLine, line_condition)
+        .where(InvoicePdfCache.invoice_id.in_(set(invoice_ids)))
+        .order_by(InvoicePdfCache.invoice_id, InvoiceLine.position)
+    )
+    found: dict[int, InvoiceWithPdf] = {}
+    lines: dict[int, list[InvoiceLine]] = defaultdict(list)
+    async with db.read() as session:
+        for row in await session.execute(query):
+            invoice_id = row[0]
+            if invoice_id not in found:
+                cached = CachedPdf(*row[:6])
+                found[invoice_id] = InvoiceWithPdf(row.Invoice, row.Customer, cached)
+            if row.InvoiceLine is not None:
+                lines[invoice_id].append(row.InvoiceLine)
+    for invoice_id, entry in found.items():
+        if invoice_id not in lines_known:
+            entry.lines = lines.get(invoice_id, [])
+    return found
+
+
+async def stored(db: Database, invoice_id: int) -> InvoicePdfCache | None:
+    async with db.read() as session:
+        return (
+            await session.execute(
+                select(InvoicePdfCache).where(InvoicePdfCache.invoice_id == invoice_id)
+            )
+        ).scalar_one_or_none()
+
+
+async def store(db: Database, row: InvoicePdfCache) -> bool:
+    """Replace the invoice's cached PDF; False if another process stored one at the same
+    moment (either is good)."""
+    try:
+        async with db.transaction() as session:
+            await session.execute(
+                delete(InvoicePdfCache).where(InvoicePdfCache.invoice_id == row.invoice_id)
+            )
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def touch(db: Database, cached: InvoicePdfCache) -> None:
+    now = db.now()
+    if now - cached.last_accessed > ACCESS_RESOLUTION:
+        async with db.transaction() as session:
+            await session.execute(
+                update(InvoicePdfCache)
+                .where(InvoicePdfCache.id == cached.id)
+                .values(last_accessed=now)
+            )
+
+
+async def clear(db: Database, invoice_id: int | None = None) -> int:
+    async with db.transaction() as session:
+        query = delete(InvoicePdfCache)
+        if invoice_id is not None:
+            query = query.where(InvoicePdfCache.invoice_id == invoice_id)
+        return int((await session.execute(query)).rowcount)  # type: ignore[attr-defined]
+
+
+async def prune(db: Database, limits: PdfCacheSettings, now: datetime) -> PruneReport:
+    """Drop PDFs too old, idle too long, then the least recently used beyond the size cap."""
+    async with db.transaction() as session:
+        freed = 0
+
+        async def drop(condition: ColumnElement[bool]) -> int:
+            nonlocal freed
+            size = (
+                await session.execute(
+                    select(func.coalesce(func.sum(InvoicePdfCache.size_bytes), 0)).where(condition)
+                )
+            ).scalar_one()
+            freed += int(size)
+            result: Any = await session.execute(delete(InvoicePdfCache).where(condition))
+            return int(result.rowcount)
+
+        too_old = await drop(InvoicePdfCache.created_at < now - timedelta(days=limits.max_age_days))
+        idle = await drop(
+            InvoicePdfCache.last_accessed < now - timedelta(days=limits.max_idle_days)
+        )
+        cap = limits.max_total_mb * 1024 * 1024
+        rows = (
+            await session.execute(
+                select(InvoicePdfCache.id, InvoicePdfCache.size_bytes).order_by(
+                    InvoicePdfCache.last_accessed.desc(), InvoicePdfCache.id.desc()
+                )
+            )
+        ).all()
+        kept, evict = 0, []
+        for row_id, size in rows:
+            kept += size
+            if kept > cap:  # this one and every one used less recently
+                evict.append(row_id)
+        over_size = await drop(InvoicePdfCache.id.in_(evict)) if evict else 0
+    return PruneReport(too_old, idle, over_size, freed)

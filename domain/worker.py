@@ -1,0 +1,45 @@
+"""The work queue's jobs, whichever queue runs them (ports.WorkQueue): bill one customer of
+a billing run, render one invoice's PDF. The local queue calls these in the asking process;
+`invoicing worker` processes call them for jobs taken from Redis."""
+
+from __future__ import annotations
+
+import logging
+
+from domain.config import Settings
+from domain.errors import DomainError
+from domain.model.access import SYSTEM
+from domain.ports import BillingJob, BillOutcome, TryLater
+from domain.services.billing import bill_customer
+from domain.services.invoice_pdfs import InvoicePdfs
+from domain.store.database import DATABASE_UNAVAILABLE, Database
+
+log = logging.getLogger("invoicing.worker")
+
+
+class RuntimeJobs:
+    def __init__(self, db: Database, settings: Settings, pdfs: InvoicePdfs) -> None:
+        self.db = db
+        self.settings = settings
+        self.pdfs = pdfs
+
+    async def bill_customer(self, job: BillingJob) -> BillOutcome:
+        try:
+            outcome = await bill_customer(self.db, self.settings, job)
+        except DATABASE_UNAVAILABLE as error:
+            # The database is away: run the job later rather than fail the customer.
+            log.warning("billing customer %s: database unavailable (%s)", job.customer_id, error)
+            raise TryLater() from None
+        if outcome.outcome == "billed":
+            log.info("customer %s: billed as invoice %s", job.customer_id, outcome.invoice_id)
+        elif outcome.outcome == "failed":
+            log.warning("billing customer %s failed: %s", job.customer_id, outcome.message)
+        return outcome
+
+    async def render_invoice_pdf(self, invoice_id: int) -> None:
+        try:
+            await self.pdfs.get(SYSTEM, invoice_id)
+        except DomainError as error:
+            log.warning("pre-rendering invoice %s failed: %s", invoice_id, error.message)
+        except DATABASE_UNAVAILABLE:
+            raise TryLater() from None

@@ -1,0 +1,181 @@
+"""Customer, Contact, PaymentMethod and Address; their inputs and payload."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain.model.commands import ADDRESS_FIELDS, AddressData, ContactData, CustomerData
+from domain.model.entities import Contact, Customer, PaymentMethod
+from domain.queries.transactions import unbilled_charges
+from graph.context import Info
+from graph.enums import ContactType
+from graph.errors import UserError
+from graph.paging import Page
+
+if TYPE_CHECKING:
+    from graph.invoices.inputs import InvoiceFilter, InvoiceSort
+    from graph.invoices.stats import InvoiceStats
+    from graph.invoices.types import InvoiceType
+    from graph.transactions.types import TransactionType
+
+_INVOICE_INPUTS = strawberry.lazy("graph.invoices.inputs")
+
+
+@strawberry.type
+class Address:
+    address_line_1: str | None
+    address_line_2: str | None
+    city: str | None
+    state: str | None
+    zip_code: str | None
+    country: str | None
+
+    @classmethod
+    def from_customer(cls, row: Customer) -> Address | None:
+        fields = {name: getattr(row, name) for name in ADDRESS_FIELDS}
+        return cls(**fields) if any(fields.values()) else None
+
+
+@strawberry.type(name="Contact")
+class ContactObject:
+    id: strawberry.ID
+    name: str
+    email: str
+    type: ContactType
+
+    @classmethod
+    def from_row(cls, row: Contact) -> ContactObject:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, email=row.email, type=row.type)
+
+
+@strawberry.type(name="PaymentMethod")
+class PaymentMethodType:
+    id: strawberry.ID
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    is_default: bool
+
+    @classmethod
+    def from_row(cls, row: PaymentMethod) -> PaymentMethodType:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            brand=row.brand,
+            last4=row.last4,
+            exp_month=row.exp_month,
+            exp_year=row.exp_year,
+            is_default=row.is_default,
+        )
+
+
+@strawberry.type(name="Customer")
+class CustomerType:
+    id: strawberry.ID
+    name: str
+    language: str = strawberry.field(
+        description="Language code used to pick the invoice template, e.g. en, es, fr."
+    )
+    address: Address | None
+    row_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Customer) -> CustomerType:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            language=row.language,
+            address=Address.from_customer(row),
+            row_id=row.id,
+        )
+
+    @strawberry.field
+    async def contacts(self, info: Info) -> list[ContactObject]:
+        rows = await info.context.loaders.contacts.load(self.row_id)
+        return [ContactObject.from_row(c) for c in rows]
+
+    @strawberry.field
+    async def payment_methods(self, info: Info) -> list[PaymentMethodType]:
+        methods = await info.context.loaders.payment_methods.load(self.row_id)
+        return [PaymentMethodType.from_row(m) for m in methods]
+
+    @strawberry.field
+    async def invoices(
+        self,
+        info: Info,
+        filter: Annotated[InvoiceFilter, _INVOICE_INPUTS] | None = None,
+        sort: Annotated[InvoiceSort, _INVOICE_INPUTS] | None = None,
+        page: int = 1,
+        per_page: int = 25,
+    ) -> Page[Annotated[InvoiceType, strawberry.lazy("graph.invoices.types")]]:
+        from graph.invoices.queries import invoice_page
+
+        return await invoice_page(info, filter, sort, page, per_page, customer_id=self.row_id)
+
+    @strawberry.field
+    async def invoice_stats(
+        self, info: Info
+    ) -> Annotated[InvoiceStats, strawberry.lazy("graph.invoices.stats")]:
+        from graph.invoices.stats import stats_of
+
+        stats = await stats_of(info, self.row_id)
+        assert stats is not None  # the viewer could see this customer, so its stats too
+        return stats
+
+    @strawberry.field
+    async def unbilled_transactions(
+        self, info: Info, start_date: date | None = None, end_date: date | None = None
+    ) -> list[Annotated[TransactionType, strawberry.lazy("graph.transactions.types")]]:
+        from graph.transactions.types import TransactionType
+
+        ctx = info.context
+        rows = await unbilled_charges(
+            ctx.db, ctx.viewer, ctx.settings.business.zone, self.row_id, start_date, end_date
+        )
+        return [TransactionType.from_row(row) for row in rows]
+
+
+@strawberry.input
+class AddressInput:
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip_code: str | None = None
+    country: str | None = None
+
+
+@strawberry.input
+class CustomerInput:
+    name: str
+    language: str | None = None
+    address: AddressInput | None = None
+
+    def to_domain(self) -> CustomerData:
+        address = None
+        if self.address is not None:
+            address = AddressData(**{name: getattr(self.address, name) for name in ADDRESS_FIELDS})
+        return CustomerData(name=self.name, language=self.language, address=address)
+
+
+@strawberry.input
+class ContactInput:
+    name: str
+    email: str
+    type: ContactType
+
+    def to_domain(self) -> ContactData:
+        return ContactData(name=self.name, email=self.email, type=self.type)
+
+
+@strawberry.type
+class CustomerPayload:
+    customer: CustomerType | None
+    errors: list[UserError]
+
+    @classmethod
+    def of(cls, row: Customer | None, errors: list[UserError]) -> CustomerPayload:
+        return cls(customer=CustomerType.from_row(row) if row else None, errors=errors)

@@ -1,0 +1,86 @@
+"""GET /crm/invoice/{id}/pdf and the draft PDF of an invoice preview."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from domain.bootstrap import Runtime
+from domain.errors import DomainError, ErrorCode
+from domain.queries.billing_preview import preview_document, preview_invoice
+from graph.http.auth import viewer_or_refusal
+from graph.ids import parse_id
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=status)
+
+
+def _from_domain(error: DomainError) -> JSONResponse:
+    if error.code is ErrorCode.NOT_FOUND:
+        return _error(404, error.code.value, error.message)
+    if error.code is ErrorCode.PDF_RENDER_FAILED:
+        return _error(422, error.code.value, error.message)
+    return _error(400, error.code.value, error.message)
+
+
+async def invoice_pdf(request: Request) -> Response:
+    viewer = await viewer_or_refusal(request)
+    if isinstance(viewer, Response):
+        return viewer
+    runtime: Runtime = request.app.state.runtime
+    invoice_id = parse_id(request.path_params["invoice_id"])
+    if invoice_id is None:
+        return _error(404, "NOT_FOUND", "No such invoice.")
+    try:
+        pdf = await runtime.pdfs.get(viewer, invoice_id)
+    except DomainError as error:
+        return _from_domain(error)
+    etag = f'"{pdf.sha256}"'
+    headers = {
+        "ETag": etag,
+        "X-Cache": "HIT" if pdf.hit else "MISS",
+        "Cache-Control": "private, no-cache",
+    }
+    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
+    return Response(pdf.data, media_type="application/pdf", headers=headers)
+
+
+async def draft_pdf(request: Request) -> Response:
+    """The DRAFT PDF of exactly what generateInvoice would bill for these preview inputs."""
+    viewer = await viewer_or_refusal(request)
+    if isinstance(viewer, Response):
+        return viewer
+    runtime: Runtime = request.app.state.runtime
+    params = request.query_params
+    customer_id = parse_id(params.get("customerId"))
+    try:
+        start = date.fromisoformat(params["startDate"]) if params.get("startDate") else None
+        end = date.fromisoformat(params["endDate"]) if params.get("endDate") else None
+    except ValueError:
+        return _error(
+            400, "INVALID_INPUT", "startDate and endDate are ISO dates such as 2025-01-31."
+        )
+    excluded = [
+        i
+        for i in map(parse_id, params.get("excludedTransactionIds", "").split(","))
+        if i is not None
+    ]
+    if customer_id is None:
+        return _error(404, "NOT_FOUND", "No such customer.")
+    try:
+        preview = await preview_invoice(
+            runtime.db, runtime.settings, viewer, customer_id, start, end, excluded
+        )
+        data = await runtime.pdfs.draft(preview_document(runtime.db, runtime.settings, preview))
+    except DomainError as error:
+        return _from_domain(error)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="Invoice_DRAFT.pdf"'},
+    )

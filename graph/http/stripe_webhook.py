@@ -1,0 +1,34 @@
+"""POST /webhooks/stripe: Stripe's events, verified against the raw body and the secret."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from domain.bootstrap import Runtime
+from domain.ports import WebhookRefused
+from domain.services.stripe_events import handle_stripe_event
+
+log = logging.getLogger("invoicing.webhooks")
+
+
+async def stripe_webhook(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    secret = runtime.settings.stripe.webhook_secret.get_secret_value()
+    payload = await request.body()
+    signature = request.headers.get("stripe-signature")
+    if not secret:
+        return JSONResponse(
+            {"error": "webhooks are not configured (stripe.webhook_secret)"}, status_code=503
+        )
+    if not signature:
+        return JSONResponse({"error": "missing Stripe-Signature header"}, status_code=400)
+    try:
+        event = runtime.cards.verify_event(payload, signature, secret)
+    except WebhookRefused:
+        log.warning("refused a Stripe webhook with a bad signature")
+        return JSONResponse({"error": "bad signature"}, status_code=400)
+    outcome = await handle_stripe_event(runtime.db, event)
+    return JSONResponse({"received": True, "outcome": outcome})

@@ -1,0 +1,98 @@
+"""invoice, invoices, invoiceStats, invoicePreview."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.errors import DomainError, NotFound
+from domain.queries.billing_preview import preview_invoice
+from domain.queries.invoices import get_invoice, list_invoices
+from graph.context import Info
+from graph.errors import query_error
+from graph.ids import parse_id
+from graph.invoices.inputs import InvoiceFilter, InvoicePreviewInput, InvoiceSort
+from graph.invoices.preview import InvoicePreview
+from graph.invoices.stats import InvoiceStats, stats_of
+from graph.invoices.types import InvoicePage, InvoiceType
+from graph.paging import Page, page_request
+
+
+async def invoice_page(
+    info: Info,
+    filter: InvoiceFilter | None,
+    sort: InvoiceSort | None,
+    page: int,
+    per_page: int,
+    customer_id: int | None = None,
+) -> InvoicePage:
+    """The invoices list, system-wide or (customer_id) one customer's tab."""
+    ctx = info.context
+    try:
+        found = await list_invoices(
+            ctx.db,
+            ctx.viewer,
+            (filter or InvoiceFilter()).to_domain(customer_id),
+            (sort or InvoiceSort()).to_domain(),
+            page_request(page, per_page),
+        )
+    except DomainError as error:
+        raise query_error(error) from None
+    return Page.of(found, lambda row: InvoiceType.from_row(row, ctx))
+
+
+@strawberry.type
+class InvoiceQueries:
+    @strawberry.field
+    async def invoice(self, info: Info, id: strawberry.ID) -> InvoiceType | None:
+        invoice_id = parse_id(id)
+        row = (
+            await get_invoice(info.context.db, info.context.viewer, invoice_id)
+            if invoice_id
+            else None
+        )
+        return InvoiceType.from_row(row, info.context) if row else None
+
+    @strawberry.field
+    async def invoices(
+        self,
+        info: Info,
+        filter: InvoiceFilter | None = None,
+        sort: InvoiceSort | None = None,
+        page: int = 1,
+        per_page: int = 25,
+    ) -> InvoicePage:
+        return await invoice_page(info, filter, sort, page, per_page)
+
+    @strawberry.field(
+        description="Stats widgets: system-wide, or for one customer when customerId is given."
+    )
+    async def invoice_stats(
+        self, info: Info, customer_id: strawberry.ID | None = None
+    ) -> InvoiceStats:
+        wanted = parse_id(customer_id) if customer_id is not None else None
+        if customer_id is not None and wanted is None:
+            raise query_error(NotFound("Customer", repr(str(customer_id)), "customer_id"))
+        stats = await stats_of(info, wanted)
+        if stats is None:
+            raise query_error(NotFound("Customer", wanted, "customer_id"))
+        return stats
+
+    @strawberry.field(description="What generateInvoice would bill, without changing anything.")
+    async def invoice_preview(self, info: Info, input: InvoicePreviewInput) -> InvoicePreview:
+        ctx = info.context
+        customer_id = parse_id(input.customer_id)
+        try:
+            if customer_id is None:
+                raise NotFound("Customer", repr(str(input.customer_id)), "customer_id")
+            preview = await preview_invoice(
+                ctx.db,
+                ctx.settings,
+                ctx.viewer,
+                customer_id,
+                input.start_date,
+                input.end_date,
+                input.excluded(),
+            )
+        except DomainError as error:
+            raise query_error(error) from None
+        return InvoicePreview.from_domain(preview, ctx.settings)

@@ -1,0 +1,62 @@
+"""invoiceStats and Customer.invoiceStats: the four stats widgets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from domain.queries import invoice_stats
+from graph.context import Info
+from graph.enums import Trend
+
+
+@strawberry.type
+class StatCard:
+    amount: Decimal = strawberry.field(description="Sum of the invoices' totals.")
+    count: int
+    display: str = strawberry.field(
+        description="amount as a widget shows it: $950.00, $1.5k, $2.3M, $1.1B."
+    )
+    change_percent: float | None = strawberry.field(
+        description="Change against the previous calendar month, in percent; null where it has no meaning."
+    )
+    trend: Trend | None
+
+    @classmethod
+    def from_domain(cls, card: invoice_stats.StatCard) -> StatCard:
+        return cls(
+            amount=card.amount,
+            count=card.count,
+            display=card.display,
+            change_percent=card.change_percent,
+            trend=card.trend,
+        )
+
+
+@strawberry.type
+class InvoiceStats:
+    total: StatCard = strawberry.field(description="All non-void invoices, all time.")
+    unpaid: StatCard = strawberry.field(description="Non-void invoices not paid yet.")
+    this_month: StatCard = strawberry.field(
+        description="Non-void invoices created this calendar month."
+    )
+    last_month: StatCard = strawberry.field(
+        description="Non-void invoices created last calendar month."
+    )
+
+    @classmethod
+    def from_domain(cls, stats: invoice_stats.InvoiceStats) -> InvoiceStats:
+        return cls(
+            total=StatCard.from_domain(stats.total),
+            unpaid=StatCard.from_domain(stats.unpaid),
+            this_month=StatCard.from_domain(stats.this_month),
+            last_month=StatCard.from_domain(stats.last_month),
+        )
+
+
+async def stats_of(info: Info, customer_id: int | None) -> InvoiceStats | None:
+    """None when the viewer may not see that customer."""
+    ctx = info.context
+    stats = await invoice_stats.invoice_stats(ctx.db, ctx.settings, ctx.viewer, customer_id)
+    return InvoiceStats.from_domain(stats) if stats else None

@@ -1,0 +1,167 @@
+"""Invoice, its lines, history and cached PDF."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import strawberry
+
+from domain.model.entities import Invoice, InvoiceEvent, InvoiceLine
+from domain.model.formatting import Formatter
+from domain.model.invoice_rules import actions_for, period_text, tax_display
+from domain.rendering.links import pay_url, pdf_url
+from domain.services.invoice_pdfs import PdfStatus
+from graph.context import Context, Info
+from graph.customers.types import CustomerType
+from graph.enums import Action, EventKind, InvoiceStatus, PaymentMethodKind
+from graph.paging import Page
+
+
+@strawberry.type(
+    name="InvoiceLine", description="One billed line, frozen when the invoice was generated."
+)
+class InvoiceLineType:
+    transaction_id: strawberry.ID
+    created_at: datetime
+    title: str
+    description: str
+    retail_cost: Decimal
+    tax_percentage: Decimal
+    tax_amount: Decimal
+    tax_display: str = strawberry.field(
+        description='As shown in the details modal: "$10.00 (10%)", or "-".'
+    )
+
+    @classmethod
+    def from_row(cls, row: InvoiceLine, formatter: Formatter) -> InvoiceLineType:
+        return cls(
+            transaction_id=strawberry.ID(str(row.transaction_id)),
+            created_at=row.created_at,
+            title=row.title,
+            description=row.description,
+            retail_cost=row.retail_cost,
+            tax_percentage=row.tax_percentage,
+            tax_amount=row.tax_amount,
+            tax_display=tax_display(row, formatter),
+        )
+
+
+@strawberry.type(description="The cached PDF of an invoice, as it was last rendered.")
+class InvoicePdf:
+    hash: str = strawberry.field(description="SHA-256 of the PDF bytes (also its download ETag).")
+    rendered_at: datetime
+    stale: bool = strawberry.field(
+        description="The invoice or its template changed since; the next download re-renders."
+    )
+    size_bytes: int
+    page_count: int
+
+    @classmethod
+    def from_status(cls, status: PdfStatus) -> InvoicePdf:
+        return cls(
+            hash=status.sha256,
+            rendered_at=status.rendered_at,
+            stale=status.stale,
+            size_bytes=status.size_bytes,
+            page_count=status.page_count,
+        )
+
+
+@strawberry.type(name="InvoiceEvent", description="Something that happened to an invoice.")
+class InvoiceEventType:
+    kind: EventKind
+    at: datetime
+    actor: str = strawberry.field(description='Who did it: the API token\'s name, or "stripe".')
+    message: str
+
+    @classmethod
+    def from_row(cls, row: InvoiceEvent) -> InvoiceEventType:
+        return cls(
+            kind=EventKind(row.kind), at=row.created_at, actor=row.actor, message=row.message
+        )
+
+
+@strawberry.type(name="Invoice")
+class InvoiceType:
+    id: strawberry.ID
+    number: str = strawberry.field(description="Human invoice number, e.g. INV-2025-001234.")
+    title: str
+    start_date: date | None
+    end_date: date | None
+    period: str = strawberry.field(
+        description='"2025-01-01 - 2025-01-31", or "N/A" without a period.'
+    )
+    due_date: date
+    created_at: datetime
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    status: InvoiceStatus
+    void: bool
+    paid_at: datetime | None
+    payment_method: PaymentMethodKind | None
+    payment_reference: str | None
+    refund_reference: str | None
+    line_count: int
+    actions: list[Action]
+    pdf_url: str
+    pay_url: str
+    row_id: strawberry.Private[int]
+    customer_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Invoice, context: Context) -> InvoiceType:
+        settings = context.settings
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            number=row.number or "",
+            title=row.title,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            period=period_text(row.start_date, row.end_date),
+            due_date=row.due_date,
+            created_at=row.created_at,
+            subtotal=row.subtotal,
+            tax=row.tax,
+            total=row.total,
+            status=row.status,
+            void=row.void,
+            paid_at=row.paid_at,
+            payment_method=row.payment_method,
+            payment_reference=row.payment_reference,
+            refund_reference=row.refund_reference,
+            line_count=row.line_count,
+            actions=actions_for(row, context.viewer),
+            pdf_url=pdf_url(settings, row.id),
+            pay_url=pay_url(settings, row.id, row.number),
+            row_id=row.id,
+            customer_id=row.customer_id,
+        )
+
+    @strawberry.field
+    async def customer(self, info: Info) -> CustomerType:
+        row = await info.context.loaders.customer.load(self.customer_id)
+        assert row is not None  # a foreign key guarantees it
+        return CustomerType.from_row(row)
+
+    @strawberry.field(description="The cached PDF's freshness; null before the first render.")
+    async def pdf(self, info: Info) -> InvoicePdf | None:
+        status = await info.context.loaders.pdf_status.load(self.row_id)
+        return InvoicePdf.from_status(status) if status else None
+
+    @strawberry.field(description="The invoice's history, oldest first.")
+    async def events(self, info: Info) -> list[InvoiceEventType]:
+        rows = await info.context.loaders.invoice_events.load(self.row_id)
+        return [InvoiceEventType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[InvoiceLineType]:
+        business = info.context.settings.business
+        # The details modal is staff's: amounts in the business's language.
+        formatter = Formatter.of(business, business.default_language)
+        rows = await info.context.loaders.invoice_lines.load(self.row_id)
+        return [InvoiceLineType.from_row(line, formatter) for line in rows]
+
+
+InvoicePage = Page[InvoiceType]

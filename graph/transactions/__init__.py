@@ -1,0 +1,1 @@
+"""Transactions: the charges invoices bill, and the payments and refunds that settle them."""

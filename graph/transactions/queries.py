@@ -1,0 +1,42 @@
+"""transaction, transactions."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.errors import DomainError
+from domain.queries.transactions import get_transaction, list_transactions
+from graph.context import Info
+from graph.errors import query_error
+from graph.ids import parse_id
+from graph.paging import Page, page_request
+from graph.transactions.types import TransactionFilter, TransactionType
+
+
+@strawberry.type
+class TransactionQueries:
+    @strawberry.field
+    async def transaction(self, info: Info, id: strawberry.ID) -> TransactionType | None:
+        transaction_id = parse_id(id)
+        if transaction_id is None:
+            return None
+        row = await get_transaction(info.context.db, info.context.viewer, transaction_id)
+        return TransactionType.from_row(row) if row else None
+
+    @strawberry.field
+    async def transactions(
+        self, info: Info, filter: TransactionFilter | None = None, page: int = 1, per_page: int = 25
+    ) -> Page[TransactionType]:
+        ctx = info.context
+        criteria = (filter or TransactionFilter()).to_domain()
+        try:
+            found = await list_transactions(
+                ctx.db,
+                ctx.viewer,
+                ctx.settings.business.zone,
+                criteria,
+                page_request(page, per_page),
+            )
+        except DomainError as error:
+            raise query_error(error) from None
+        return Page.of(found, TransactionType.from_row)
