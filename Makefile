@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint schema preview clean
+.PHONY: install run test test-fast lint schema preview clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +33,19 @@ run: install
 preview: install
 	$(BIN)/invoicing preview --port 5001
 
+# Style, the layers (import-linter: see pyproject.toml) and types (mypy, strict on domain/).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest
+
+# The fast lane: the model, rendering and adapters against in-memory fakes (no database).
+test-fast: install
+	$(BIN)/pytest tests/unit
 
 schema: install
 	$(BIN)/invoicing schema export

@@ -46,5 +46,5 @@ class OperationMetrics(SchemaExtension):
             for selection in definition.selection_set.selections:
                 name = getattr(selection, "name", None)
                 if name is not None:
-                    return name.value
+                    return str(name.value)
         return "invalid"

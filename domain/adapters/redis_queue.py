@@ -157,8 +157,8 @@ def build_worker(
 
     return Worker(
         functions=[
-            func(bill_customer, name="bill_customer"),  # type: ignore[arg-type]
-            func(render_invoice_pdf, name="render_invoice_pdf"),  # type: ignore[arg-type]
+            func(bill_customer, name="bill_customer"),
+            func(render_invoice_pdf, name="render_invoice_pdf"),
         ],
         redis_settings=redis_settings(workers),
         queue_name=workers.queue_name,

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import stripe
+from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
 
 from domain.config import StripeSettings
 from domain.ports import (
@@ -54,7 +55,7 @@ class StripeGateway:
         return CardDetails(method.id, card.brand, card.last4, card.exp_month, card.exp_year)
 
     async def create_customer(self, *, name: str, email: str | None) -> str:
-        params: stripe.CustomerService.CreateParams = {"name": name}
+        params: CustomerCreateParams = {"name": name}
         if email:
             params["email"] = email
         try:
@@ -76,7 +77,7 @@ class StripeGateway:
             raise _unavailable(error) from None
 
     async def charge(self, charge: Charge) -> str:
-        params: stripe.PaymentIntentService.CreateParams = {
+        params: PaymentIntentCreateParams = {
             "amount": charge.amount_minor,
             "currency": charge.currency.lower(),
             "customer": charge.provider_customer_id,

@@ -8,6 +8,7 @@ renders). The event loop stays free to answer other requests meanwhile.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import multiprocessing
@@ -30,7 +31,7 @@ def _local_fetcher(root: str, refused: list[str]) -> Any:
 
     allowed_root = Path(root).resolve()
 
-    class LocalAssetFetcher(URLFetcher):
+    class LocalAssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no types
         def __init__(self) -> None:
             super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=5)
 
@@ -116,13 +117,13 @@ class WeasyPrintPool:
 
     async def render(self, html: str, base_dir: str | Path) -> RenderedPdf:
         loop = asyncio.get_running_loop()
-        arguments = (render_pdf, html, str(base_dir), self.timeout_seconds)
+        job = functools.partial(render_pdf, html, str(base_dir), self.timeout_seconds)
         try:
-            future = loop.run_in_executor(self._executor(), *arguments)
+            future = loop.run_in_executor(self._executor(), job)
         except BrokenProcessPool:
             # An earlier render's worker was ended: this one gets fresh workers.
             self._discard()
-            future = loop.run_in_executor(self._executor(), *arguments)
+            future = loop.run_in_executor(self._executor(), job)
         try:
             return await asyncio.wait_for(future, self.timeout_seconds)
         except TimeoutError:

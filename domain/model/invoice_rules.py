@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 from domain.errors import DomainError, ErrorCode, InvalidInput
 from domain.model.access import Viewer
-from domain.model.entities import Invoice, InvoiceLine
-from domain.model.enums import InvoiceStatus, PaymentMethodKind
+from domain.model.entities import Customer, Invoice, InvoiceLine, Transaction
+from domain.model.enums import InvoiceStatus, PaymentMethodKind, TransactionKind
 from domain.model.formatting import Formatter
+from domain.model.money import ZERO
+from domain.model.texts import text
 
 
 class Action(enum.StrEnum):
@@ -122,6 +124,29 @@ def tax_display(line: InvoiceLine, formatter: Formatter) -> str:
 def invoice_number(number_format: str, issued_at: datetime, zone: ZoneInfo, invoice_id: int) -> str:
     """INV-2025-000123: invoice.number_format, with the year it was issued in `zone`."""
     return number_format.format(year=issued_at.astimezone(zone).year, id=invoice_id)
+
+
+def settling_transaction(
+    invoice: Invoice, customer: Customer, kind: TransactionKind, description: str, at: datetime
+) -> Transaction:
+    """The transaction that settles an invoice (a PAYMENT of minus its total) or reverses
+    that payment (a REFUND of its total), titled in the customer's language."""
+    if kind is TransactionKind.CHARGE:
+        raise ValueError("charges are billed, not settled")
+    payment = kind is TransactionKind.PAYMENT
+    return Transaction(
+        kind=kind,
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.id,
+        title=text(
+            customer.language, "payment_title" if payment else "refund_title", number=invoice.number
+        ),
+        description=description,
+        created_at=at,
+        retail_cost=-invoice.total if payment else invoice.total,
+        tax_percentage=ZERO,
+        tax_amount=ZERO,
+    )
 
 
 def pdf_filename(invoice_id: int) -> str:

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import func, select
 
@@ -155,7 +156,9 @@ async def seed_demo_data(
     )
 
 
-_SETTLEMENTS = [
+Settlement = PaymentMethodKind | Literal["void"] | None
+
+_SETTLEMENTS: list[Settlement] = [
     PaymentMethodKind.CASH,
     PaymentMethodKind.POS,
     PaymentMethodKind.BANK_TRANSFER,
@@ -188,14 +191,11 @@ async def _bill_past_months(db: Database, settings: Settings, rng: random.Random
             invoice = await generate_invoice(db, settings, SYSTEM, request, issued_at=issued)
             made += 1
             # Older months are mostly settled; last month's mostly still open.
-            settlement = rng.choice(
-                _SETTLEMENTS
-                if months_back > 1
-                else [None, None, None, PaymentMethodKind.CASH, "void"]
-            )
+            last_months: list[Settlement] = [None, None, None, PaymentMethodKind.CASH, "void"]
+            settlement = rng.choice(_SETTLEMENTS if months_back > 1 else last_months)
             if settlement == "void":
                 await void_invoice(db, SYSTEM, invoice.id)
-            elif settlement is not None:
+            elif isinstance(settlement, PaymentMethodKind):
                 reference = f"{settlement.value.replace('_', ' ').title()} {last_day + timedelta(days=rng.randint(1, 14))}"
                 await pay_by_hand(db, SYSTEM, PaymentRequest(invoice.id, settlement, reference))
     return made

@@ -58,7 +58,7 @@ class SearchMatch:
     def condition(self) -> ColumnElement[bool]:
         return or_(*self.parts) if self.parts else false()
 
-    def count_query(self, filters: list[Any]) -> Select[tuple[int]]:
+    def count_query(self, filters: list[Any]) -> Select[int]:
         counts = [
             select(func.count()).select_from(Invoice).where(part, *filters).scalar_subquery()
             for part in self.parts

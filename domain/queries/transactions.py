@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 
 from domain.errors import InvalidInput
 from domain.model.access import Viewer
@@ -35,9 +35,7 @@ async def get_transaction(db: Database, viewer: Viewer, transaction_id: int) -> 
     return row
 
 
-def _filtered(
-    viewer: Viewer, zone: ZoneInfo, criteria: TransactionFilter
-) -> Select[tuple[Transaction]]:
+def _filtered(viewer: Viewer, zone: ZoneInfo, criteria: TransactionFilter) -> Select[Transaction]:
     query = select(Transaction)
     if viewer.customer_scope is not None:
         query = query.where(Transaction.customer_id == viewer.customer_scope)
@@ -55,7 +53,7 @@ def _filtered(
     if criteria.search and criteria.search.strip():
         text = criteria.search.strip()
         pattern = contains_pattern(text)
-        matches = [
+        matches: list[ColumnElement[bool]] = [
             Transaction.title.ilike(pattern, escape="\\"),
             Transaction.description.ilike(pattern, escape="\\"),
         ]

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.model.commands import AddressData
 from domain.model.entities import Customer, Invoice, InvoiceLine, Transaction
@@ -153,19 +153,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class _AddressIn(_Strict):
-    address_line_1: str | None = None
-    address_line_2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip_code: str | None = None
-    country: str | None = None
-
-
 class _ClientIn(_Strict):
     name: str
     language: str | None = None
-    address: _AddressIn = _AddressIn()
+    address: AddressData = AddressData()
 
 
 class _LineIn(_Strict):
@@ -181,7 +172,7 @@ class _LineIn(_Strict):
 class _DocumentIn(_Strict):
     number: str
     title: str
-    date: datetime
+    issued_at: datetime = Field(alias="date")
     due_date: date
     start_date: date | None = None
     end_date: date | None = None
@@ -210,14 +201,14 @@ def document_from_mapping(data: Mapping[str, Any], default_language: str) -> Inv
     return InvoiceDocument(
         number=parsed.number,
         title=parsed.title,
-        issued_at=_aware(parsed.date),
+        issued_at=_aware(parsed.issued_at),
         due_date=parsed.due_date,
         start_date=parsed.start_date,
         end_date=parsed.end_date,
         client=Client(
             parsed.client.name,
             parsed.client.language or default_language,
-            AddressData(**parsed.client.address.model_dump()),
+            parsed.client.address,
         ),
         lines=tuple(
             Line(

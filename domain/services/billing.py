@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import Settings
@@ -123,13 +124,14 @@ async def _generate(
         for position, charge in enumerate(charges, start=1)
     )
     ids = [charge.id for charge in charges]
-    linked = await session.execute(
+    link = (
         update(Transaction)
         .where(Transaction.id.in_(ids), Transaction.invoice_id.is_(None))
         .values(invoice_id=invoice.id)
         .execution_options(synchronize_session=False)
     )
-    if linked.rowcount != len(ids):  # type: ignore[attr-defined]
+    linked = cast(CursorResult[Any], await session.execute(link))
+    if linked.rowcount != len(ids):
         raise DomainError(
             ErrorCode.TRANSACTION_UNAVAILABLE,
             "Some of the transactions were billed by another invoice meanwhile; nothing was billed.",

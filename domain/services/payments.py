@@ -9,8 +9,6 @@ and only a definite decline moves on to a new attempt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,15 +18,15 @@ from domain.model.access import Viewer
 from domain.model.commands import PaymentRequest
 from domain.model.entities import Customer, Invoice, PaymentMethod, Transaction
 from domain.model.enums import EventKind, InvoiceStatus, PaymentMethodKind, TransactionKind
-from domain.model.invoice_rules import ensure_chargeable, ensure_payable
-from domain.model.money import ZERO, to_minor_units
-from domain.model.texts import text
+from domain.model.invoice_rules import ensure_chargeable, ensure_payable, settling_transaction
+from domain.model.money import to_minor_units
 from domain.model.validation import optional_text
 from domain.ports import CardDeclined, CardGateway, Charge, ProviderUnavailable
 from domain.rendering.links import pay_url
 from domain.store import invoice_events, invoice_totals
 from domain.store.database import Database
 from domain.store.idempotency import IdempotencyKey, idempotent
+from domain.store.invoice_events import Refusal
 from domain.store.locking import customer_of, lock_invoice, visible_invoice
 
 
@@ -57,15 +55,6 @@ async def pay_by_hand(db: Database, viewer: Viewer, request: PaymentRequest) -> 
         return invoice
 
     return await idempotent(db, key, settle, lambda id: visible_invoice(db, viewer, id))
-
-
-@dataclass
-class _Refused(Exception):
-    """A refusal whose record must outlive the rolled-back transaction."""
-
-    invoice_id: int
-    kind: EventKind
-    error: DomainError
 
 
 async def pay_by_card(
@@ -103,12 +92,12 @@ async def pay_by_card(
                 where = pay_url(settings, invoice.id, invoice.number)
                 message += f" The customer must authenticate and pay at {where}"
             error = DomainError(ErrorCode.PAYMENT_DECLINED, message)
-            raise _Refused(invoice.id, EventKind.PAYMENT_DECLINED, error) from None
+            raise Refusal(invoice.id, EventKind.PAYMENT_DECLINED, error) from None
         except ProviderUnavailable as failure:
             error = DomainError(
                 ErrorCode.PAYMENT_PROVIDER_ERROR, f"{failure} The invoice is unchanged; try again."
             )
-            raise _Refused(invoice.id, EventKind.PAYMENT_FAILED, error) from None
+            raise Refusal(invoice.id, EventKind.PAYMENT_FAILED, error) from None
         invoice_events.record(
             session,
             invoice.id,
@@ -119,13 +108,8 @@ async def pay_by_card(
         await record_payment(session, db, invoice, PaymentMethodKind.STRIPE, intent, viewer.name)
         return invoice
 
-    try:
+    async with invoice_events.refusals_recorded(db, viewer.name):
         return await idempotent(db, key, charge, lambda id: visible_invoice(db, viewer, id))
-    except _Refused as refused:
-        await invoice_events.record_alone(
-            db, refused.invoice_id, refused.kind, viewer.name, refused.error.message
-        )
-        raise refused.error from None
 
 
 async def _card_to_charge(
@@ -164,17 +148,8 @@ async def record_payment(
     record it in the invoice's history."""
     customer = await customer_of(session, invoice)
     paid_at = db.now()
-    payment = Transaction(
-        kind=TransactionKind.PAYMENT,
-        customer_id=invoice.customer_id,
-        invoice_id=invoice.id,
-        title=text(customer.language, "payment_title", number=invoice.number),
-        description=f"{method.value}: {reference}" if reference else method.value,
-        created_at=paid_at,
-        retail_cost=-invoice.total,
-        tax_percentage=ZERO,
-        tax_amount=ZERO,
-    )
+    description = f"{method.value}: {reference}" if reference else method.value
+    payment = settling_transaction(invoice, customer, TransactionKind.PAYMENT, description, paid_at)
     session.add(payment)
     await invoice_totals.move(session, invoice, status=InvoiceStatus.PAID)
     invoice.status = InvoiceStatus.PAID

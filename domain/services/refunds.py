@@ -3,29 +3,20 @@ Stripe's webhook makes too for a refund made in Stripe's dashboard."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import DomainError, ErrorCode
 from domain.model.access import Viewer, require_staff
 from domain.model.commands import RefundRequest
-from domain.model.entities import Invoice, Transaction
+from domain.model.entities import Invoice
 from domain.model.enums import EventKind, InvoiceStatus, TransactionKind
-from domain.model.invoice_rules import ensure_refundable
-from domain.model.money import ZERO
-from domain.model.texts import text
+from domain.model.invoice_rules import ensure_refundable, settling_transaction
 from domain.ports import CardGateway, ProviderUnavailable
 from domain.store import invoice_events, invoice_totals
 from domain.store.database import Database
 from domain.store.idempotency import IdempotencyKey, idempotent
+from domain.store.invoice_events import Refusal
 from domain.store.locking import customer_of, lock_invoice, visible_invoice
-
-
-@dataclass
-class _Failed(Exception):
-    invoice_id: int
-    error: DomainError
 
 
 async def refund_invoice(
@@ -45,17 +36,12 @@ async def refund_invoice(
             error = DomainError(
                 ErrorCode.PAYMENT_PROVIDER_ERROR, f"Refund failed: {failure} Nothing was changed."
             )
-            raise _Failed(invoice.id, error) from None
+            raise Refusal(invoice.id, EventKind.PAYMENT_FAILED, error) from None
         await apply_refund(session, db, invoice, refund_id, viewer.name)
         return invoice
 
-    try:
+    async with invoice_events.refusals_recorded(db, viewer.name):
         return await idempotent(db, key, refund, lambda id: visible_invoice(db, viewer, id))
-    except _Failed as failed:
-        await invoice_events.record_alone(
-            db, failed.invoice_id, EventKind.PAYMENT_FAILED, viewer.name, failed.error.message
-        )
-        raise failed.error from None
 
 
 async def apply_refund(
@@ -67,17 +53,7 @@ async def apply_refund(
     invoice.status = InvoiceStatus.REFUNDED
     invoice.refund_reference = refund_id
     session.add(
-        Transaction(
-            kind=TransactionKind.REFUND,
-            customer_id=invoice.customer_id,
-            invoice_id=invoice.id,
-            title=text(customer.language, "refund_title", number=invoice.number),
-            description=refund_id,
-            created_at=db.now(),
-            retail_cost=invoice.total,
-            tax_percentage=ZERO,
-            tax_amount=ZERO,
-        )
+        settling_transaction(invoice, customer, TransactionKind.REFUND, refund_id, db.now())
     )
     invoice_events.record(
         session, invoice.id, EventKind.REFUNDED, actor, f"{invoice.total} refunded: {refund_id}"

@@ -15,7 +15,7 @@ from domain.store.database import Database
 
 def unbilled_charges_query(
     customer_id: int, zone: ZoneInfo, start: date | None, end: date | None
-) -> Select[tuple[Transaction]]:
+) -> Select[Transaction]:
     """The customer's unbilled charges created in [start, end] (whole days), oldest first."""
     query = select(Transaction).where(
         Transaction.customer_id == customer_id,

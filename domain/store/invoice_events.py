@@ -3,9 +3,14 @@ webhook, with who did it (the token's name, or "stripe") and the detail that exp
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.errors import DomainError
 from domain.model.entities import InvoiceEvent
 from domain.model.enums import EventKind
 from domain.store.database import Database
@@ -26,6 +31,27 @@ async def record_alone(
     """For outcomes whose own transaction rolled back (a declined card, a failed email)."""
     async with db.transaction() as session:
         record(session, invoice_id, kind, actor, message)
+
+
+@dataclass
+class Refusal(Exception):
+    """A refusal to keep in the invoice's history although its transaction rolls back (a
+    declined card, a provider that failed): raised inside `refusals_recorded`."""
+
+    invoice_id: int
+    kind: EventKind
+    error: DomainError
+
+
+@asynccontextmanager
+async def refusals_recorded(db: Database, actor: str) -> AsyncIterator[None]:
+    """Record each Refusal raised in the block in its own transaction, then raise its
+    DomainError for the caller to answer."""
+    try:
+        yield
+    except Refusal as refusal:
+        await record_alone(db, refusal.invoice_id, refusal.kind, actor, refusal.error.message)
+        raise refusal.error from None
 
 
 async def count(session: AsyncSession, invoice_id: int, kind: EventKind) -> int:

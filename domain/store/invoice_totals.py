@@ -45,23 +45,23 @@ async def _add(session: AsyncSession, bucket: Bucket, count: int, total: Decimal
         "invoice_count": count,
         "total": total,
     }
-    table = InvoiceTotals.__table__
+    summary = InvoiceTotals
     if session.get_bind().dialect.name == "mysql":
-        upsert = mysql.insert(table).values(**values)
+        upsert = mysql.insert(summary).values(**values)
         await session.execute(
             upsert.on_duplicate_key_update(
-                invoice_count=table.c.invoice_count + upsert.inserted.invoice_count,
-                total=table.c.total + upsert.inserted.total,
+                invoice_count=summary.invoice_count + upsert.inserted.invoice_count,
+                total=summary.total + upsert.inserted.total,
             )
         )
         return
-    insert = sqlite.insert(table).values(**values)
+    insert = sqlite.insert(summary).values(**values)
     await session.execute(
         insert.on_conflict_do_update(
             index_elements=["customer_id", "month", "status", "void"],
             set_={
-                "invoice_count": table.c.invoice_count + insert.excluded.invoice_count,
-                "total": table.c.total + insert.excluded.total,
+                "invoice_count": summary.invoice_count + insert.excluded.invoice_count,
+                "total": summary.total + insert.excluded.total,
             },
         )
     )

@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.config import PdfCacheSettings
@@ -157,7 +157,8 @@ async def clear(db: Database, invoice_id: int | None = None) -> int:
         query = delete(InvoicePdfCache)
         if invoice_id is not None:
             query = query.where(InvoicePdfCache.invoice_id == invoice_id)
-        return int((await session.execute(query)).rowcount)  # type: ignore[attr-defined]
+        cleared = cast(CursorResult[Any], await session.execute(query))
+        return cleared.rowcount
 
 
 async def prune(db: Database, limits: PdfCacheSettings, now: datetime) -> PruneReport:
@@ -173,8 +174,9 @@ async def prune(db: Database, limits: PdfCacheSettings, now: datetime) -> PruneR
                 )
             ).scalar_one()
             freed += int(size)
-            result: Any = await session.execute(delete(InvoicePdfCache).where(condition))
-            return int(result.rowcount)
+            deleting = delete(InvoicePdfCache).where(condition)
+            dropped = cast(CursorResult[Any], await session.execute(deleting))
+            return dropped.rowcount
 
         too_old = await drop(InvoicePdfCache.created_at < now - timedelta(days=limits.max_age_days))
         idle = await drop(

@@ -285,6 +285,36 @@ async def test_stripe_down_leaves_the_invoice_unchanged_and_a_retry_charges_once
     assert len(stripe_fake.charges) == 1
 
 
+async def test_an_idempotency_key_belongs_to_whoever_sent_it(
+    pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
+) -> None:
+    mine, my_customer = await _unpaid_invoice(pay_api, runtime, "Mine Ltd")
+    theirs, their_customer = await _unpaid_invoice(pay_api, runtime, "Theirs Ltd")
+    me = await pay_api.customer_token(my_customer)
+    them = await pay_api.customer_token(their_customer)
+
+    def paying(invoice_id: int) -> dict:
+        key = {"invoiceId": str(invoice_id), "method": "STRIPE", "idempotencyKey": "pay-1"}
+        return {"input": key}
+
+    paid = (await pay_api.gql(PAY, paying(mine), token=me))["payInvoice"]
+    assert paid["errors"] == [] and paid["invoice"]["status"] == "PAID"
+    # Their key and invoice id replayed as mine: nothing of theirs comes back, nothing is paid.
+    replayed = (await pay_api.gql(PAY, paying(mine), token=them))["payInvoice"]
+    assert replayed == {
+        "invoice": None,
+        "errors": [{"code": "NOT_FOUND", "message": replayed["errors"][0]["message"]}],
+    }
+    # The same key is theirs to use for their own invoice: no collision, no CONFLICT.
+    own = (await pay_api.gql(PAY, paying(theirs), token=them))["payInvoice"]
+    assert own["errors"] == [] and own["invoice"]["status"] == "PAID"
+    assert len(stripe_fake.charges) == 2
+    # A retry by the first customer still answers its own first result, charging nothing.
+    again = (await pay_api.gql(PAY, paying(mine), token=me))["payInvoice"]
+    assert again["errors"] == [] and again["invoice"]["id"] == str(mine)
+    assert len(stripe_fake.charges) == 2
+
+
 async def test_parallel_card_payments_of_one_invoice_charge_once(
     pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
 ) -> None:
@@ -322,6 +352,18 @@ async def test_a_stripe_payment_is_refunded_once(
     assert refunds["transactions"]["items"] == [
         {"kind": "REFUND", "retailCost": "110.00", "invoice": {"id": str(invoice_id)}}
     ]
+
+
+async def test_a_keyed_refund_retried_answers_the_first_refund(
+    pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
+) -> None:
+    invoice_id, _ = await _unpaid_invoice(pay_api, runtime)
+    await pay_api.gql(PAY, {"input": {"invoiceId": str(invoice_id), "method": "STRIPE"}})
+    keyed = "mutation($id: ID!, $k: String) { refundInvoice(id: $id, idempotencyKey: $k) { invoice { status refundReference } errors { code } } }"
+    first = (await pay_api.gql(keyed, {"id": str(invoice_id), "k": "refund-1"}))["refundInvoice"]
+    retried = (await pay_api.gql(keyed, {"id": str(invoice_id), "k": "refund-1"}))["refundInvoice"]
+    assert first["errors"] == [] and retried == first
+    assert first["invoice"]["status"] == "REFUNDED" and len(stripe_fake.refunds) == 1
 
 
 async def test_refunds_are_only_for_paid_card_payments(pay_api: Api, runtime: Runtime) -> None:

@@ -1,0 +1,1 @@
+"""Checks of the code itself that `make lint` runs beside ruff and mypy."""

@@ -1,0 +1,29 @@
+"""In-memory fakes of the ports (domain/ports.py), for the fast unit tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+from domain.ports import BillingJob, BillOutcome
+
+
+class FakeJobs:
+    """Bills customers by a script: {customer_id: outcome}, or an exception to raise."""
+
+    def __init__(self, script: dict[int, BillOutcome | Exception]) -> None:
+        self.script = script
+        self.billed: list[int] = []
+        self.rendered: list[int] = []
+        self.render_gate = asyncio.Event()
+        self.render_gate.set()
+
+    async def bill_customer(self, job: BillingJob) -> BillOutcome:
+        self.billed.append(job.customer_id)
+        outcome = self.script[job.customer_id]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def render_invoice_pdf(self, invoice_id: int) -> None:
+        await self.render_gate.wait()
+        self.rendered.append(invoice_id)

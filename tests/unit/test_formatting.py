@@ -1,0 +1,45 @@
+"""One formatter for money and dates, per locale: what a PDF, an email and a widget print."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from domain.model.formatting import Formatter
+from domain.model.money import minor_digits, round_money, to_minor_units
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"),
+    [("en", "$1,234.50"), ("es", "$1.234,50"), ("de", "$1.234,50"), ("fr", "$1\u202f234,50")],
+)
+def test_money_reads_as_the_customers_language_writes_numbers(locale: str, shown: str) -> None:
+    assert Formatter("USD", "$", locale).money(Decimal("1234.5")) == shown
+
+
+def test_money_keeps_the_currencys_minor_unit() -> None:
+    assert minor_digits("USD") == 2 and minor_digits("JPY") == 0
+    assert Formatter("JPY", "¥").money(Decimal("1234.5")) == "¥1,235"
+    assert Formatter("EUR", "€", "es").money(Decimal("-5")) == "-€5,00"
+    assert to_minor_units(Decimal("12.34"), "USD") == 1234
+    assert to_minor_units(Decimal("1234"), "JPY") == 1234
+    assert round_money(Decimal("0.125"), "USD") == Decimal("0.13")
+
+
+def test_an_unknown_language_falls_back_to_english_rather_than_failing() -> None:
+    assert Formatter("USD", "$", "zz").money(Decimal("1234.5")) == "$1,234.50"
+    assert Formatter("USD", "$", "zz").long_date(date(2025, 1, 10)) == "January 10, 2025"
+
+
+def test_dates_are_long_and_localized() -> None:
+    assert Formatter("USD", "$", "en").long_date(date(2025, 1, 10)) == "January 10, 2025"
+    assert Formatter("USD", "$", "es").long_date(date(2025, 1, 10)) == "10 de enero de 2025"
+    moment = datetime(2025, 1, 10, 23, tzinfo=UTC)
+    assert Formatter("USD", "$", "es").long_date(moment) == "10 de enero de 2025"
+    assert Formatter("USD", "$").long_date("2025-02-01T00:00:00") == "February 1, 2025"
+    assert Formatter("USD", "$").long_date(None) == ""
+
+
+def test_compact_amounts_use_the_locales_decimal_mark() -> None:
+    assert Formatter("USD", "$", "es").compact(Decimal("1500")) == "$1,5k"
+    assert Formatter("USD", "$", "en").compact(Decimal("2300000")) == "$2.3M"

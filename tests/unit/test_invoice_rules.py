@@ -1,0 +1,126 @@
+"""The specification's rules for an issued invoice, on plain entities (no database)."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from domain.errors import DomainError, ErrorCode
+from domain.model.access import SYSTEM, Viewer
+from domain.model.entities import Invoice, InvoiceLine
+from domain.model.enums import InvoiceStatus, PaymentMethodKind, Role
+from domain.model.formatting import Formatter
+from domain.model.invoice_rules import (
+    Action,
+    actions_for,
+    ensure_chargeable,
+    ensure_payable,
+    ensure_refundable,
+    ensure_voidable,
+    invoice_number,
+    line_totals,
+    period_text,
+    tax_display,
+)
+
+PORTAL = Viewer(role=Role.CUSTOMER, name="portal", customer_id=7)
+
+
+def invoice(**fields: object) -> Invoice:
+    values: dict[str, object] = {
+        "id": 12,
+        "number": "INV-2025-000012",
+        "customer_id": 7,
+        "status": InvoiceStatus.UNPAID,
+        "void": False,
+        "total": Decimal("110.00"),
+        "payment_method": None,
+        "payment_reference": None,
+        "refund_reference": None,
+    }
+    return Invoice(**{**values, **fields})
+
+
+def code_of(rule, subject: Invoice) -> ErrorCode:
+    with pytest.raises(DomainError) as refused:
+        rule(subject)
+    return refused.value.code
+
+
+def test_an_open_invoice_may_be_paid_voided_and_sent_by_staff() -> None:
+    assert actions_for(invoice(), SYSTEM) == [
+        Action.DOWNLOAD_PDF,
+        Action.SEND_EMAIL,
+        Action.PAY,
+        Action.VOID,
+    ]
+    ensure_payable(invoice())
+    ensure_voidable(invoice())
+
+
+def test_a_customer_may_pay_but_never_void_or_refund() -> None:
+    assert actions_for(invoice(), PORTAL) == [Action.DOWNLOAD_PDF, Action.SEND_EMAIL, Action.PAY]
+    card_paid = invoice(status=InvoiceStatus.PAID, payment_method=PaymentMethodKind.STRIPE)
+    assert actions_for(card_paid, PORTAL) == [Action.DOWNLOAD_PDF, Action.SEND_EMAIL]
+
+
+def test_a_void_invoice_offers_only_its_pdf_and_refuses_payment_and_a_second_void() -> None:
+    void = invoice(void=True)
+    assert actions_for(void, SYSTEM) == [Action.DOWNLOAD_PDF]
+    assert code_of(ensure_payable, void) is ErrorCode.ALREADY_VOID
+    assert code_of(ensure_voidable, void) is ErrorCode.ALREADY_VOID
+
+
+def test_a_paid_invoice_is_refunded_only_when_paid_by_card() -> None:
+    by_card = invoice(
+        status=InvoiceStatus.PAID,
+        payment_method=PaymentMethodKind.STRIPE,
+        payment_reference="pi_123",
+    )
+    assert Action.REFUND in actions_for(by_card, SYSTEM)
+    assert ensure_refundable(by_card) == "pi_123"
+    assert code_of(ensure_voidable, by_card) is ErrorCode.ALREADY_PAID
+    assert code_of(ensure_payable, by_card) is ErrorCode.ALREADY_PAID
+    cash = invoice(status=InvoiceStatus.PAID, payment_method=PaymentMethodKind.CASH)
+    assert code_of(ensure_refundable, cash) is ErrorCode.NOT_REFUNDABLE
+    assert code_of(ensure_refundable, invoice()) is ErrorCode.NOT_PAID
+    refunded = invoice(status=InvoiceStatus.REFUNDED, refund_reference="re_1")
+    assert code_of(ensure_refundable, refunded) is ErrorCode.ALREADY_REFUNDED
+
+
+def test_a_card_is_charged_only_for_a_positive_total() -> None:
+    ensure_chargeable(invoice(total=Decimal("0.01")))
+    assert code_of(ensure_chargeable, invoice(total=Decimal("0.00"))) is ErrorCode.INVALID_INPUT
+    assert code_of(ensure_chargeable, invoice(total=Decimal("-27.50"))) is ErrorCode.INVALID_INPUT
+
+
+def test_the_period_reads_as_two_dates_or_not_applicable() -> None:
+    assert period_text(date(2025, 1, 1), date(2025, 1, 31)) == "2025-01-01 - 2025-01-31"
+    assert period_text(None, date(2025, 1, 31)) == "N/A"
+
+
+def test_a_lines_tax_shows_amount_and_percentage_or_a_dash() -> None:
+    english = Formatter("USD", "$", "en")
+    taxed = InvoiceLine(tax_amount=Decimal("10.00"), tax_percentage=Decimal("10.00"))
+    assert tax_display(taxed, english) == "$10.00 (10%)"
+    half = InvoiceLine(tax_amount=Decimal("1234.50"), tax_percentage=Decimal("10.50"))
+    assert tax_display(half, english) == "$1,234.50 (10.5%)"
+    assert tax_display(half, Formatter("USD", "$", "es")) == "$1.234,50 (10,5%)"
+    assert tax_display(InvoiceLine(tax_amount=Decimal("0.00")), english) == "-"
+
+
+def test_the_number_carries_the_year_issued_in_the_business_zone() -> None:
+    new_years_eve_utc = datetime(2024, 12, 31, 14, tzinfo=UTC)  # 1 January 2025 in Sydney
+    assert invoice_number("INV-{year}-{id:06d}", new_years_eve_utc, ZoneInfo("UTC"), 42) == (
+        "INV-2024-000042"
+    )
+    assert invoice_number(
+        "INV-{year}-{id:06d}", new_years_eve_utc, ZoneInfo("Australia/Sydney"), 42
+    ) == ("INV-2025-000042")
+
+
+def test_totals_are_sums_of_the_rounded_lines() -> None:
+    costs = [Decimal("0.10")] * 3
+    taxes = [Decimal("0.02")] * 3  # 0.021 each, rounded per line
+    assert line_totals(costs, taxes) == (Decimal("0.30"), Decimal("0.06"), Decimal("0.36"))
