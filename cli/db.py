@@ -6,6 +6,7 @@ import click
 
 from cli.common import clear_errors, settings_of, with_runtime
 from domain.bootstrap import Runtime
+from domain.ops.check import check_database
 from domain.ops.migrations import upgrade as run_upgrade
 from domain.ops.seed import database_is_empty, seed_demo_data
 from domain.store.invoice_totals import rebuild
@@ -13,7 +14,7 @@ from domain.store.invoice_totals import rebuild
 
 @click.group()
 def db() -> None:
-    """Database schema and demo data."""
+    """Database schema, demo data and the consistency check."""
 
 
 @db.command()
@@ -53,3 +54,18 @@ def rebuild_summaries(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     rows = with_runtime(settings, lambda rt: rebuild(rt.db, settings.business.zone))
     click.echo(f"stats summary rebuilt: {rows} rows")
+
+
+@db.command("check")
+@click.pass_context
+@clear_errors
+def check(ctx: click.Context) -> None:
+    """Check the invariants (billed once, at the frozen amount; totals; payments; stats);
+    exit 1 naming the offending ids."""
+    settings = settings_of(ctx)
+    findings = with_runtime(settings, lambda rt: check_database(rt.db, settings.business.zone))
+    for finding in findings:
+        click.echo(f"FAIL {finding}", err=True)
+    if findings:
+        ctx.exit(1)
+    click.echo("database is consistent")

@@ -20,6 +20,7 @@ COMMANDS = {
     "db": "cli.db:db",
     "token": "cli.token:token",
     "billing": "cli.billing:billing",
+    "payments": "cli.payments:payments",
     "worker": "cli.worker:worker",
     "cache": "cli.cache:cache",
     "preview": "cli.preview:preview",

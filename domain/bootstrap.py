@@ -7,6 +7,7 @@ email (email.backend), WeasyPrint for PDFs, a local or a Redis work queue
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ class Runtime:
         db = open_database(settings, clock)
         renderer = open_renderer(settings)
         metrics = PrometheusMetrics()
+        cards = StripeGateway(settings.stripe)
         pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, renderer), metrics)
         prerender = settings.invoice.pdf_cache.prerender_on_generate
         work: WorkQueue
@@ -50,18 +52,29 @@ class Runtime:
 
             work = RedisWorkQueue(settings.workers, prerender=prerender)
         else:
-            work = LocalWorkQueue(RuntimeJobs(db, settings, pdfs), prerender=prerender)
+            jobs = RuntimeJobs(db, settings, pdfs, cards, metrics)
+            work = LocalWorkQueue(jobs, prerender=prerender)
         return cls(
             settings=settings,
             db=db,
             clock=clock,
             renderer=renderer,
             pdfs=pdfs,
-            cards=StripeGateway(settings.stripe),
+            cards=cards,
             mail=open_mail(settings, clock),
             work=work,
             metrics=metrics,
         )
+
+    def jobs(self) -> RuntimeJobs:
+        return RuntimeJobs(self.db, self.settings, self.pdfs, self.cards, self.metrics)
+
+    async def periodic_jobs(self) -> None:
+        """With workers.backend: local there are no workers to run the periodic jobs: the
+        API process runs them (`invoicing serve`); runs until cancelled."""
+        while True:
+            await asyncio.sleep(self.settings.payments.reconcile_every_seconds)
+            await self.jobs().reconcile_payments()
 
     async def close(self) -> None:
         await self.work.close()
@@ -99,7 +112,12 @@ def run_worker(settings: Settings, metrics_port: int | None = None, metrics_host
 
     async def open_jobs() -> tuple[Jobs, Callable[[], Awaitable[None]]]:
         runtime = Runtime.open(settings)
-        return RuntimeJobs(runtime.db, settings, runtime.pdfs), runtime.close
+        return runtime.jobs(), runtime.close
 
     prerender = settings.invoice.pdf_cache.prerender_on_generate
-    build_worker(settings.workers, open_jobs, render_after_billing=prerender).run()
+    build_worker(
+        settings.workers,
+        open_jobs,
+        render_after_billing=prerender,
+        reconcile_every_seconds=settings.payments.reconcile_every_seconds,
+    ).run()

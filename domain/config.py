@@ -110,12 +110,14 @@ class InvoiceSettings(_Section):
     template_dir: str = "invoice_templates"
     template_filename: str = "norfone_invoice_template.html"
     number_format: str = "INV-{year}-{id:06d}"
+    # An invoice of credits only (a negative total) is a credit note, numbered apart.
+    credit_note_number_format: str = "CN-{year}-{id:06d}"
     pay_url_template: str = "https://portal.example.com/invoices/{id}/pay"
     pdf_cache: PdfCacheSettings = PdfCacheSettings()
     render_workers: int = Field(default=2, ge=1, le=64)
     render_timeout_seconds: int = Field(default=120, ge=5)
 
-    @field_validator("number_format")
+    @field_validator("number_format", "credit_note_number_format")
     @classmethod
     def _formats_a_number(cls, fmt: str) -> str:
         try:
@@ -155,6 +157,19 @@ class StripeSettings(_Section):
     webhook_secret: SecretStr = SecretStr("")
     max_network_retries: int = Field(default=2, ge=0, le=10)
     timeout_seconds: float = Field(default=20, gt=0)
+    # Prefixes every idempotency key sent to Stripe. Empty: the prefix generated for this
+    # database (table `deployment`), so two installations on one account never collide.
+    idempotency_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,32}$")
+
+
+class PaymentsSettings(_Section):
+    """Card payments and refunds whose outcome was lost (a timeout, a crash) are settled by
+    asking the provider: by the request that meets them, and every `reconcile_every_seconds`
+    by the workers (or the API process, with workers.backend: local)."""
+
+    # A lost call the provider has no trace of after this long is settled as failed.
+    unknown_after_seconds: float = Field(default=60, ge=0)
+    reconcile_every_seconds: float = Field(default=60, gt=0)
 
 
 class WorkersSettings(_Section):
@@ -181,6 +196,7 @@ class Settings(_Section):
     email: EmailSettings = EmailSettings()
     mailjet: MailjetSettings = MailjetSettings()
     stripe: StripeSettings = StripeSettings()
+    payments: PaymentsSettings = PaymentsSettings()
     workers: WorkersSettings = WorkersSettings()
 
 

@@ -6,6 +6,11 @@
      ├── Forbidden           FORBIDDEN         the viewer's role may not do this
      └── DomainError(...)    any other contract code (TRANSACTION_BILLED, ALREADY_PAID, ...)
 
+Payment refusals say whether trying again can help: PAYMENT_PROVIDER_ERROR (the provider
+failed for now: try again), PAYMENT_REJECTED (the provider refused the request itself: an
+operator must look), PAYMENT_DECLINED (the card), PAYMENT_IN_PROGRESS (another attempt is
+open), NOT_PAYABLE (a credit note is settled, not paid).
+
 The GraphQL layer turns every DomainError into a `UserError` in the payload; nothing a
 DomainError interrupts is committed.
 """
@@ -35,6 +40,9 @@ class ErrorCode(StrEnum):
     EMAIL_PROVIDER_ERROR = "EMAIL_PROVIDER_ERROR"
     ATTACHMENT_TOO_LARGE = "ATTACHMENT_TOO_LARGE"
     PDF_RENDER_FAILED = "PDF_RENDER_FAILED"
+    PAYMENT_REJECTED = "PAYMENT_REJECTED"
+    PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS"
+    NOT_PAYABLE = "NOT_PAYABLE"
 
 
 class DomainError(Exception):

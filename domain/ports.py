@@ -44,12 +44,16 @@ class CardDetails:
 
 
 class CardDeclined(Exception):
-    """The card was refused (or needs the customer present to authenticate)."""
+    """The card was refused (or needs the customer present to authenticate). Nothing was
+    charged; an intent the provider left open has been cancelled."""
 
-    def __init__(self, reason: str, authentication_required: bool = False) -> None:
+    def __init__(
+        self, reason: str, authentication_required: bool = False, provider_ref: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.authentication_required = authentication_required
+        self.provider_ref = provider_ref
 
 
 class UnknownCard(Exception):
@@ -57,11 +61,19 @@ class UnknownCard(Exception):
 
 
 class ProviderUnavailable(Exception):
-    """The provider could not be reached or failed; the outcome of a charge is unknown."""
+    """The provider could not be reached, or failed for now (a network error, a 5xx, a rate
+    limit, a lock timeout): the outcome of the call is unknown; trying again may help."""
+
+
+class ProviderRejected(Exception):
+    """The provider refused the request itself (invalid, unauthenticated, not permitted, an
+    idempotency key reused for another request): trying again cannot help; an operator
+    must look. Nothing was charged."""
 
 
 class WebhookRefused(Exception):
-    """A webhook the provider did not sign (or signed with another secret)."""
+    """A webhook the provider did not sign (or signed with another secret, or too long ago,
+    or dated in the future)."""
 
 
 @dataclass(frozen=True)
@@ -77,21 +89,61 @@ class Charge:
     key: str
 
 
+ChargeState = Literal["succeeded", "processing", "failed"]
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    """What the provider says of a charge: succeeded, still processing (settled later by
+    a webhook or the reconciler), or failed (declined after the fact, or cancelled)."""
+
+    provider_ref: str
+    state: ChargeState
+    amount_minor: int
+    currency: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    provider_ref: str
+    state: ChargeState
+    amount_minor: int
+
+
 class CardGateway(Protocol):
     async def lookup_card(self, payment_method_id: str) -> CardDetails: ...
 
-    async def create_customer(self, *, name: str, email: str | None) -> str: ...
+    async def create_customer(self, *, name: str, email: str | None, key: str) -> str:
+        """The provider's customer id; `key` makes a retry (or a crash and a retry) find
+        the customer the first call made instead of making a second."""
+        ...
 
     async def attach_card(self, payment_method_id: str, provider_customer_id: str) -> None: ...
 
-    async def charge(self, charge: Charge) -> str:
-        """The provider's payment id once the charge succeeded."""
+    async def charge(self, charge: Charge) -> ChargeResult:
+        """Charge the card; raises CardDeclined, ProviderUnavailable or ProviderRejected."""
         ...
 
-    async def refund(self, *, payment_intent_id: str, key: str) -> str: ...
+    async def find_charge(self, *, key: str, provider_customer_id: str) -> ChargeResult | None:
+        """The charge made with this idempotency key, if the provider has one: asked when a
+        charge's outcome was lost, never answered by charging again."""
+        ...
 
-    def verify_event(self, payload: bytes, signature: str, secret: str) -> dict[str, Any]:
-        """The event a webhook carries, once its signature proves the provider sent it."""
+    async def refund(
+        self, *, payment_intent_id: str, amount_minor: int | None, key: str
+    ) -> RefundResult:
+        """Refund all (None) or part of a charge; raises ProviderUnavailable or
+        ProviderRejected."""
+        ...
+
+    async def find_refund(self, *, payment_intent_id: str, key: str) -> RefundResult | None: ...
+
+    def verify_event(
+        self, payload: bytes, signature: str, secret: str, now: datetime
+    ) -> dict[str, Any]:
+        """The event a webhook carries, once its signature proves the provider sent it
+        within the tolerance around `now`; raises WebhookRefused."""
         ...
 
 
@@ -244,6 +296,10 @@ class Jobs(Protocol):
 
     async def render_invoice_pdf(self, invoice_id: int) -> None: ...
 
+    async def reconcile_payments(self) -> None:
+        """Settle card payments and refunds whose outcome was lost (a periodic job)."""
+        ...
+
 
 class WorkQueue(Protocol):
     async def prerender(self, invoice_ids: Sequence[int]) -> None:
@@ -279,6 +335,10 @@ class Metrics(Protocol):
         ...
 
     def pdf_cache(self, *, hit: bool) -> None: ...
+
+    def needs_review(self, source: str) -> None:
+        """Money moved that could not settle an invoice (`source`: stripe, reconciler, ...)."""
+        ...
 
     def pdf_rendered(self, seconds: float, size_bytes: int) -> None: ...
 

@@ -1,5 +1,5 @@
 """The work queue's jobs, whichever queue runs them (ports.WorkQueue): bill one customer of
-a billing run, render one invoice's PDF. The local queue calls these in the asking process;
+a billing run, render one invoice's PDF, settle lost payment outcomes (periodically). The local queue calls these in the asking process;
 `invoicing worker` processes call them for jobs taken from Redis."""
 
 from __future__ import annotations
@@ -9,19 +9,29 @@ import logging
 from domain.config import Settings
 from domain.errors import DomainError
 from domain.model.access import SYSTEM
-from domain.ports import BillingJob, BillOutcome, TryLater
+from domain.ports import BillingJob, BillOutcome, CardGateway, Metrics, TryLater
 from domain.services.billing import bill_customer
 from domain.services.invoice_pdfs import InvoicePdfs
+from domain.services.settlement import reconcile_payments
 from domain.store.database import DATABASE_UNAVAILABLE, Database
 
 log = logging.getLogger("invoicing.worker")
 
 
 class RuntimeJobs:
-    def __init__(self, db: Database, settings: Settings, pdfs: InvoicePdfs) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        pdfs: InvoicePdfs,
+        cards: CardGateway,
+        metrics: Metrics,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.pdfs = pdfs
+        self.cards = cards
+        self.metrics = metrics
 
     async def bill_customer(self, job: BillingJob) -> BillOutcome:
         try:
@@ -43,3 +53,12 @@ class RuntimeJobs:
             log.warning("pre-rendering invoice %s failed: %s", invoice_id, error.message)
         except DATABASE_UNAVAILABLE:
             raise TryLater() from None
+
+    async def reconcile_payments(self) -> None:
+        try:
+            report = await reconcile_payments(self.db, self.settings, self.metrics, self.cards)
+        except DATABASE_UNAVAILABLE:
+            log.warning("reconciling payments: database unavailable; next round")
+            return
+        if report.total:
+            log.info("reconciled payment attempts: %s", report.outcomes)

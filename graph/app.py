@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -67,9 +68,17 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             return
         opened = Runtime.open(settings)
         app.state.runtime = opened
+        periodic = (
+            asyncio.create_task(opened.periodic_jobs())
+            if settings.workers.backend == "local"
+            else None
+        )
         try:
             yield
         finally:
+            if periodic is not None:
+                periodic.cancel()
+                await asyncio.gather(periodic, return_exceptions=True)
             await opened.close()
 
     app = Starlette(

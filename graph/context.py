@@ -23,10 +23,12 @@ from domain.model.entities import (
     Invoice,
     InvoiceEvent,
     InvoiceLine,
+    PaymentAttempt,
     PaymentMethod,
     Product,
     Transaction,
 )
+from domain.model.enums import AttemptState
 from domain.queries.loaders import rows_by_id, rows_by_parent
 from domain.services.invoice_pdfs import PdfStatus
 from domain.store.database import Database
@@ -59,6 +61,7 @@ class Loaders:
     payment_methods: DataLoader[int, list[PaymentMethod]]
     invoice_lines: DataLoader[int, list[InvoiceLine]]
     invoice_events: DataLoader[int, list[InvoiceEvent]]
+    open_attempts: DataLoader[int, list[PaymentAttempt]]
     pdf_status: DataLoader[int, PdfStatus | None]
 
     @classmethod
@@ -96,6 +99,17 @@ class Loaders:
             invoice_events=_batched(
                 lambda ids: rows_by_parent(
                     db, InvoiceEvent, InvoiceEvent.invoice_id, ids, InvoiceEvent.id
+                ),
+                list,
+            ),
+            open_attempts=_batched(
+                lambda ids: rows_by_parent(
+                    db,
+                    PaymentAttempt,
+                    PaymentAttempt.invoice_id,
+                    ids,
+                    PaymentAttempt.id,
+                    where=PaymentAttempt.state == AttemptState.PENDING,
                 ),
                 list,
             ),

@@ -70,6 +70,12 @@ EMAILS = Counter(
     "Invoice emails asked for, by outcome (ok or an error code).",
     ["outcome"],
 )
+NEEDS_REVIEW = Counter(
+    "invoicing_payments_needing_review_total",
+    "Money that moved but could not settle an invoice (a webhook's amount, currency or "
+    "customer that does not match, a charge on an invoice no longer open), by source.",
+    ["source"],
+)
 _OUTCOMES = {"payment": PAYMENTS, "email": EMAILS}
 
 
@@ -93,6 +99,9 @@ class PrometheusMetrics:
 
     def pdf_cache(self, *, hit: bool) -> None:
         PDF_CACHE.labels(result="hit" if hit else "miss").inc()
+
+    def needs_review(self, source: str) -> None:
+        NEEDS_REVIEW.labels(source=source).inc()
 
     def pdf_rendered(self, seconds: float, size_bytes: int) -> None:
         PDF_RENDER_SECONDS.observe(seconds)

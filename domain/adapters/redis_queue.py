@@ -22,6 +22,7 @@ from typing import Any
 
 from arq import Retry, create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.cron import cron
 from arq.jobs import Job
 from arq.worker import Worker, func
 
@@ -45,6 +46,14 @@ def _deserialize(data: bytes) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise ValueError("a queued job is a JSON object")
     return loaded
+
+
+def _every(seconds: float, job: Any, name: str) -> Any:
+    """An arq cron job run every `seconds`, to the nearest whole second or minute."""
+    if seconds < 60:
+        return cron(job, name=name, second=set(range(0, 60, max(1, round(seconds)))))
+    minutes = set(range(0, 60, max(1, round(seconds / 60))))
+    return cron(job, name=name, minute=minutes, second=0)
 
 
 def redis_settings(workers: WorkersSettings) -> RedisSettings:
@@ -126,8 +135,10 @@ def build_worker(
     open_jobs: Callable[[], Awaitable[tuple[Jobs, Callable[[], Awaitable[None]]]]],
     *,
     render_after_billing: bool,
+    reconcile_every_seconds: float = 60,
 ) -> Worker:
-    """An arq worker running `Jobs` (opened at start-up, closed at shutdown)."""
+    """An arq worker running `Jobs` (opened at start-up, closed at shutdown), and the
+    periodic reconciliation of payments whose outcome was lost."""
 
     async def bill_customer(ctx: dict[str, Any], payload: dict[str, object]) -> dict[str, Any]:
         jobs: Jobs = ctx["jobs"]
@@ -147,6 +158,9 @@ def build_worker(
         except TryLater:
             raise Retry(defer=RETRY_AFTER_SECONDS) from None
 
+    async def reconcile_payments(ctx: dict[str, Any]) -> None:
+        await ctx["jobs"].reconcile_payments()
+
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["jobs"], ctx["close"] = await open_jobs()
 
@@ -160,6 +174,8 @@ def build_worker(
             func(bill_customer, name="bill_customer"),
             func(render_invoice_pdf, name="render_invoice_pdf"),
         ],
+        # One run at a time across all workers (arq's cron jobs are unique by default).
+        cron_jobs=[_every(reconcile_every_seconds, reconcile_payments, "reconcile_payments")],
         redis_settings=redis_settings(workers),
         queue_name=workers.queue_name,
         max_jobs=workers.max_jobs,

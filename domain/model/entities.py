@@ -28,6 +28,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.model.columns import Hundredths, UTCDateTime, stored_enum
 from domain.model.enums import (
+    AttemptKind,
+    AttemptState,
     ContactType,
     InvoiceStatus,
     PaymentMethodKind,
@@ -154,8 +156,46 @@ class Invoice(Base):
     payment_reference: Mapped[str | None] = mapped_column(String(255))
     refund_reference: Mapped[str | None] = mapped_column(String(255))
     line_count: Mapped[int] = mapped_column(Integer, default=0)
+    # What has been refunded of a paid invoice; all of it once REFUNDED.
+    refunded_amount: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
     # The month it was created, in the business time zone (202501): its stats bucket.
     created_month: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PaymentAttempt(Base):
+    """One call to the card provider for an invoice (a charge or a refund), claimed before
+    the call and settled after it, so no database lock is held while the provider answers
+    and an outcome lost to a crash is settled later by asking the provider."""
+
+    __tablename__ = "payment_attempts"
+    __table_args__ = (Index("ix_payment_attempts_invoice_state", "invoice_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    kind: Mapped[AttemptKind] = mapped_column(stored_enum(AttemptKind))
+    state: Mapped[AttemptState] = mapped_column(stored_enum(AttemptState), index=True)
+    amount: Mapped[Decimal] = mapped_column(Hundredths)
+    currency: Mapped[str] = mapped_column(String(3))
+    # The provider's idempotency key: deployment prefix, attempt id, a random part.
+    provider_key: Mapped[str] = mapped_column(String(120), unique=True)
+    # The PaymentIntent or Refund, once the provider named it.
+    provider_ref: Mapped[str | None] = mapped_column(String(64))
+    payment_method_id: Mapped[int | None] = mapped_column(ForeignKey("payment_methods.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Deployment(Base):
+    """This installation, once: what tells its provider requests from another's on one
+    account (two installations, or a restored copy, must never share idempotency keys)."""
+
+    __tablename__ = "deployment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_prefix: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class InvoiceLine(Base):

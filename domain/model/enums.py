@@ -37,6 +37,21 @@ class PaymentMethodKind(enum.StrEnum):
     BANK_TRANSFER = "BANK_TRANSFER"
 
 
+class AttemptKind(enum.StrEnum):
+    CHARGE = "CHARGE"
+    REFUND = "REFUND"
+
+
+class AttemptState(enum.StrEnum):
+    """A provider call's lifecycle: PENDING from the claim until its outcome is known (the
+    call in flight, a timeout, a crash, a `processing` payment), then one of the others."""
+
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    DECLINED = "DECLINED"
+    FAILED = "FAILED"
+
+
 class EventKind(enum.StrEnum):
     """What can happen to an invoice, as its history records it."""
 
@@ -50,3 +65,6 @@ class EventKind(enum.StrEnum):
     VOIDED = "VOIDED"
     REFUNDED = "REFUNDED"
     WEBHOOK = "WEBHOOK"
+    PAYMENT_PENDING = "PAYMENT_PENDING"
+    PAYMENT_RECONCILED = "PAYMENT_RECONCILED"
+    NEEDS_REVIEW = "NEEDS_REVIEW"

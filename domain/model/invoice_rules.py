@@ -2,8 +2,13 @@
 which buttons its details modal shows, and how its number, period and taxes read.
 
     UNPAID ──pay──> PAID ──refund (card only)──> REFUNDED
-      │
+      │              └──a partial refund at the provider: stays PAID, refunded_amount grows
       └──void──> void (its charges become billable again; Workflow 7)
+
+A credit note (a total below zero: only credits) is never paid: staff settle it by
+returning the funds (method REFUND), or leave it as the customer's balance. A zero total
+is settled when it is generated. While a card payment or refund is open (an attempt
+PENDING), nothing else may pay, void or refund the invoice.
 """
 
 from __future__ import annotations
@@ -13,12 +18,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from domain.errors import DomainError, ErrorCode, InvalidInput
+from domain.errors import DomainError, ErrorCode
 from domain.model.access import Viewer
 from domain.model.entities import Customer, Invoice, InvoiceLine, Transaction
 from domain.model.enums import InvoiceStatus, PaymentMethodKind, TransactionKind
 from domain.model.formatting import Formatter
-from domain.model.money import ZERO
+from domain.model.money import ZERO, to_minor_units
 from domain.model.texts import text
 
 
@@ -34,19 +39,34 @@ def is_open(invoice: Invoice) -> bool:
     return invoice.status is InvoiceStatus.UNPAID and not invoice.void
 
 
-def ensure_payable(invoice: Invoice) -> None:
+def is_credit_note(total: Decimal) -> bool:
+    return total < 0
+
+
+def ensure_payable(invoice: Invoice, method: PaymentMethodKind) -> None:
     if invoice.void:
         raise DomainError(ErrorCode.ALREADY_VOID, f"Invoice {invoice.number} is void.")
     if invoice.status is not InvoiceStatus.UNPAID:
         raise DomainError(ErrorCode.ALREADY_PAID, f"Invoice {invoice.number} is already paid.")
-
-
-def ensure_chargeable(invoice: Invoice) -> None:
-    """A card is charged only for a positive total."""
-    if invoice.total <= 0:
-        raise InvalidInput(
-            "invoice_id",
+    if is_credit_note(invoice.total) and method is not PaymentMethodKind.REFUND:
+        raise DomainError(
+            ErrorCode.NOT_PAYABLE,
+            f"{invoice.number} is a credit note of {invoice.total}: it is settled by returning "
+            "the funds to the customer (method REFUND, with a reference), not paid.",
+        )
+    if method is PaymentMethodKind.STRIPE and invoice.total <= 0:
+        raise DomainError(
+            ErrorCode.NOT_PAYABLE,
             f"Invoice {invoice.number} totals {invoice.total}; there is nothing to charge.",
+        )
+
+
+def ensure_no_open_attempt(invoice: Invoice, open_attempts: int) -> None:
+    if open_attempts:
+        raise DomainError(
+            ErrorCode.PAYMENT_IN_PROGRESS,
+            f"A card payment or refund of invoice {invoice.number} is in progress; "
+            "its outcome is being confirmed with the payment provider.",
         )
 
 
@@ -68,7 +88,8 @@ def ensure_sendable(invoice: Invoice) -> None:
 
 
 def ensure_refundable(invoice: Invoice) -> str:
-    """The card payment to refund; refuses anything but a paid, unrefunded card payment."""
+    """The card payment to refund; refuses anything but a paid card payment (one partly
+    refunded at the provider included: the rest is refunded)."""
     if invoice.status is InvoiceStatus.REFUNDED:
         raise DomainError(
             ErrorCode.ALREADY_REFUNDED,
@@ -89,12 +110,15 @@ def ensure_refundable(invoice: Invoice) -> str:
     return invoice.payment_reference
 
 
-def actions_for(invoice: Invoice, viewer: Viewer) -> list[Action]:
-    """The buttons the details modal shows this viewer now."""
+def actions_for(invoice: Invoice, viewer: Viewer, *, pending: bool = False) -> list[Action]:
+    """The buttons the details modal shows this viewer now (`pending`: a card payment or
+    refund is being settled, so nothing else may happen to it meanwhile)."""
     allowed = [Action.DOWNLOAD_PDF]
     if not invoice.void:
         allowed.append(Action.SEND_EMAIL)
-    if is_open(invoice):
+    if pending:
+        return allowed
+    if is_open(invoice) and invoice.total > 0:
         allowed.append(Action.PAY)
     if (
         viewer.is_staff
@@ -127,26 +151,45 @@ def invoice_number(number_format: str, issued_at: datetime, zone: ZoneInfo, invo
 
 
 def settling_transaction(
-    invoice: Invoice, customer: Customer, kind: TransactionKind, description: str, at: datetime
+    invoice: Invoice,
+    customer: Customer,
+    kind: TransactionKind,
+    description: str,
+    at: datetime,
+    amount: Decimal | None = None,
 ) -> Transaction:
-    """The transaction that settles an invoice (a PAYMENT of minus its total) or reverses
-    that payment (a REFUND of its total), titled in the customer's language."""
+    """A transaction that settles an invoice: a PAYMENT of minus its total, or a REFUND of
+    `amount` (all of the total unless given) returned to the customer. A credit note's
+    settlement is the REFUND of the funds it owes (minus its negative total). Titled in
+    the customer's language."""
     if kind is TransactionKind.CHARGE:
         raise ValueError("charges are billed, not settled")
-    payment = kind is TransactionKind.PAYMENT
+    if kind is TransactionKind.PAYMENT:
+        cost, title = -invoice.total, "payment_title"
+    else:
+        cost = amount if amount is not None else abs(invoice.total)
+        title = "refund_title"
     return Transaction(
         kind=kind,
         customer_id=invoice.customer_id,
         invoice_id=invoice.id,
-        title=text(
-            customer.language, "payment_title" if payment else "refund_title", number=invoice.number
-        ),
+        title=text(customer.language, title, number=invoice.number),
         description=description,
         created_at=at,
-        retail_cost=-invoice.total if payment else invoice.total,
+        retail_cost=cost,
         tax_percentage=ZERO,
         tax_amount=ZERO,
     )
+
+
+def expected_balance(invoice: Invoice) -> Decimal | None:
+    """What the invoice's total plus its settling transactions must come to in its state
+    (None: an unpaid invoice, which must have none)."""
+    if invoice.status is InvoiceStatus.UNPAID:
+        return None
+    if invoice.status is InvoiceStatus.REFUNDED:
+        return invoice.total
+    return invoice.refunded_amount
 
 
 def pdf_filename(invoice_id: int) -> str:
@@ -158,3 +201,27 @@ def line_totals(costs: list[Decimal], taxes: list[Decimal]) -> tuple[Decimal, De
     subtotal = sum(costs, Decimal("0.00"))
     tax = sum(taxes, Decimal("0.00"))
     return subtotal, tax, subtotal + tax
+
+
+def charge_problem(
+    invoice: Invoice,
+    *,
+    succeeded: bool,
+    amount_minor: int,
+    currency: str,
+    expected_currency: str,
+    customer_ref: str | None = None,
+    expected_customer_ref: str | None = None,
+) -> str | None:
+    """Why a provider's charge does not pay this invoice (None when it does): it must have
+    succeeded, in the invoice's currency, for exactly its total, from its customer."""
+    if not succeeded:
+        return "the payment did not succeed"
+    if currency.upper() != expected_currency.upper():
+        return f"paid in {currency.upper()}, the invoice is in {expected_currency.upper()}"
+    expected = to_minor_units(invoice.total, expected_currency)
+    if amount_minor != expected:
+        return f"{amount_minor} paid in minor units, the invoice totals {expected}"
+    if customer_ref and expected_customer_ref and customer_ref != expected_customer_ref:
+        return f"paid by {customer_ref}, the invoice's customer is {expected_customer_ref}"
+    return None

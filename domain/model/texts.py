@@ -5,6 +5,8 @@ from __future__ import annotations
 _TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "invoice_title": "Invoice for {period}",
+        "credit_note_title": "Credit note for {period}",
+        "credit_note_subject": "Credit note {number} from {business}",
         "void_prefix": "Void: ",
         "payment_title": "Payment for {number}",
         "refund_title": "Refund of {number}",
@@ -13,9 +15,15 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Dear {customer},\n\nPlease find attached invoice {number} of {date} for {total}, "
             "due on {due}.\n\nPay online: {pay_url}\nView or download it: {invoice_url}\n\n{business}\n"
         ),
+        "credit_note_body": (
+            "Dear {customer},\n\nPlease find attached credit note {number} of {date}: {credit} "
+            "in your favour.\n\nView or download it: {invoice_url}\n\n{business}\n"
+        ),
     },
     "es": {
         "invoice_title": "Factura por {period}",
+        "credit_note_title": "Nota de crédito por {period}",
+        "credit_note_subject": "Nota de crédito {number} de {business}",
         "void_prefix": "Anulada: ",
         "payment_title": "Pago de {number}",
         "refund_title": "Reembolso de {number}",
@@ -23,6 +31,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "email_body": (
             "Estimado/a {customer}:\n\nAdjuntamos la factura {number} del {date} por {total}, "
             "con vencimiento el {due}.\n\nPague en línea: {pay_url}\nVer o descargar: {invoice_url}\n\n{business}\n"
+        ),
+        "credit_note_body": (
+            "Estimado/a {customer}:\n\nAdjuntamos la nota de crédito {number} del {date}: {credit} "
+            "a su favor.\n\nVer o descargar: {invoice_url}\n\n{business}\n"
         ),
     },
 }

@@ -31,13 +31,16 @@ async def rows_by_parent(
     parent: InstrumentedAttribute[int],
     ids: Iterable[int],
     *order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
+    where: ColumnElement[bool] | None = None,
 ) -> dict[int, list[E]]:
-    """{parent id: [rows, in order]}; a parent without rows is absent."""
+    """{parent id: [rows, in order]} (only rows meeting `where`); a parent without rows is
+    absent."""
     found: dict[int, list[E]] = defaultdict(list)
+    query = select(entity, parent).where(parent.in_(set(ids))).order_by(*order_by)
+    if where is not None:
+        query = query.where(where)
     async with db.read() as session:
-        rows = await session.execute(
-            select(entity, parent).where(parent.in_(set(ids))).order_by(*order_by)
-        )
+        rows = await session.execute(query)
         for row, parent_id in rows:
             found[parent_id].append(row)
     return found

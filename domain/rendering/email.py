@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from domain.config import Settings
 from domain.model.entities import Contact, Customer, Invoice
 from domain.model.formatting import Formatter
+from domain.model.invoice_rules import is_credit_note
 from domain.model.texts import text
 from domain.ports import InvoiceEmail, Recipient
 from domain.rendering.links import pay_url, pdf_url
@@ -33,17 +34,23 @@ def invoice_email(
         "invoice_url": pdf_url(settings, invoice.id),
         "pay_url": pay_url(settings, invoice.id, invoice.number),
     }
+    credit = is_credit_note(invoice.total)
+    variables["document"] = "credit_note" if credit else "invoice"
+    subject_key, body_key = (
+        ("credit_note_subject", "credit_note_body") if credit else ("email_subject", "email_body")
+    )
     return InvoiceEmail(
         sender=Recipient(settings.mailjet.sender_email, settings.mailjet.sender_name),
         recipients=tuple(Recipient(c.email, c.name) for c in contacts),
-        subject=text(language, "email_subject", number=invoice.number, business=business.name),
+        subject=text(language, subject_key, number=invoice.number, business=business.name),
         text_body=text(
             language,
-            "email_body",
+            body_key,
             customer=customer.name,
             number=invoice.number,
             date=variables["invoice_date"],
             total=variables["total_amount"],
+            credit=formatter.money(-invoice.total),
             due=variables["due_date"],
             pay_url=variables["pay_url"],
             invoice_url=variables["invoice_url"],

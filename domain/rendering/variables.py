@@ -105,6 +105,7 @@ def template_variables(document: InvoiceDocument, settings: Settings) -> dict[st
         "is_paid": document.status.value in ("PAID", "REFUNDED"),
         "is_void": document.void,
         "is_draft": document.draft,
+        "is_credit_note": document.subtotal + document.tax < 0,
         "paid_at": _iso(document.paid_at, settings) if document.paid_at else "",
         "payment_method": document.payment_method or "",
         "language": client.language,

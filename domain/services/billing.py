@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import Settings
@@ -23,8 +23,8 @@ from domain.errors import DomainError, ErrorCode
 from domain.model.access import Viewer, require_staff
 from domain.model.commands import BillingOrder, GenerateRequest
 from domain.model.entities import Invoice, InvoiceLine, Transaction
-from domain.model.enums import EventKind, Role, TransactionKind
-from domain.model.invoice_rules import invoice_number, line_totals
+from domain.model.enums import EventKind, InvoiceStatus, Role, TransactionKind
+from domain.model.invoice_rules import invoice_number, is_credit_note, line_totals
 from domain.model.periods import (
     Period,
     day_range,
@@ -78,11 +78,7 @@ async def _generate(
     due = request.due_date or today
     ensure_due_in_period(due, period)
     customer = await lock_customer(session, request.customer_id)
-    title = (
-        required_text("title", request.title, 255)
-        if request.title is not None
-        else text(customer.language, "invoice_title", period=period)
-    )
+    title = required_text("title", request.title, 255) if request.title is not None else None
     charges = await _charges_to_bill(session, settings, customer.id, period, request)
     if not charges:
         raise DomainError(
@@ -92,6 +88,9 @@ async def _generate(
     subtotal, tax, total = line_totals(
         [c.retail_cost for c in charges], [c.tax_amount for c in charges]
     )
+    if title is None:
+        kind = "credit_note_title" if is_credit_note(total) else "invoice_title"
+        title = text(customer.language, kind, period=period)
     invoice = Invoice(
         customer_id=customer.id,
         title=title,
@@ -105,9 +104,17 @@ async def _generate(
         created_month=month_key(issued_at, zone),
         line_count=len(charges),
     )
+    if total == 0:
+        # Nothing to pay and nothing owed: settled as it is issued.
+        invoice.status, invoice.paid_at = InvoiceStatus.PAID, issued_at
     session.add(invoice)
     await session.flush()
-    invoice.number = invoice_number(settings.invoice.number_format, issued_at, zone, invoice.id)
+    number_format = (
+        settings.invoice.credit_note_number_format
+        if is_credit_note(total)
+        else settings.invoice.number_format
+    )
+    invoice.number = invoice_number(number_format, issued_at, zone, invoice.id)
     await invoice_totals.count_new(session, invoice)
     session.add_all(
         InvoiceLine(
@@ -144,8 +151,17 @@ async def _generate(
         actor,
         f"{invoice.number}: {len(charges)} transactions from {period.start} to {period.end}, total {invoice.total}",
     )
+    if invoice.status is InvoiceStatus.PAID:
+        invoice_events.record(session, invoice.id, EventKind.PAID, actor, "totals 0.00: settled")
     await session.flush()
     return invoice
+
+
+def _locked(query: Select[Transaction]) -> Select[Transaction]:
+    """The charges to bill, row-locked as they are read (their latest committed amounts):
+    a concurrent updateTransaction waits, then finds them billed (TRANSACTION_BILLED), or
+    changed them first and they are billed at the new amount. Never the old one."""
+    return query.with_for_update().execution_options(populate_existing=True)
 
 
 async def _charges_to_bill(
@@ -158,14 +174,14 @@ async def _charges_to_bill(
     zone = settings.business.zone
     excluded = set(request.excluded_transaction_ids)
     if request.transaction_ids is None:
-        query = unbilled_charges_query(customer_id, zone, period.start, period.end)
+        query = _locked(unbilled_charges_query(customer_id, zone, period.start, period.end))
         return [row for row in (await session.execute(query)).scalars() if row.id not in excluded]
 
     wanted = list(dict.fromkeys(request.transaction_ids))
     found = {
         row.id: row
         for row in (
-            await session.execute(select(Transaction).where(Transaction.id.in_(wanted)))
+            await session.execute(_locked(select(Transaction).where(Transaction.id.in_(wanted))))
         ).scalars()
     }
     lower, upper = day_range(period.start, period.end, zone)

@@ -1,13 +1,20 @@
 """payInvoice: by card through the CardGateway port, or recorded by hand (cash, POS, bank
-transfer, refunded funds); and the payment record both make, which Stripe's webhook makes too.
+transfer, refunded funds).
 
-Never twice: the invoice row is locked while it is paid; a keyed request is answered once
-(store/idempotency.py); a card charge carries a provider idempotency key derived from the
-invoice and its attempt number, so a retry after a timeout or a 5xx gets the first result
-and only a definite decline moves on to a new attempt.
+A card payment never holds a database transaction while the provider answers:
+
+    1. claim    one short transaction: the request's idempotency key, the invoice row
+                (refused at once if it is not payable or another attempt is open), a
+                PENDING payment attempt carrying the provider's idempotency key
+    2. charge   the provider call, no transaction open
+    3. settle   a second short transaction (services/settlement.py): paid, declined, or
+                still pending (a `processing` payment, or an answer lost on the way back,
+                settled later by asking the provider, never by charging again)
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,31 +23,45 @@ from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, Forbidden, NotFound
 from domain.model.access import Viewer
 from domain.model.commands import PaymentRequest
-from domain.model.entities import Customer, Invoice, PaymentMethod, Transaction
-from domain.model.enums import EventKind, InvoiceStatus, PaymentMethodKind, TransactionKind
-from domain.model.invoice_rules import ensure_chargeable, ensure_payable, settling_transaction
+from domain.model.entities import Customer, Invoice, PaymentAttempt, PaymentMethod
+from domain.model.enums import AttemptKind, AttemptState, EventKind, PaymentMethodKind
+from domain.model.invoice_rules import ensure_no_open_attempt, ensure_payable
 from domain.model.money import to_minor_units
 from domain.model.validation import optional_text
-from domain.ports import CardDeclined, CardGateway, Charge, ProviderUnavailable
+from domain.ports import (
+    CardDeclined,
+    CardGateway,
+    Charge,
+    Metrics,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 from domain.rendering.links import pay_url
-from domain.store import invoice_events, invoice_totals
+from domain.services.settlement import reconcile_open, record_payment, settle
+from domain.store import attempts, invoice_events
 from domain.store.database import Database
+from domain.store.deployment import key_prefix
 from domain.store.idempotency import IdempotencyKey, idempotent
-from domain.store.invoice_events import Refusal
 from domain.store.locking import customer_of, lock_invoice, visible_invoice
 
 
 async def pay(
-    db: Database, settings: Settings, viewer: Viewer, request: PaymentRequest, cards: CardGateway
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    request: PaymentRequest,
+    cards: CardGateway,
+    metrics: Metrics,
 ) -> Invoice:
     """Every payment method: cards through the provider, the rest recorded by hand."""
     if request.method is PaymentMethodKind.STRIPE:
-        return await pay_by_card(db, settings, viewer, request, cards)
+        return await pay_by_card(db, settings, viewer, request, cards, metrics)
     return await pay_by_hand(db, viewer, request)
 
 
 async def pay_by_hand(db: Database, viewer: Viewer, request: PaymentRequest) -> Invoice:
-    """Cash, POS, bank transfer or refunded funds, as staff record them."""
+    """Cash, POS, bank transfer or refunded funds, as staff record them; a credit note is
+    settled this way, by returning its funds (REFUND)."""
     if request.method is PaymentMethodKind.STRIPE:
         raise ValueError("card payments go through pay_by_card")
     if not viewer.is_staff:
@@ -48,68 +69,173 @@ async def pay_by_hand(db: Database, viewer: Viewer, request: PaymentRequest) -> 
     reference = optional_text("reference", request.reference, 255)
     key = IdempotencyKey.of("payInvoice", request.idempotency_key, request, viewer)
 
-    async def settle(session: AsyncSession) -> Invoice:
+    async def settle_by_hand(session: AsyncSession) -> Invoice:
         invoice = await lock_invoice(session, viewer, request.invoice_id)
-        ensure_payable(invoice)
+        ensure_payable(invoice, request.method)
+        ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
         await record_payment(session, db, invoice, request.method, reference, viewer.name)
         return invoice
 
-    return await idempotent(db, key, settle, lambda id: visible_invoice(db, viewer, id))
+    return await idempotent(db, key, settle_by_hand, lambda id: visible_invoice(db, viewer, id))
+
+
+@dataclass
+class _Claim:
+    """What the claim answers: the invoice, and the charge to make (none on a replay)."""
+
+    invoice: Invoice
+    attempt_id: int | None = None
+    charge: Charge | None = None
+
+    @property
+    def id(self) -> int:
+        return self.invoice.id
 
 
 async def pay_by_card(
-    db: Database, settings: Settings, viewer: Viewer, request: PaymentRequest, cards: CardGateway
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    request: PaymentRequest,
+    cards: CardGateway,
+    metrics: Metrics,
 ) -> Invoice:
     """Charge the customer's saved card (the one given, else the default) for the invoice."""
     key = IdempotencyKey.of("payInvoice", request.idempotency_key, request, viewer)
     currency = settings.business.currency_code
+    prefix = await key_prefix(db, settings)
+    # An attempt left open (a lost answer) is settled by asking the provider first.
+    await _reconcile_visible(db, settings, metrics, cards, viewer, request.invoice_id)
 
-    async def charge(session: AsyncSession) -> Invoice:
+    async def claim(session: AsyncSession) -> _Claim:
         invoice = await lock_invoice(session, viewer, request.invoice_id)
-        ensure_payable(invoice)
+        ensure_payable(invoice, PaymentMethodKind.STRIPE)
+        ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
         customer = await customer_of(session, invoice)
         card = await _card_to_charge(session, customer, request.payment_method_id)
-        ensure_chargeable(invoice)
-        attempt = await invoice_events.count(session, invoice.id, EventKind.PAYMENT_DECLINED) + 1
-        try:
-            intent = await cards.charge(
-                Charge(
-                    provider_customer_id=customer.stripe_customer_id or "",
-                    payment_method_id=card.stripe_payment_method_id,
-                    amount_minor=to_minor_units(invoice.total, currency),
-                    currency=currency,
-                    description=f"Invoice {invoice.number}",
-                    metadata={
-                        "invoice_id": str(invoice.id),
-                        "invoice_number": invoice.number or "",
-                    },
-                    key=f"invoice-{invoice.id}-payment-{attempt}",
-                )
-            )
-        except CardDeclined as declined:
-            message = declined.reason
-            if declined.authentication_required:
-                where = pay_url(settings, invoice.id, invoice.number)
-                message += f" The customer must authenticate and pay at {where}"
-            error = DomainError(ErrorCode.PAYMENT_DECLINED, message)
-            raise Refusal(invoice.id, EventKind.PAYMENT_DECLINED, error) from None
-        except ProviderUnavailable as failure:
-            error = DomainError(
-                ErrorCode.PAYMENT_PROVIDER_ERROR, f"{failure} The invoice is unchanged; try again."
-            )
-            raise Refusal(invoice.id, EventKind.PAYMENT_FAILED, error) from None
-        invoice_events.record(
+        attempt = await attempts.claim(
             session,
-            invoice.id,
-            EventKind.PAYMENT_SUCCEEDED,
+            db,
+            invoice,
+            AttemptKind.CHARGE,
+            invoice.total,
+            currency,
             viewer.name,
-            f"{card.brand} ending {card.last4} charged {invoice.total}: {intent}",
+            prefix,
+            card.id,
         )
-        await record_payment(session, db, invoice, PaymentMethodKind.STRIPE, intent, viewer.name)
-        return invoice
+        charge = Charge(
+            provider_customer_id=customer.stripe_customer_id or "",
+            payment_method_id=card.stripe_payment_method_id,
+            amount_minor=to_minor_units(invoice.total, currency),
+            currency=currency,
+            description=f"Invoice {invoice.number}",
+            metadata={"invoice_id": str(invoice.id), "invoice_number": invoice.number or ""},
+            key=attempt.provider_key,
+        )
+        return _Claim(invoice, attempt.id, charge)
 
-    async with invoice_events.refusals_recorded(db, viewer.name):
-        return await idempotent(db, key, charge, lambda id: visible_invoice(db, viewer, id))
+    async def answer_again(invoice_id: int) -> _Claim:
+        await _reconcile_visible(db, settings, metrics, cards, viewer, invoice_id)
+        return _Claim(await visible_invoice(db, viewer, invoice_id))
+
+    claimed = await idempotent(db, key, claim, answer_again)
+    if claimed.attempt_id is None or claimed.charge is None:
+        return claimed.invoice
+    return await _charge(db, settings, metrics, cards, viewer, claimed)
+
+
+async def _charge(
+    db: Database,
+    settings: Settings,
+    metrics: Metrics,
+    cards: CardGateway,
+    viewer: Viewer,
+    claimed: _Claim,
+) -> Invoice:
+    assert claimed.attempt_id is not None and claimed.charge is not None
+    invoice = claimed.invoice
+    try:
+        result = await cards.charge(claimed.charge)
+    except CardDeclined as declined:
+        message = declined.reason
+        if declined.authentication_required:
+            where = pay_url(settings, invoice.id, invoice.number)
+            message += f" The customer must authenticate and pay at {where}"
+        await _close(
+            db,
+            claimed.attempt_id,
+            AttemptState.DECLINED,
+            EventKind.PAYMENT_DECLINED,
+            viewer.name,
+            message,
+            declined.provider_ref,
+        )
+        raise DomainError(ErrorCode.PAYMENT_DECLINED, message) from None
+    except ProviderRejected as rejected:
+        message = f"{rejected} Nothing was charged; an operator must look at the payment setup."
+        await _close(
+            db,
+            claimed.attempt_id,
+            AttemptState.FAILED,
+            EventKind.PAYMENT_FAILED,
+            viewer.name,
+            message,
+        )
+        raise DomainError(ErrorCode.PAYMENT_REJECTED, message) from None
+    except ProviderUnavailable as failure:
+        message = (
+            f"{failure} Whether the card was charged is being confirmed with the provider; "
+            "the invoice shows the outcome shortly. Try again in a minute if it is still unpaid."
+        )
+        await invoice_events.record_alone(
+            db, invoice.id, EventKind.PAYMENT_FAILED, viewer.name, message
+        )
+        raise DomainError(ErrorCode.PAYMENT_PROVIDER_ERROR, message) from None
+    settled = await settle(db, settings, metrics, claimed.attempt_id, result, viewer.name)
+    if settled.outcome == "pending":
+        await invoice_events.record_alone(
+            db,
+            invoice.id,
+            EventKind.PAYMENT_PENDING,
+            viewer.name,
+            f"{result.provider_ref} is processing; the invoice is paid once it succeeds",
+        )
+    elif settled.outcome == "declined":
+        raise DomainError(ErrorCode.PAYMENT_DECLINED, result.reason or "The payment failed.")
+    return settled.invoice
+
+
+async def _close(
+    db: Database,
+    attempt_id: int,
+    state: AttemptState,
+    kind: EventKind,
+    actor: str,
+    message: str,
+    provider_ref: str | None = None,
+) -> None:
+    async with db.transaction() as session:
+        attempt = await session.get(PaymentAttempt, attempt_id)
+        assert attempt is not None
+        if await attempts.close(
+            session, attempt_id, state, db.now(), provider_ref=provider_ref, message=message
+        ):
+            invoice_events.record(session, attempt.invoice_id, kind, actor, message)
+
+
+async def _reconcile_visible(
+    db: Database,
+    settings: Settings,
+    metrics: Metrics,
+    cards: CardGateway,
+    viewer: Viewer,
+    invoice_id: int,
+) -> None:
+    async with db.read() as session:
+        invoice = await session.get(Invoice, invoice_id)
+    if invoice is not None and viewer.can_see_customer(invoice.customer_id):
+        await reconcile_open(db, settings, metrics, cards, invoice_id, viewer.name)
 
 
 async def _card_to_charge(
@@ -134,33 +260,3 @@ async def _card_to_charge(
             f"{customer.name} has no saved card. Add a credit card under Payment Methods before paying invoices.",
         )
     return card
-
-
-async def record_payment(
-    session: AsyncSession,
-    db: Database,
-    invoice: Invoice,
-    method: PaymentMethodKind,
-    reference: str | None,
-    actor: str,
-) -> Transaction:
-    """Mark the invoice paid, add the negative PAYMENT transaction that settles it, and
-    record it in the invoice's history."""
-    customer = await customer_of(session, invoice)
-    paid_at = db.now()
-    description = f"{method.value}: {reference}" if reference else method.value
-    payment = settling_transaction(invoice, customer, TransactionKind.PAYMENT, description, paid_at)
-    session.add(payment)
-    await invoice_totals.move(session, invoice, status=InvoiceStatus.PAID)
-    invoice.status = InvoiceStatus.PAID
-    invoice.paid_at = paid_at
-    invoice.payment_method = method
-    invoice.payment_reference = reference
-    invoice_events.record(
-        session,
-        invoice.id,
-        EventKind.PAID,
-        actor,
-        f"{method.value} {invoice.total}" + (f": {reference}" if reference else ""),
-    )
-    return payment

@@ -1,60 +1,104 @@
-"""refundInvoice: a full refund of a card payment, once; and the refund record, which
-Stripe's webhook makes too for a refund made in Stripe's dashboard."""
+"""refundInvoice: the rest of a card payment refunded, once (all of it, unless part was
+refunded at the provider already), in the same three steps as a card payment: claim an
+attempt, call the provider with no transaction open, settle (services/settlement.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.config import Settings
 from domain.errors import DomainError, ErrorCode
 from domain.model.access import Viewer, require_staff
 from domain.model.commands import RefundRequest
 from domain.model.entities import Invoice
-from domain.model.enums import EventKind, InvoiceStatus, TransactionKind
-from domain.model.invoice_rules import ensure_refundable, settling_transaction
-from domain.ports import CardGateway, ProviderUnavailable
-from domain.store import invoice_events, invoice_totals
+from domain.model.enums import AttemptKind, AttemptState, EventKind
+from domain.model.invoice_rules import ensure_no_open_attempt, ensure_refundable
+from domain.model.money import to_minor_units
+from domain.ports import CardGateway, Metrics, ProviderRejected, ProviderUnavailable
+from domain.services.settlement import reconcile_open, settle
+from domain.store import attempts, invoice_events
 from domain.store.database import Database
+from domain.store.deployment import key_prefix
 from domain.store.idempotency import IdempotencyKey, idempotent
-from domain.store.invoice_events import Refusal
-from domain.store.locking import customer_of, lock_invoice, visible_invoice
+from domain.store.locking import lock_invoice, visible_invoice
+
+
+@dataclass
+class _Claim:
+    invoice: Invoice
+    attempt_id: int | None = None
+    payment_intent_id: str = ""
+    amount_minor: int = 0
+    key: str = ""
+
+    @property
+    def id(self) -> int:
+        return self.invoice.id
 
 
 async def refund_invoice(
-    db: Database, viewer: Viewer, request: RefundRequest, cards: CardGateway
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    request: RefundRequest,
+    cards: CardGateway,
+    metrics: Metrics,
 ) -> Invoice:
     require_staff(viewer)
     key = IdempotencyKey.of("refundInvoice", request.idempotency_key, request, viewer)
+    currency = settings.business.currency_code
+    prefix = await key_prefix(db, settings)
+    await reconcile_open(db, settings, metrics, cards, request.invoice_id, viewer.name)
 
-    async def refund(session: AsyncSession) -> Invoice:
+    async def claim(session: AsyncSession) -> _Claim:
         invoice = await lock_invoice(session, viewer, request.invoice_id)
         payment_intent_id = ensure_refundable(invoice)
-        try:
-            refund_id = await cards.refund(
-                payment_intent_id=payment_intent_id, key=f"invoice-{invoice.id}-refund"
-            )
-        except ProviderUnavailable as failure:
-            error = DomainError(
-                ErrorCode.PAYMENT_PROVIDER_ERROR, f"Refund failed: {failure} Nothing was changed."
-            )
-            raise Refusal(invoice.id, EventKind.PAYMENT_FAILED, error) from None
-        await apply_refund(session, db, invoice, refund_id, viewer.name)
-        return invoice
+        ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
+        rest = invoice.total - invoice.refunded_amount
+        attempt = await attempts.claim(
+            session, db, invoice, AttemptKind.REFUND, rest, currency, viewer.name, prefix
+        )
+        minor = to_minor_units(rest, currency)
+        return _Claim(invoice, attempt.id, payment_intent_id, minor, attempt.provider_key)
 
-    async with invoice_events.refusals_recorded(db, viewer.name):
-        return await idempotent(db, key, refund, lambda id: visible_invoice(db, viewer, id))
+    async def answer_again(invoice_id: int) -> _Claim:
+        await reconcile_open(db, settings, metrics, cards, invoice_id, viewer.name)
+        return _Claim(await visible_invoice(db, viewer, invoice_id))
 
-
-async def apply_refund(
-    session: AsyncSession, db: Database, invoice: Invoice, refund_id: str, actor: str
-) -> None:
-    """Mark a paid invoice refunded and add the REFUND transaction reversing its payment."""
-    customer = await customer_of(session, invoice)
-    await invoice_totals.move(session, invoice, status=InvoiceStatus.REFUNDED)
-    invoice.status = InvoiceStatus.REFUNDED
-    invoice.refund_reference = refund_id
-    session.add(
-        settling_transaction(invoice, customer, TransactionKind.REFUND, refund_id, db.now())
-    )
-    invoice_events.record(
-        session, invoice.id, EventKind.REFUNDED, actor, f"{invoice.total} refunded: {refund_id}"
-    )
+    claimed = await idempotent(db, key, claim, answer_again)
+    if claimed.attempt_id is None:
+        return claimed.invoice
+    try:
+        result = await cards.refund(
+            payment_intent_id=claimed.payment_intent_id,
+            amount_minor=claimed.amount_minor,
+            key=claimed.key,
+        )
+    except ProviderRejected as rejected:
+        message = f"Refund refused: {rejected} Nothing was refunded."
+        async with db.transaction() as session:
+            if await attempts.close(
+                session, claimed.attempt_id, AttemptState.FAILED, db.now(), message=message
+            ):
+                invoice_events.record(
+                    session, claimed.invoice.id, EventKind.PAYMENT_FAILED, viewer.name, message
+                )
+        raise DomainError(ErrorCode.PAYMENT_REJECTED, message) from None
+    except ProviderUnavailable as failure:
+        message = (
+            f"Refund: {failure} Whether it was refunded is being confirmed with the provider; "
+            "the invoice shows the outcome shortly."
+        )
+        await invoice_events.record_alone(
+            db, claimed.invoice.id, EventKind.PAYMENT_FAILED, viewer.name, message
+        )
+        raise DomainError(ErrorCode.PAYMENT_PROVIDER_ERROR, message) from None
+    settled = await settle(db, settings, metrics, claimed.attempt_id, result, viewer.name)
+    if settled.outcome == "failed":
+        raise DomainError(
+            ErrorCode.PAYMENT_PROVIDER_ERROR,
+            "The refund failed at the provider; nothing was refunded.",
+        )
+    return settled.invoice

@@ -1,36 +1,70 @@
-"""POST /webhooks/stripe: Stripe's events (already verified), each handled once,
-reconciling what happened at Stripe.
+"""POST /webhooks/stripe: Stripe's events (already verified), each handled once, reconciling
+what happened at Stripe with the invoice it names.
 
-`payment_intent.succeeded`: an invoice paid on the pay page (after authentication) becomes
-PAID. `payment_intent.payment_failed`: the failure is recorded in the invoice's history.
-`charge.refunded`: a refund made in Stripe's dashboard makes the invoice REFUNDED here.
+`payment_intent.succeeded`: an invoice is paid only by an intent that succeeded, in the
+invoice's currency, for exactly its total, from its customer (and it settles our own
+attempt when it is one). `payment_intent.payment_failed` / `.canceled`: recorded, and our
+attempt closed. `charge.refunded`: what Stripe has refunded so far (a refund made in the
+dashboard, whole or partial) is recorded for its real amount. Anything that moved money
+but cannot settle the invoice is recorded as NEEDS_REVIEW and changes no status.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.config import Settings
 from domain.errors import NotFound
 from domain.model.access import SYSTEM
-from domain.model.entities import Invoice, ProcessedWebhookEvent
-from domain.model.enums import EventKind, InvoiceStatus, PaymentMethodKind
-from domain.services.payments import record_payment
-from domain.services.refunds import apply_refund
-from domain.store import invoice_events
+from domain.model.entities import Invoice, PaymentAttempt, ProcessedWebhookEvent
+from domain.model.enums import (
+    AttemptKind,
+    AttemptState,
+    EventKind,
+    InvoiceStatus,
+    PaymentMethodKind,
+)
+from domain.model.invoice_rules import charge_problem, is_open
+from domain.ports import ChargeResult, Metrics
+from domain.services.settlement import (
+    apply_refund,
+    from_minor_units,
+    needs_review,
+    record_payment,
+    settle_charge_in,
+)
+from domain.store import attempts, invoice_events
 from domain.store.database import Database
-from domain.store.locking import lock_invoice
+from domain.store.locking import customer_of, lock_invoice
 
 log = logging.getLogger("invoicing.webhooks")
 ACTOR = "stripe"
 
 
-async def handle_stripe_event(db: Database, event: dict[str, Any]) -> str:
+@dataclass
+class _Event:
+    session: AsyncSession
+    db: Database
+    settings: Settings
+    metrics: Metrics
+    id: str
+    type: str
+
+    def note(self, invoice_id: int, detail: str = "") -> None:
+        message = f"{self.type} {self.id}" + (f" ({detail})" if detail else "")
+        invoice_events.record(self.session, invoice_id, EventKind.WEBHOOK, ACTOR, message)
+
+
+async def handle_stripe_event(
+    db: Database, settings: Settings, metrics: Metrics, event: dict[str, Any]
+) -> str:
     """Apply one verified event; answers what was done (a replay does nothing)."""
     event_id, event_type = str(event.get("id", "")), str(event.get("type", ""))
     obj = (event.get("data") or {}).get("object") or {}
@@ -41,7 +75,9 @@ async def handle_stripe_event(db: Database, event: dict[str, Any]) -> str:
             )
             await session.flush()
             handler = _HANDLERS.get(event_type)
-            return await handler(session, db, event_id, event_type, obj) if handler else "ignored"
+            if handler is None:
+                return "ignored"
+            return await handler(_Event(session, db, settings, metrics, event_id, event_type), obj)
     except IntegrityError:
         return "already handled"
 
@@ -53,74 +89,143 @@ async def _invoice_of(session: AsyncSession, invoice_id: Any) -> Invoice | None:
         return None
 
 
-async def _succeeded(
-    session: AsyncSession, db: Database, event_id: str, event_type: str, intent: dict[str, Any]
-) -> str:
-    invoice = await _invoice_of(session, (intent.get("metadata") or {}).get("invoice_id"))
+async def _succeeded(event: _Event, intent: dict[str, Any]) -> str:
+    metadata = intent.get("metadata") or {}
+    invoice = await _invoice_of(event.session, metadata.get("invoice_id"))
     if invoice is None:
         return "no matching invoice"
-    invoice_events.record(
-        session,
-        invoice.id,
-        EventKind.WEBHOOK,
-        ACTOR,
-        f"{event_type} {event_id} ({intent.get('id')})",
+    intent_id = str(intent.get("id"))
+    event.note(invoice.id, intent_id)
+    result = ChargeResult(
+        provider_ref=intent_id,
+        state="succeeded" if intent.get("status") == "succeeded" else "failed",
+        amount_minor=int(intent.get("amount_received") or 0),
+        currency=str(intent.get("currency") or ""),
+        reason=str(intent.get("status")),
     )
-    if invoice.status is InvoiceStatus.UNPAID and not invoice.void:
-        invoice_events.record(
-            session,
-            invoice.id,
-            EventKind.PAYMENT_SUCCEEDED,
-            ACTOR,
-            f"paid at Stripe: {intent.get('id')}",
+    attempt = await attempts.find(
+        event.session, key=metadata.get("attempt"), provider_ref=intent_id
+    )
+    if attempt is not None and attempt.invoice_id == invoice.id:
+        if attempt.state is not AttemptState.PENDING:
+            return "invoice already settled"
+        return await settle_charge_in(
+            event.session, event.db, event.settings, event.metrics, attempt, invoice, result, ACTOR
         )
-        await record_payment(
-            session, db, invoice, PaymentMethodKind.STRIPE, str(intent.get("id")), ACTOR
+    # A payment made elsewhere: the pay page, where the customer authenticated.
+    if invoice.status is InvoiceStatus.PAID and invoice.payment_reference == intent_id:
+        return "invoice already settled"
+    customer = await customer_of(event.session, invoice)
+    problem = charge_problem(
+        invoice,
+        succeeded=result.state == "succeeded",
+        amount_minor=result.amount_minor,
+        currency=result.currency,
+        expected_currency=event.settings.business.currency_code,
+        customer_ref=intent.get("customer"),
+        expected_customer_ref=customer.stripe_customer_id,
+    )
+    if problem is None and (
+        not is_open(invoice) or await attempts.open_count(event.session, invoice.id)
+    ):
+        problem = f"the invoice is already {'void' if invoice.void else invoice.status.value} or being paid"
+    if problem is not None:
+        return needs_review(
+            event.session, event.metrics, invoice.id, ACTOR, f"{intent_id}: {problem}"
         )
-        return "invoice paid"
-    return "invoice already settled"
+    invoice_events.record(
+        event.session,
+        invoice.id,
+        EventKind.PAYMENT_SUCCEEDED,
+        ACTOR,
+        f"paid at Stripe: {intent_id}",
+    )
+    await record_payment(
+        event.session, event.db, invoice, PaymentMethodKind.STRIPE, intent_id, ACTOR
+    )
+    return "invoice paid"
 
 
-async def _failed(
-    session: AsyncSession, db: Database, event_id: str, event_type: str, intent: dict[str, Any]
-) -> str:
-    invoice = await _invoice_of(session, (intent.get("metadata") or {}).get("invoice_id"))
+async def _failed(event: _Event, intent: dict[str, Any]) -> str:
+    metadata = intent.get("metadata") or {}
+    invoice = await _invoice_of(event.session, metadata.get("invoice_id"))
     if invoice is None:
         return "no matching invoice"
+    intent_id = str(intent.get("id"))
     reason = ((intent.get("last_payment_error") or {}).get("message")) or "the payment failed"
-    invoice_events.record(session, invoice.id, EventKind.WEBHOOK, ACTOR, f"{event_type} {event_id}")
-    invoice_events.record(session, invoice.id, EventKind.PAYMENT_DECLINED, ACTOR, reason)
+    event.note(invoice.id)
+    attempt = await attempts.find(
+        event.session, key=metadata.get("attempt"), provider_ref=intent_id
+    )
+    if attempt is not None and attempt.invoice_id == invoice.id:
+        await attempts.close(
+            event.session,
+            attempt.id,
+            AttemptState.DECLINED,
+            event.db.now(),
+            provider_ref=intent_id,
+            message=reason,
+        )
+    invoice_events.record(event.session, invoice.id, EventKind.PAYMENT_DECLINED, ACTOR, reason)
     return "failure recorded"
 
 
-async def _refunded(
-    session: AsyncSession, db: Database, event_id: str, event_type: str, charge: dict[str, Any]
-) -> str:
+async def _refunded(event: _Event, charge: dict[str, Any]) -> str:
     intent_id = charge.get("payment_intent")
     found = (
-        await session.execute(
+        await event.session.execute(
             select(Invoice.id).where(
                 Invoice.payment_reference == intent_id,
                 Invoice.payment_method == PaymentMethodKind.STRIPE,
             )
         )
     ).scalar_one_or_none()
-    invoice = await _invoice_of(session, found) if found else None
+    invoice = await _invoice_of(event.session, found) if found else None
     if invoice is None:
         return "no matching invoice"
-    invoice_events.record(session, invoice.id, EventKind.WEBHOOK, ACTOR, f"{event_type} {event_id}")
-    if invoice.status is not InvoiceStatus.PAID:
+    event.note(invoice.id)
+    if invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.REFUNDED):
         return "invoice not paid here"
+    currency = str(charge.get("currency") or "")
+    expected = event.settings.business.currency_code
+    if currency.upper() != expected.upper():
+        why = f"refunded in {currency.upper()}, the invoice is in {expected}"
+        return needs_review(event.session, event.metrics, invoice.id, ACTOR, why)
+    refunded = from_minor_units(int(charge.get("amount_refunded") or 0), expected)
+    if refunded <= invoice.refunded_amount:
+        return "refund already recorded"
+    if refunded > invoice.total:
+        why = f"{refunded} refunded at Stripe, more than the invoice's {invoice.total}"
+        return needs_review(event.session, event.metrics, invoice.id, ACTOR, why)
     refunds = ((charge.get("refunds") or {}).get("data")) or []
-    refund_id = refunds[0].get("id") if refunds else str(charge.get("id"))
-    await apply_refund(session, db, invoice, str(refund_id), ACTOR)
-    return "invoice refunded"
+    # Our own refunds among these, still in flight, are done: their money is recorded here.
+    ours = [(r.get("metadata") or {}).get("attempt") for r in refunds]
+    await event.session.execute(
+        update(PaymentAttempt)
+        .where(
+            PaymentAttempt.invoice_id == invoice.id,
+            PaymentAttempt.kind == AttemptKind.REFUND,
+            PaymentAttempt.state == AttemptState.PENDING,
+            PaymentAttempt.provider_key.in_([key for key in ours if key]),
+        )
+        .values(
+            state=AttemptState.SUCCEEDED, settled_at=event.db.now(), message="settled by webhook"
+        )
+    )
+    refund_id = str(refunds[0].get("id") if refunds else charge.get("id"))
+    await apply_refund(
+        event.session, event.db, invoice, refunded - invoice.refunded_amount, refund_id, ACTOR
+    )
+    return (
+        "invoice refunded"
+        if invoice.status is InvoiceStatus.REFUNDED
+        else "partial refund recorded"
+    )
 
 
-Handler = Callable[[AsyncSession, Database, str, str, dict[str, Any]], Awaitable[str]]
-
-_HANDLERS: dict[str, Handler] = {
+_HANDLERS: dict[str, Callable[[_Event, dict[str, Any]], Awaitable[str]]] = {
     "payment_intent.succeeded": _succeeded,
     "payment_intent.payment_failed": _failed,
+    "payment_intent.canceled": _failed,
     "charge.refunded": _refunded,
 }

@@ -8,9 +8,9 @@ from sqlalchemy import update
 from domain.model.access import Viewer, require_staff
 from domain.model.entities import Invoice, Transaction
 from domain.model.enums import EventKind, TransactionKind
-from domain.model.invoice_rules import ensure_voidable
+from domain.model.invoice_rules import ensure_no_open_attempt, ensure_voidable
 from domain.model.texts import text
-from domain.store import invoice_events, invoice_totals
+from domain.store import attempts, invoice_events, invoice_totals
 from domain.store.database import Database
 from domain.store.locking import customer_of, lock_invoice
 
@@ -20,6 +20,7 @@ async def void_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice
     async with db.transaction() as session:
         invoice = await lock_invoice(session, viewer, invoice_id)
         ensure_voidable(invoice)
+        ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
         customer = await customer_of(session, invoice)
         await invoice_totals.move(session, invoice, void=True)
         invoice.void = True

@@ -66,6 +66,7 @@ class CustomerMutations:
         return await payload(
             lambda: payment_methods.attach_payment_method(
                 ctx.db,
+                ctx.settings,
                 ctx.viewer,
                 require_id(customer_id, "Customer", "customer_id"),
                 stripe_payment_method_id,

@@ -26,9 +26,9 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     if not signature:
         return JSONResponse({"error": "missing Stripe-Signature header"}, status_code=400)
     try:
-        event = runtime.cards.verify_event(payload, signature, secret)
-    except WebhookRefused:
-        log.warning("refused a Stripe webhook with a bad signature")
-        return JSONResponse({"error": "bad signature"}, status_code=400)
-    outcome = await handle_stripe_event(runtime.db, event)
+        event = runtime.cards.verify_event(payload, signature, secret, runtime.clock.now())
+    except WebhookRefused as refused:
+        log.warning("refused a Stripe webhook: %s", refused)
+        return JSONResponse({"error": str(refused)}, status_code=400)
+    outcome = await handle_stripe_event(runtime.db, runtime.settings, runtime.metrics, event)
     return JSONResponse({"received": True, "outcome": outcome})

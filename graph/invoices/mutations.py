@@ -33,7 +33,9 @@ async def _changed(ctx: Context, change: Awaitable[Invoice]) -> Invoice:
 
 async def _paid(ctx: Context, request: PaymentRequest) -> Invoice:
     with ctx.runtime.metrics.outcomes("payment", method=request.method.value):
-        return await payments.pay(ctx.db, ctx.settings, ctx.viewer, request, ctx.runtime.cards)
+        return await payments.pay(
+            ctx.db, ctx.settings, ctx.viewer, request, ctx.runtime.cards, ctx.runtime.metrics
+        )
 
 
 async def _emailed(ctx: Context, invoice_id: int) -> tuple[Invoice, list[str]]:
@@ -90,9 +92,11 @@ class InvoiceMutations:
                 ctx,
                 refunds.refund_invoice(
                     ctx.db,
+                    ctx.settings,
                     ctx.viewer,
                     RefundRequest(require_id(id, "Invoice", "id"), idempotency_key),
                     ctx.runtime.cards,
+                    ctx.runtime.metrics,
                 ),
             ),
             InvoicePayload.answer(ctx),

@@ -9,7 +9,7 @@ import strawberry
 
 from domain.model.entities import Invoice, InvoiceEvent, InvoiceLine
 from domain.model.formatting import Formatter
-from domain.model.invoice_rules import actions_for, period_text, tax_display
+from domain.model.invoice_rules import actions_for, is_credit_note, period_text, tax_display
 from domain.rendering.links import pay_url, pdf_url
 from domain.services.invoice_pdfs import PdfStatus
 from graph.context import Context, Info
@@ -103,12 +103,18 @@ class InvoiceType:
     payment_method: PaymentMethodKind | None
     payment_reference: str | None
     refund_reference: str | None
+    refunded_amount: Decimal = strawberry.field(
+        description="What has been refunded: all of the total once REFUNDED; less while PAID means partially refunded (at the payment provider)."
+    )
+    is_credit_note: bool = strawberry.field(
+        description="A total below zero (credits only): never paid; settled by returning the funds (payInvoice with method REFUND) or kept as the customer's balance."
+    )
     line_count: int
-    actions: list[Action]
     pdf_url: str
     pay_url: str
     row_id: strawberry.Private[int]
     customer_id: strawberry.Private[int]
+    row: strawberry.Private[Invoice]
 
     @classmethod
     def from_row(cls, row: Invoice, context: Context) -> InvoiceType:
@@ -131,13 +137,26 @@ class InvoiceType:
             payment_method=row.payment_method,
             payment_reference=row.payment_reference,
             refund_reference=row.refund_reference,
+            refunded_amount=row.refunded_amount,
+            is_credit_note=is_credit_note(row.total),
             line_count=row.line_count,
-            actions=actions_for(row, context.viewer),
             pdf_url=pdf_url(settings, row.id),
             pay_url=pay_url(settings, row.id, row.number),
             row_id=row.id,
             customer_id=row.customer_id,
+            row=row,
         )
+
+    @strawberry.field(
+        description="A card payment or refund is being settled with the payment provider: nothing else may happen to the invoice meanwhile."
+    )
+    async def payment_pending(self, info: Info) -> bool:
+        return bool(await info.context.loaders.open_attempts.load(self.row_id))
+
+    @strawberry.field
+    async def actions(self, info: Info) -> list[Action]:
+        pending = bool(await info.context.loaders.open_attempts.load(self.row_id))
+        return actions_for(self.row, info.context.viewer, pending=pending)
 
     @strawberry.field
     async def customer(self, info: Info) -> CustomerType:

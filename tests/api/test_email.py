@@ -131,7 +131,9 @@ async def test_the_invoice_goes_to_the_billing_contacts_with_its_pdf(
     assert variables["due_date"] == "February 15, 2025"
     assert variables["invoice_url"] == f"https://crm.example.test/crm/invoice/{invoice_id}/pdf"
     assert variables["pay_url"] == f"https://portal.example.com/invoices/{invoice_id}/pay"
+    assert variables["document"] == "invoice"  # "credit_note" for a credit note
     assert set(variables) == {
+        "document",
         "customer_name",
         "invoice_number",
         "invoice_date",

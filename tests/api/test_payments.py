@@ -3,20 +3,24 @@ talking to a local fake Stripe."""
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from domain.adapters.stripe_gateway import StripeGateway
 from domain.bootstrap import Runtime
 from domain.config import settings_from_mapping
 from domain.model.access import SYSTEM
 from domain.model.commands import GenerateRequest
+from domain.model.entities import Deployment
 from domain.services import billing
 from graph.app import build_app
 from tests.conftest import TEMPLATES
+from tests.consistency import assert_consistent
 from tests.fakes.stripe_server import FakeStripe, signed
 from tests.helpers import Api, make_charge, make_customer, snapshot
 
@@ -188,7 +192,7 @@ async def test_paying_with_a_chosen_card(
 
 
 async def test_a_declined_card_leaves_the_invoice_unpaid_with_stripes_reason(
-    pay_api: Api, runtime: Runtime
+    pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
 ) -> None:
     invoice_id, _ = await _unpaid_invoice(pay_api, runtime, cards=("pm_card_chargeDeclined",))
     declined = (
@@ -196,8 +200,11 @@ async def test_a_declined_card_leaves_the_invoice_unpaid_with_stripes_reason(
     )["payInvoice"]
     assert declined["errors"][0] == {
         "code": "PAYMENT_DECLINED",
-        "message": "Your card was declined.",
+        "message": "Your card was declined. (generic_decline)",
     }
+    # The declined intent is not left open at Stripe.
+    (intent,) = stripe_fake.intents.values()
+    assert intent["status"] == "canceled" and stripe_fake.cancelled == [intent["id"]]
     history = await pay_api.gql(
         "query($id: ID!) { invoice(id: $id) { status events { kind message } } }",
         {"id": str(invoice_id)},
@@ -205,7 +212,7 @@ async def test_a_declined_card_leaves_the_invoice_unpaid_with_stripes_reason(
     assert history["invoice"]["status"] == "UNPAID"
     assert history["invoice"]["events"][-1] == {
         "kind": "PAYMENT_DECLINED",
-        "message": "Your card was declined.",
+        "message": "Your card was declined. (generic_decline)",
     }
 
 
@@ -319,17 +326,23 @@ async def test_parallel_card_payments_of_one_invoice_charge_once(
     pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
 ) -> None:
     invoice_id, _ = await _unpaid_invoice(pay_api, runtime)
+    stripe_fake.charge_delay = 0.3  # so that the others arrive while the charge is open
     results = await asyncio.gather(
         *(
             pay_api.gql(PAY, {"input": {"invoiceId": str(invoice_id), "method": "STRIPE"}})
-            for _ in range(5)
+            for _ in range(32)
         )
     )
-    outcomes = sorted(
+    outcomes = [
         r["payInvoice"]["errors"][0]["code"] if r["payInvoice"]["errors"] else "OK" for r in results
-    )
-    assert outcomes == ["ALREADY_PAID"] * 4 + ["OK"]
+    ]
+    # One pays; the others are refused at once: in progress while the charge is open,
+    # already paid after it.
+    assert outcomes.count("OK") == 1
+    assert set(outcomes) - {"OK"} <= {"PAYMENT_IN_PROGRESS", "ALREADY_PAID"}
+    assert "PAYMENT_IN_PROGRESS" in outcomes
     assert len(stripe_fake.charges) == 1
+    await assert_consistent(pay_api.db)
 
 
 async def test_a_stripe_payment_is_refunded_once(
@@ -430,35 +443,56 @@ async def _webhook(api: Api, event: dict, secret: str = WEBHOOK_SECRET) -> httpx
     )
 
 
-async def test_webhooks_need_a_valid_signature(pay_api: Api, runtime: Runtime) -> None:
+async def test_webhooks_need_a_valid_signature_dated_now(pay_api: Api, runtime: Runtime) -> None:
     invoice_id, _ = await _unpaid_invoice(pay_api, runtime)
-    event = {
-        "id": "evt_forged",
-        "type": "payment_intent.succeeded",
-        "data": {"object": {"id": "pi_x", "metadata": {"invoice_id": str(invoice_id)}}},
-    }
+    event = _paid_at_stripe("evt_forged", "pi_x", invoice_id, 11000)
     before = await snapshot(pay_api.db)
     forged = await _webhook(pay_api, event, secret="whsec_wrong")
     unsigned = await pay_api.client.post("/webhooks/stripe", json=event)
-    assert forged.status_code == unsigned.status_code == 400
+    body, signature = signed(event, WEBHOOK_SECRET, timestamp=int(time.time()) + 3600)
+    future = await pay_api.client.post(
+        "/webhooks/stripe", content=body, headers={"Stripe-Signature": signature}
+    )
+    body, signature = signed(event, WEBHOOK_SECRET, timestamp=int(time.time()) - 3600)
+    stale = await pay_api.client.post(
+        "/webhooks/stripe", content=body, headers={"Stripe-Signature": signature}
+    )
+    assert forged.status_code == unsigned.status_code == future.status_code == 400
+    assert stale.status_code == 400
     assert await snapshot(pay_api.db) == before
+
+
+def _paid_at_stripe(
+    event_id: str,
+    intent_id: str,
+    invoice_id: int,
+    amount: int,
+    currency: str = "usd",
+    status: str = "succeeded",
+    customer: str | None = None,
+) -> dict:
+    intent = {
+        "id": intent_id,
+        "object": "payment_intent",
+        "status": status,
+        "amount": amount,
+        "amount_received": amount if status == "succeeded" else 0,
+        "currency": currency,
+        "metadata": {"invoice_id": str(invoice_id)},
+    }
+    if customer:
+        intent["customer"] = customer
+    return {"id": event_id, "type": "payment_intent.succeeded", "data": {"object": intent}}
+
+
+INVOICE_STATE = "query($id: ID!) { invoice(id: $id) { status paymentReference refundedAmount events { kind actor message } } }"
 
 
 async def test_a_payment_made_on_the_pay_page_arrives_by_webhook_once(
     pay_api: Api, runtime: Runtime
 ) -> None:
     invoice_id, _ = await _unpaid_invoice(pay_api, runtime, cards=())
-    event = {
-        "id": "evt_1",
-        "type": "payment_intent.succeeded",
-        "data": {
-            "object": {
-                "id": "pi_paypage",
-                "object": "payment_intent",
-                "metadata": {"invoice_id": str(invoice_id)},
-            }
-        },
-    }
+    event = _paid_at_stripe("evt_1", "pi_paypage", invoice_id, 11000)
     first = await _webhook(pay_api, event)
     replay = await _webhook(pay_api, event)
     assert first.status_code == replay.status_code == 200
@@ -466,24 +500,62 @@ async def test_a_payment_made_on_the_pay_page_arrives_by_webhook_once(
         "invoice paid",
         "already handled",
     )
-    invoice = await pay_api.gql(
-        "query($id: ID!) { invoice(id: $id) { status paymentMethod paymentReference events { kind actor } } }",
-        {"id": str(invoice_id)},
-    )
-    assert (invoice["invoice"]["status"], invoice["invoice"]["paymentReference"]) == (
-        "PAID",
-        "pi_paypage",
-    )
-    assert [e["kind"] for e in invoice["invoice"]["events"]] == [
+    invoice = (await pay_api.gql(INVOICE_STATE, {"id": str(invoice_id)}))["invoice"]
+    assert (invoice["status"], invoice["paymentReference"]) == ("PAID", "pi_paypage")
+    assert [e["kind"] for e in invoice["events"]] == [
         "GENERATED",
         "WEBHOOK",
         "PAYMENT_SUCCEEDED",
         "PAID",
     ]
-    assert {e["actor"] for e in invoice["invoice"]["events"][1:]} == {"stripe"}
+    assert {e["actor"] for e in invoice["events"][1:]} == {"stripe"}
 
 
-async def test_a_refund_made_in_stripes_dashboard_arrives_by_webhook(
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"amount": 1}, "1 paid in minor units, the invoice totals 11000"),
+        ({"currency": "eur"}, "paid in EUR, the invoice is in USD"),
+        ({"status": "processing"}, "the payment did not succeed"),
+        ({"customer": "cus_someone_else"}, "paid by cus_someone_else"),
+    ],
+)
+async def test_a_webhook_that_does_not_match_the_invoice_changes_nothing_and_asks_for_review(
+    pay_api: Api, runtime: Runtime, change: dict, why: str
+) -> None:
+    invoice_id, customer_id = await _unpaid_invoice(pay_api, runtime)
+    arguments = {"amount": 11000, **change}
+    event = _paid_at_stripe("evt_odd", "pi_odd", invoice_id, **arguments)
+    before = await pay_api.client.get("/metrics")
+    assert (await _webhook(pay_api, event)).json()["outcome"] == "needs review"
+    invoice = (await pay_api.gql(INVOICE_STATE, {"id": str(invoice_id)}))["invoice"]
+    assert invoice["status"] == "UNPAID" and invoice["paymentReference"] is None
+    review = invoice["events"][-1]
+    assert review["kind"] == "NEEDS_REVIEW" and why in review["message"]
+    after = await pay_api.client.get("/metrics")
+    metric = 'invoicing_payments_needing_review_total{source="stripe"}'
+    count = lambda text: float(  # noqa: E731
+        next((line.split()[-1] for line in text.splitlines() if line.startswith(metric)), "0")
+    )
+    assert count(after.text) == count(before.text) + 1
+    await assert_consistent(pay_api.db)
+
+
+def _refunded_at_stripe(event_id: str, intent: str, refunded: int, refund_id: str) -> dict:
+    charge = {
+        "id": "ch_1",
+        "object": "charge",
+        "payment_intent": intent,
+        "currency": "usd",
+        "amount": 11000,
+        "amount_refunded": refunded,
+        "refunded": refunded == 11000,
+        "refunds": {"data": [{"id": refund_id}]},
+    }
+    return {"id": event_id, "type": "charge.refunded", "data": {"object": charge}}
+
+
+async def test_refunds_made_in_stripes_dashboard_are_recorded_for_their_real_amount(
     pay_api: Api, runtime: Runtime
 ) -> None:
     invoice_id, _ = await _unpaid_invoice(pay_api, runtime)
@@ -491,23 +563,23 @@ async def test_a_refund_made_in_stripes_dashboard_arrives_by_webhook(
         "payInvoice"
     ]
     intent = paid["invoice"]["paymentReference"]
-    event = {
-        "id": "evt_refund",
-        "type": "charge.refunded",
-        "data": {
-            "object": {
-                "id": "ch_1",
-                "object": "charge",
-                "payment_intent": intent,
-                "refunds": {"data": [{"id": "re_dash"}]},
-            }
-        },
-    }
-    assert (await _webhook(pay_api, event)).json()["outcome"] == "invoice refunded"
-    invoice = await pay_api.gql(
-        "query($id: ID!) { invoice(id: $id) { status refundReference } }", {"id": str(invoice_id)}
+    partial = await _webhook(pay_api, _refunded_at_stripe("evt_r1", intent, 100, "re_part"))
+    assert partial.json()["outcome"] == "partial refund recorded"
+    invoice = (await pay_api.gql(INVOICE_STATE, {"id": str(invoice_id)}))["invoice"]
+    assert (invoice["status"], invoice["refundedAmount"]) == ("PAID", "1.00")
+    await assert_consistent(pay_api.db)
+    # The same cumulative amount again (another event about the same refund) adds nothing.
+    again = await _webhook(pay_api, _refunded_at_stripe("evt_r1b", intent, 100, "re_part"))
+    assert again.json()["outcome"] == "refund already recorded"
+    whole = await _webhook(pay_api, _refunded_at_stripe("evt_r2", intent, 11000, "re_rest"))
+    assert whole.json()["outcome"] == "invoice refunded"
+    invoice = (await pay_api.gql(INVOICE_STATE, {"id": str(invoice_id)}))["invoice"]
+    assert (invoice["status"], invoice["refundedAmount"]) == ("REFUNDED", "110.00")
+    refunds = await pay_api.gql(
+        '{ transactions(filter: {search: "Refund of"}) { items { kind retailCost } } }'
     )
-    assert invoice["invoice"] == {"status": "REFUNDED", "refundReference": "re_dash"}
+    assert sorted(i["retailCost"] for i in refunds["transactions"]["items"]) == ["1.00", "109.00"]
+    await assert_consistent(pay_api.db)
     failed = {
         "id": "evt_fail",
         "type": "payment_intent.payment_failed",
@@ -520,3 +592,126 @@ async def test_a_refund_made_in_stripes_dashboard_arrives_by_webhook(
         },
     }
     assert (await _webhook(pay_api, failed)).json()["outcome"] == "failure recorded"
+
+
+async def test_the_app_refunds_the_rest_after_a_partial_dashboard_refund(
+    pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
+) -> None:
+    invoice_id, _ = await _unpaid_invoice(pay_api, runtime)
+    paid = (await pay_api.gql(PAY, {"input": {"invoiceId": str(invoice_id), "method": "STRIPE"}}))[
+        "payInvoice"
+    ]
+    intent = paid["invoice"]["paymentReference"]
+    stripe_fake.refunds.append(  # made in the dashboard
+        {"id": "re_dash", "amount": 1000, "payment_intent": intent, "metadata": {}, "created": 0}
+    )
+    await _webhook(pay_api, _refunded_at_stripe("evt_r", intent, 1000, "re_dash"))
+    refunded = (await pay_api.gql(REFUND, {"id": str(invoice_id)}))["refundInvoice"]
+    assert refunded["errors"] == [] and refunded["invoice"]["status"] == "REFUNDED"
+    assert [r["amount"] for r in stripe_fake.refunds] == [1000, 10000]
+    # Stripe's own event about the app's refund finds it recorded already.
+    late = await _webhook(
+        pay_api,
+        _refunded_at_stripe("evt_r2", intent, 11000, refunded["invoice"]["refundReference"]),
+    )
+    assert late.json()["outcome"] == "refund already recorded"
+    await assert_consistent(pay_api.db)
+
+
+async def test_a_slow_stripe_holds_no_database_lock_while_it_answers(
+    pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
+) -> None:
+    invoice_id, _ = await _unpaid_invoice(pay_api, runtime)
+    stripe_fake.charge_delay = 10
+    paying = asyncio.create_task(
+        pay_api.gql(PAY, {"input": {"invoiceId": str(invoice_id), "method": "STRIPE"}})
+    )
+    assert await asyncio.to_thread(stripe_fake.charge_arrived.wait, 10)
+    # While Stripe thinks, the invoice shows the payment pending, and other writes go on.
+    pending = await pay_api.gql(
+        "query($id: ID!) { invoice(id: $id) { status paymentPending actions } }",
+        {"id": str(invoice_id)},
+    )
+    assert pending["invoice"] == {
+        "status": "UNPAID",
+        "paymentPending": True,
+        "actions": ["DOWNLOAD_PDF", "SEND_EMAIL"],
+    }
+    started = time.perf_counter()
+    made = await pay_api.gql(
+        'mutation { createCustomer(input: {name: "Meanwhile"}) { errors { code } } }'
+    )
+    assert made["createCustomer"]["errors"] == []
+    assert time.perf_counter() - started < 1.0
+    second = await pay_api.gql(PAY, {"input": {"invoiceId": str(invoice_id), "method": "CASH"}})
+    assert [e["code"] for e in second["payInvoice"]["errors"]] == ["PAYMENT_IN_PROGRESS"]
+    paid = (await paying)["payInvoice"]
+    assert paid["errors"] == [] and paid["invoice"]["status"] == "PAID"
+    assert len(stripe_fake.charges) == 1
+    await assert_consistent(pay_api.db)
+
+
+async def test_stripes_permanent_refusals_say_so_and_charge_nothing(
+    pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
+) -> None:
+    invoice_id, _ = await _unpaid_invoice(pay_api, runtime)
+    paying = {"input": {"invoiceId": str(invoice_id), "method": "STRIPE"}}
+    stripe_fake.refuse_next = (401, "authentication_error", "Invalid API Key provided: sk_test_***")
+    rejected = (await pay_api.gql(PAY, paying))["payInvoice"]
+    assert rejected["errors"][0]["code"] == "PAYMENT_REJECTED"
+    assert "try again" not in rejected["errors"][0]["message"].lower()
+    stripe_fake.rate_limit_next = 3  # lock_timeout, through every retry of the client
+    busy = (await pay_api.gql(PAY, paying))["payInvoice"]
+    assert busy["errors"][0]["code"] == "PAYMENT_PROVIDER_ERROR"
+    assert "try again" in busy["errors"][0]["message"].lower()
+    assert stripe_fake.charges == []
+
+
+async def test_a_processing_payment_stays_pending_until_stripe_says_it_succeeded(
+    pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
+) -> None:
+    invoice_id, _ = await _unpaid_invoice(pay_api, runtime, cards=("pm_card_processing",))
+    answer = (
+        await pay_api.gql(PAY, {"input": {"invoiceId": str(invoice_id), "method": "STRIPE"}})
+    )["payInvoice"]
+    assert answer["errors"] == [] and answer["invoice"]["status"] == "UNPAID"
+    state = "query($id: ID!) { invoice(id: $id) { status paymentPending events { kind } } }"
+    pending = (await pay_api.gql(state, {"id": str(invoice_id)}))["invoice"]
+    assert pending["paymentPending"] is True and pending["events"][-1]["kind"] == "PAYMENT_PENDING"
+    (intent,) = stripe_fake.intents.values()
+    succeeded = stripe_fake.succeed(intent["id"])
+    event = {"id": "evt_ok", "type": "payment_intent.succeeded", "data": {"object": succeeded}}
+    assert (await _webhook(pay_api, event)).json()["outcome"] == "invoice paid"
+    paid = (await pay_api.gql(state, {"id": str(invoice_id)}))["invoice"]
+    assert (paid["status"], paid["paymentPending"]) == ("PAID", False)
+    assert len(stripe_fake.charges) == 1
+    await assert_consistent(pay_api.db)
+
+
+async def test_idempotency_keys_carry_the_deployments_prefix(
+    pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
+) -> None:
+    invoice_id, _ = await _unpaid_invoice(pay_api, runtime)
+    await pay_api.gql(PAY, {"input": {"invoiceId": str(invoice_id), "method": "STRIPE"}})
+    (charge,) = stripe_fake.charges
+    async with pay_api.db.read() as session:
+        prefix = (await session.execute(select(Deployment.key_prefix))).scalar_one()
+    assert charge["metadata"]["attempt"].startswith(f"{prefix}-charge-")
+    assert any(key.startswith(f"{prefix}-customer-") for key in stripe_fake.keys)
+
+
+async def test_a_card_saved_again_after_a_failure_makes_no_second_stripe_customer(
+    pay_api: Api, stripe_fake: FakeStripe
+) -> None:
+    customer = await make_customer(pay_api.db, "Retry Pty Ltd")
+    # The customer is made at Stripe, then attaching the card fails.
+    stripe_fake.refuse_path = ("/attach", 401, "authentication_error", "Expired API key")
+    first = (await pay_api.gql(ATTACH, {"c": str(customer.id), "pm": "pm_card_visa", "d": False}))[
+        "attachPaymentMethod"
+    ]
+    assert first["errors"][0]["code"] == "PAYMENT_PROVIDER_ERROR"
+    second = (await pay_api.gql(ATTACH, {"c": str(customer.id), "pm": "pm_card_visa", "d": False}))[
+        "attachPaymentMethod"
+    ]
+    assert second["errors"] == [] and len(second["customer"]["paymentMethods"]) == 1
+    assert len(stripe_fake.customers) == 1

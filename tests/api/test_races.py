@@ -6,15 +6,26 @@ so they really meet in the database (row locks on MariaDB, BEGIN IMMEDIATE on SQ
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from domain.model.entities import Invoice, InvoiceLine, Transaction
 from domain.model.enums import TransactionKind
+from tests.consistency import assert_consistent
 from tests.helpers import Api, make_charge, make_customer
 
 PARALLEL = 8
+
+
+@pytest.fixture(autouse=True)
+async def checked_after(api: Api) -> AsyncIterator[None]:
+    """Every race ends with `invoicing db check`'s invariants holding."""
+    yield
+    await assert_consistent(api.db)
+
 
 GENERATE = """
 mutation($input: GenerateInvoiceInput!) {
@@ -153,3 +164,56 @@ async def test_a_void_racing_a_payment_leaves_one_outcome(api: Api) -> None:
         {"void": True, "status": "UNPAID"},
         {"void": False, "status": "PAID"},
     )
+
+
+UPDATE = """
+mutation($id: ID!, $cost: Decimal!) {
+  updateTransaction(id: $id, input: {retailCost: $cost}) { transaction { retailCost } errors { code } }
+}"""
+
+
+async def test_an_update_racing_generate_is_billed_at_its_new_amount_or_refused(api: Api) -> None:
+    """1 generate against 24 updates of its charges, four rounds: every billed charge ends
+    equal to its frozen line, and every update either landed before the invoice (and was
+    billed at its new amount) or was refused as billed."""
+    token = await api.staff_token()
+    for round_ in range(4):
+        customer = await make_customer(api.db, f"Racer {round_}")
+        charges = [
+            await make_charge(api.db, customer.id, "10.00", created_at=jan(day))
+            for day in range(1, 7)
+        ]
+        generate = api.gql(
+            GENERATE, {"input": {"customerId": str(customer.id), **PERIOD}}, token=token
+        )
+        updates = [
+            api.gql(UPDATE, {"id": str(charges[i % len(charges)].id), "cost": "99.00"}, token=token)
+            for i in range(24)
+        ]
+        answers = await asyncio.gather(generate, *updates)
+        invoice = answers[0]["generateInvoice"]["invoice"]
+        assert invoice is not None
+        for answer in answers[1:]:
+            update = answer["updateTransaction"]
+            assert update["errors"] in ([], [{"code": "TRANSACTION_BILLED"}]), update
+        async with api.db.read() as session:
+            lines = dict(
+                (
+                    await session.execute(
+                        select(InvoiceLine.transaction_id, InvoiceLine.retail_cost).where(
+                            InvoiceLine.invoice_id == int(invoice["id"])
+                        )
+                    )
+                ).all()
+            )
+            now = dict(
+                (
+                    await session.execute(
+                        select(Transaction.id, Transaction.retail_cost).where(
+                            Transaction.id.in_(lines)
+                        )
+                    )
+                ).all()
+            )
+        assert lines == now
+    await assert_consistent(api.db)

@@ -267,12 +267,14 @@ async def test_voiding_and_paying_follow_the_invoice_state(
     cash = PaymentRequest(invoice.id, PaymentMethodKind.CASH, "Efectivo pagado 2025-01-15")
     assert (await refused(pay_by_hand(db, portal, cash))).code is ErrorCode.FORBIDDEN
     # A customer may pay by card; without a saved card that is NO_PAYMENT_METHOD.
+    from domain.adapters.metrics import PrometheusMetrics
     from domain.adapters.stripe_gateway import StripeGateway
     from domain.config import StripeSettings
     from domain.services.payments import pay
 
     stripe = PaymentRequest(invoice.id, PaymentMethodKind.STRIPE)
-    no_card = await refused(pay(db, settings, portal, stripe, StripeGateway(StripeSettings())))
+    gateway = StripeGateway(StripeSettings())
+    no_card = await refused(pay(db, settings, portal, stripe, gateway, PrometheusMetrics()))
     assert no_card.code is ErrorCode.NO_PAYMENT_METHOD
 
     paid = await pay_by_hand(db, SYSTEM, cash)

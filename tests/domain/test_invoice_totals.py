@@ -3,10 +3,12 @@
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from domain.adapters.metrics import PrometheusMetrics
 from domain.config import Settings
 from domain.model.access import SYSTEM
 from domain.model.commands import GenerateRequest, PaymentRequest
 from domain.model.enums import PaymentMethodKind
+from domain.queries.invoices import get_invoice
 from domain.services import billing
 from domain.services.payments import pay_by_hand
 from domain.services.stripe_events import handle_stripe_event
@@ -42,10 +44,19 @@ async def test_the_summary_equals_a_recount_after_every_kind_of_change(
     await void_invoice(db, SYSTEM, ids[0])
     await pay_by_hand(db, SYSTEM, PaymentRequest(ids[1], PaymentMethodKind.CASH))
     await pay_by_hand(db, SYSTEM, PaymentRequest(ids[2], PaymentMethodKind.REFUND))
+    minor = int((await get_invoice(db, SYSTEM, ids[3])).total * 100)
     paid_at_stripe = {
         "id": "evt_a",
         "type": "payment_intent.succeeded",
-        "data": {"object": {"id": "pi_a", "metadata": {"invoice_id": str(ids[3])}}},
+        "data": {
+            "object": {
+                "id": "pi_a",
+                "status": "succeeded",
+                "amount_received": minor,
+                "currency": "usd",
+                "metadata": {"invoice_id": str(ids[3])},
+            }
+        },
     }
     refunded_at_stripe = {
         "id": "evt_b",
@@ -54,12 +65,18 @@ async def test_the_summary_equals_a_recount_after_every_kind_of_change(
             "object": {
                 "id": "ch_a",
                 "payment_intent": "pi_a",
+                "currency": "usd",
+                "amount_refunded": minor,
+                "refunded": True,
                 "refunds": {"data": [{"id": "re_a"}]},
             }
         },
     }
-    assert await handle_stripe_event(db, paid_at_stripe) == "invoice paid"
-    assert await handle_stripe_event(db, refunded_at_stripe) == "invoice refunded"
+    metrics = PrometheusMetrics()
+    assert await handle_stripe_event(db, settings, metrics, paid_at_stripe) == "invoice paid"
+    assert (
+        await handle_stripe_event(db, settings, metrics, refunded_at_stripe) == "invoice refunded"
+    )
 
     zone = settings.business.zone
     stored = await invoice_totals.stored(db)

@@ -167,3 +167,33 @@ def test_preview_shows_a_real_invoice_read_only(tmp_path: Path) -> None:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
+
+
+def test_db_check_passes_on_seeded_data_and_names_what_was_tampered_with(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "check.db"
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    assert run_cli("db", "seed", env=env).returncode == 0
+    clean = run_cli("db", "check", env=env)
+    assert clean.returncode == 0 and "database is consistent" in clean.stdout, clean.stderr
+    with sqlite3.connect(path) as raw:
+        (charge_id,) = raw.execute(
+            "SELECT t.id FROM transactions t JOIN invoices i ON i.id = t.invoice_id"
+            " WHERE t.kind = 'CHARGE' AND i.void = 0 ORDER BY t.id LIMIT 1"
+        ).fetchone()
+        raw.execute(
+            "UPDATE transactions SET retail_cost = retail_cost + 100 WHERE id = ?", (charge_id,)
+        )
+        (paid_id,) = raw.execute("SELECT id FROM invoices WHERE status = 'PAID' LIMIT 1").fetchone()
+        raw.execute(
+            "DELETE FROM transactions WHERE invoice_id = ? AND kind = 'PAYMENT'", (paid_id,)
+        )
+    tampered = run_cli("db", "check", env=env)
+    assert tampered.returncode == 1
+    assert f"differ from their frozen line (transaction ids): {charge_id}" in tampered.stderr
+    assert "do not match their status (invoice ids)" in tampered.stderr
+    assert str(paid_id) in tampered.stderr

@@ -18,6 +18,7 @@ from domain.ops.migrations import upgrade_async
 from domain.services import billing
 from domain.services.tokens import mint_token
 from tests.conftest import TEMPLATES, _mysql_database
+from tests.e2e.conftest import run_cli
 from tests.e2e.processes import start_server, stop
 from tests.helpers import make_charge, make_customer
 
@@ -109,3 +110,5 @@ async def test_races_across_two_processes(
         assert len({d.content for d in downloads}) == 1
     renders = sum(log.read_text().count(f"invoice {invoice_id}: rendered") for log in logs)
     assert renders == 1, [log.read_text()[-2000:] for log in logs]
+    checked = run_cli("db", "check", env={"DATABASE_URL": mariadb_url})
+    assert checked.returncode == 0, checked.stderr

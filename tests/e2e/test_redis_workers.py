@@ -30,6 +30,7 @@ from domain.ops.migrations import upgrade_async
 from domain.services.billing import run_billing
 from domain.store.database import Database
 from tests.conftest import TEMPLATES, _mysql_database
+from tests.consistency import assert_consistent
 from tests.e2e.processes import INVOICING, stop
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -128,6 +129,7 @@ async def _billed_once(db: Database, customers: int) -> None:
         assert (await session.execute(unbilled)).scalar_one() == 0
         pdfs = select(func.count(InvoicePdfCache.id))
         assert (await session.execute(pdfs)).scalar_one() == customers
+    await assert_consistent(db)
 
 
 async def test_two_workers_share_a_billing_run_and_render_each_pdf_once(

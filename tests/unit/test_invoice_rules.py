@@ -14,7 +14,7 @@ from domain.model.formatting import Formatter
 from domain.model.invoice_rules import (
     Action,
     actions_for,
-    ensure_chargeable,
+    ensure_no_open_attempt,
     ensure_payable,
     ensure_refundable,
     ensure_voidable,
@@ -55,7 +55,7 @@ def test_an_open_invoice_may_be_paid_voided_and_sent_by_staff() -> None:
         Action.PAY,
         Action.VOID,
     ]
-    ensure_payable(invoice())
+    ensure_payable(invoice(), PaymentMethodKind.STRIPE)
     ensure_voidable(invoice())
 
 
@@ -68,7 +68,7 @@ def test_a_customer_may_pay_but_never_void_or_refund() -> None:
 def test_a_void_invoice_offers_only_its_pdf_and_refuses_payment_and_a_second_void() -> None:
     void = invoice(void=True)
     assert actions_for(void, SYSTEM) == [Action.DOWNLOAD_PDF]
-    assert code_of(ensure_payable, void) is ErrorCode.ALREADY_VOID
+    assert code_of(paying(PaymentMethodKind.CASH), void) is ErrorCode.ALREADY_VOID
     assert code_of(ensure_voidable, void) is ErrorCode.ALREADY_VOID
 
 
@@ -81,7 +81,7 @@ def test_a_paid_invoice_is_refunded_only_when_paid_by_card() -> None:
     assert Action.REFUND in actions_for(by_card, SYSTEM)
     assert ensure_refundable(by_card) == "pi_123"
     assert code_of(ensure_voidable, by_card) is ErrorCode.ALREADY_PAID
-    assert code_of(ensure_payable, by_card) is ErrorCode.ALREADY_PAID
+    assert code_of(paying(PaymentMethodKind.CASH), by_card) is ErrorCode.ALREADY_PAID
     cash = invoice(status=InvoiceStatus.PAID, payment_method=PaymentMethodKind.CASH)
     assert code_of(ensure_refundable, cash) is ErrorCode.NOT_REFUNDABLE
     assert code_of(ensure_refundable, invoice()) is ErrorCode.NOT_PAID
@@ -89,10 +89,29 @@ def test_a_paid_invoice_is_refunded_only_when_paid_by_card() -> None:
     assert code_of(ensure_refundable, refunded) is ErrorCode.ALREADY_REFUNDED
 
 
+def paying(method: PaymentMethodKind):
+    return lambda subject: ensure_payable(subject, method)
+
+
 def test_a_card_is_charged_only_for_a_positive_total() -> None:
-    ensure_chargeable(invoice(total=Decimal("0.01")))
-    assert code_of(ensure_chargeable, invoice(total=Decimal("0.00"))) is ErrorCode.INVALID_INPUT
-    assert code_of(ensure_chargeable, invoice(total=Decimal("-27.50"))) is ErrorCode.INVALID_INPUT
+    ensure_payable(invoice(total=Decimal("0.01")), PaymentMethodKind.STRIPE)
+    by_card = paying(PaymentMethodKind.STRIPE)
+    assert code_of(by_card, invoice(total=Decimal("0.00"))) is ErrorCode.NOT_PAYABLE
+
+
+def test_a_credit_note_is_never_paid_only_settled_by_returning_its_funds() -> None:
+    credit = invoice(total=Decimal("-27.50"))
+    for method in (PaymentMethodKind.STRIPE, PaymentMethodKind.CASH, PaymentMethodKind.POS):
+        assert code_of(paying(method), credit) is ErrorCode.NOT_PAYABLE
+    ensure_payable(credit, PaymentMethodKind.REFUND)
+    assert Action.PAY not in actions_for(credit, SYSTEM)
+
+
+def test_nothing_happens_to_an_invoice_while_a_card_payment_is_open() -> None:
+    assert actions_for(invoice(), SYSTEM, pending=True) == [Action.DOWNLOAD_PDF, Action.SEND_EMAIL]
+    with pytest.raises(DomainError) as refused:
+        ensure_no_open_attempt(invoice(), 1)
+    assert refused.value.code is ErrorCode.PAYMENT_IN_PROGRESS
 
 
 def test_the_period_reads_as_two_dates_or_not_applicable() -> None:

@@ -1,0 +1,137 @@
+"""`invoicing db check`: what must hold in the database whatever happened to it (races,
+crashes, retries), checked on either database. Each finding names the offending ids.
+
+- every billed charge is billed once, on the live invoice whose frozen line lists it, and
+  equals that line (its cost, tax percentage and tax);
+- every invoice's totals are the sums of its lines;
+- every invoice's payments and refunds come to what its status says
+  (model/invoice_rules.py `expected_balance`);
+- the stats summary equals a recount of the invoices.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from domain.model.entities import Invoice, InvoiceLine, Transaction
+from domain.model.enums import TransactionKind
+from domain.model.invoice_rules import expected_balance
+from domain.store import invoice_totals
+from domain.store.database import Database
+
+
+@dataclass(frozen=True)
+class Finding:
+    what: str
+    ids: tuple[int, ...]
+
+    def __str__(self) -> str:
+        shown = ", ".join(str(i) for i in self.ids[:20])
+        more = f" (+{len(self.ids) - 20} more)" if len(self.ids) > 20 else ""
+        return f"{self.what}: {shown}{more}"
+
+
+async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
+    findings: list[Finding] = []
+
+    def found(what: str, ids: list[int]) -> None:
+        if ids:
+            findings.append(Finding(what, tuple(sorted(set(ids)))))
+
+    async with db.read() as session:
+        # Voiding an invoice frees its charges to be billed again; its lines stay as issued.
+        live_lines = (
+            select(InvoiceLine)
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(Invoice.void.is_(False))
+            .subquery()
+        )
+        twice = await session.execute(
+            select(live_lines.c.transaction_id)
+            .group_by(live_lines.c.transaction_id)
+            .having(func.count(live_lines.c.invoice_id) > 1)
+        )
+        found("charges on two live invoices (transaction ids)", list(twice.scalars()))
+        charges = await session.execute(
+            select(
+                Transaction,
+                live_lines.c.invoice_id,
+                live_lines.c.retail_cost,
+                live_lines.c.tax_percentage,
+                live_lines.c.tax_amount,
+            )
+            .join(live_lines, live_lines.c.transaction_id == Transaction.id, isouter=True)
+            .where(Transaction.kind == TransactionKind.CHARGE)
+        )
+        misplaced, changed = [], []
+        for charge, line_invoice, cost, percent, tax in charges:
+            if charge.invoice_id != line_invoice:
+                misplaced.append(charge.id)
+            elif line_invoice is not None and (
+                (charge.retail_cost, charge.tax_percentage, charge.tax_amount)
+                != (Decimal(cost), Decimal(percent), Decimal(tax))
+            ):
+                changed.append(charge.id)
+        found("charges whose invoice does not list them (transaction ids)", misplaced)
+        found("billed charges that differ from their frozen line (transaction ids)", changed)
+
+        sums = (
+            select(
+                InvoiceLine.invoice_id,
+                func.sum(InvoiceLine.retail_cost).label("subtotal"),
+                func.sum(InvoiceLine.tax_amount).label("tax"),
+            )
+            .group_by(InvoiceLine.invoice_id)
+            .subquery()
+        )
+        wrong_totals = await session.execute(
+            select(Invoice.id)
+            .join(sums, sums.c.invoice_id == Invoice.id, isouter=True)
+            .where(
+                (func.coalesce(sums.c.subtotal, 0) != Invoice.subtotal)
+                | (func.coalesce(sums.c.tax, 0) != Invoice.tax)
+                | (Invoice.subtotal + Invoice.tax != Invoice.total)
+            )
+        )
+        found(
+            "invoices whose totals are not their lines' (invoice ids)", list(wrong_totals.scalars())
+        )
+
+        settled: dict[int, Decimal] = defaultdict(Decimal)
+        settling = await session.execute(
+            select(Transaction.invoice_id, Transaction.retail_cost).where(
+                Transaction.kind.in_([TransactionKind.PAYMENT, TransactionKind.REFUND]),
+                Transaction.invoice_id.is_not(None),
+            )
+        )
+        for invoice_id, amount in settling:
+            if invoice_id is not None:
+                settled[invoice_id] += amount
+        wrong_balance = []
+        for invoice in (await session.execute(select(Invoice))).scalars():
+            expected = expected_balance(invoice)
+            if expected is None:
+                if invoice.id in settled or invoice.refunded_amount:
+                    wrong_balance.append(invoice.id)
+            elif invoice.total + settled.get(invoice.id, Decimal(0)) != expected:
+                wrong_balance.append(invoice.id)
+        found(
+            "invoices whose payments and refunds do not match their status (invoice ids)",
+            wrong_balance,
+        )
+
+    stored, counted = await invoice_totals.stored(db), await invoice_totals.recount(db, zone)
+    if stored != counted:
+        off = {bucket[0] for bucket in set(stored) ^ set(counted)}
+        off |= {b[0] for b in set(stored) & set(counted) if stored[b] != counted[b]}
+        findings.append(
+            Finding(
+                "stats summary differs from a recount (customer ids, 0 = all)", tuple(sorted(off))
+            )
+        )
+    return findings

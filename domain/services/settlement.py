@@ -1,0 +1,364 @@
+"""How money that moved is recorded, and how a card charge or refund whose outcome was
+lost is settled by asking the provider, never by calling it again.
+
+    claim (services/payments.py, refunds.py)   a PENDING attempt, in one short transaction
+    the provider call                          no transaction open
+    settle_charge / settle_refund              the outcome, in a second short transaction
+    reconcile_attempt                          an outcome lost (timeout, crash): ask the
+                                               provider by the attempt's key, then settle
+    reconcile_payments                         `invoicing payments reconcile`, and the
+                                               periodic job on the workers
+
+An attempt is closed once (store/attempts.py `close` is conditional), so the request, a
+webhook and the reconciler may all learn the outcome and only the first records it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.config import Settings
+from domain.model.access import SYSTEM
+from domain.model.entities import Customer, Invoice, PaymentAttempt, PaymentMethod, Transaction
+from domain.model.enums import (
+    AttemptKind,
+    AttemptState,
+    EventKind,
+    InvoiceStatus,
+    PaymentMethodKind,
+    TransactionKind,
+)
+from domain.model.invoice_rules import charge_problem, is_open, settling_transaction
+from domain.model.money import minor_digits
+from domain.ports import (
+    CardGateway,
+    ChargeResult,
+    Metrics,
+    ProviderRejected,
+    ProviderUnavailable,
+    RefundResult,
+)
+from domain.store import attempts, invoice_events, invoice_totals
+from domain.store.database import Database
+from domain.store.locking import customer_of, lock_invoice
+
+log = logging.getLogger("invoicing.payments")
+
+RECONCILER = "reconciler"
+
+
+def from_minor_units(amount_minor: int, currency: str) -> Decimal:
+    return Decimal(amount_minor).scaleb(-minor_digits(currency))
+
+
+async def record_payment(
+    session: AsyncSession,
+    db: Database,
+    invoice: Invoice,
+    method: PaymentMethodKind,
+    reference: str | None,
+    actor: str,
+) -> Transaction:
+    """Mark the invoice paid, add the transaction that settles it (a PAYMENT; for a credit
+    note, the REFUND of the funds it owes), and record it in the invoice's history."""
+    customer = await customer_of(session, invoice)
+    paid_at = db.now()
+    description = f"{method.value}: {reference}" if reference else method.value
+    kind = TransactionKind.REFUND if invoice.total < 0 else TransactionKind.PAYMENT
+    payment = settling_transaction(invoice, customer, kind, description, paid_at)
+    session.add(payment)
+    await invoice_totals.move(session, invoice, status=InvoiceStatus.PAID)
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_at = paid_at
+    invoice.payment_method = method
+    invoice.payment_reference = reference
+    invoice_events.record(
+        session,
+        invoice.id,
+        EventKind.PAID,
+        actor,
+        f"{method.value} {invoice.total}" + (f": {reference}" if reference else ""),
+    )
+    return payment
+
+
+async def apply_refund(
+    session: AsyncSession,
+    db: Database,
+    invoice: Invoice,
+    amount: Decimal,
+    refund_id: str,
+    actor: str,
+) -> None:
+    """Record `amount` returned to the customer of a paid invoice: a REFUND transaction;
+    the invoice is REFUNDED once all of its total is."""
+    customer = await customer_of(session, invoice)
+    invoice.refunded_amount += amount
+    invoice.refund_reference = refund_id
+    whole = invoice.refunded_amount >= invoice.total
+    if whole:
+        await invoice_totals.move(session, invoice, status=InvoiceStatus.REFUNDED)
+        invoice.status = InvoiceStatus.REFUNDED
+    session.add(
+        settling_transaction(
+            invoice, customer, TransactionKind.REFUND, refund_id, db.now(), amount=amount
+        )
+    )
+    detail = "" if whole else f" (partial: {invoice.refunded_amount} of {invoice.total})"
+    invoice_events.record(
+        session, invoice.id, EventKind.REFUNDED, actor, f"{amount} refunded: {refund_id}{detail}"
+    )
+
+
+def needs_review(
+    session: AsyncSession, metrics: Metrics, invoice_id: int, actor: str, why: str
+) -> str:
+    """Money moved that cannot settle the invoice: changes no status, tells a person."""
+    invoice_events.record(session, invoice_id, EventKind.NEEDS_REVIEW, actor, why)
+    # A metric's labels are bounded: the webhook, the reconciler, or a request.
+    metrics.needs_review(actor if actor in ("stripe", RECONCILER) else "request")
+    log.warning("invoice %s needs review: %s", invoice_id, why)
+    return "needs review"
+
+
+async def _card_label(session: AsyncSession, attempt: PaymentAttempt) -> str:
+    if attempt.payment_method_id is None:
+        return "card"
+    card = await session.get(PaymentMethod, attempt.payment_method_id)
+    return f"{card.brand} ending {card.last4}" if card else "card"
+
+
+async def settle_charge_in(
+    session: AsyncSession,
+    db: Database,
+    settings: Settings,
+    metrics: Metrics,
+    attempt: PaymentAttempt,
+    invoice: Invoice,
+    result: ChargeResult | None,
+    actor: str,
+) -> str:
+    """Record what became of a charge attempt (None: the provider has no trace of it)."""
+    now = db.now()
+    if result is None:
+        if await attempts.close(
+            session, attempt.id, AttemptState.FAILED, now, message="no charge reached the provider"
+        ):
+            invoice_events.record(
+                session,
+                invoice.id,
+                EventKind.PAYMENT_FAILED,
+                actor,
+                "the provider has no trace of the charge: nothing was charged",
+            )
+            return "failed"
+        return "already settled"
+    if result.state == "processing":
+        attempt.provider_ref = result.provider_ref
+        return "pending"
+    if result.state == "failed":
+        if await attempts.close(
+            session,
+            attempt.id,
+            AttemptState.DECLINED,
+            now,
+            provider_ref=result.provider_ref,
+            message=result.reason,
+        ):
+            invoice_events.record(
+                session, invoice.id, EventKind.PAYMENT_DECLINED, actor, result.reason
+            )
+            return "declined"
+        return "already settled"
+    if not await attempts.close(
+        session, attempt.id, AttemptState.SUCCEEDED, now, provider_ref=result.provider_ref
+    ):
+        return "already settled"
+    problem = charge_problem(
+        invoice,
+        succeeded=True,
+        amount_minor=result.amount_minor,
+        currency=result.currency,
+        expected_currency=attempt.currency,
+    )
+    if problem is None and not is_open(invoice):
+        problem = f"{result.provider_ref} charged, but the invoice is {'void' if invoice.void else invoice.status.value}"
+    if problem is not None:
+        return needs_review(
+            session, metrics, invoice.id, actor, f"{result.provider_ref}: {problem}"
+        )
+    label = await _card_label(session, attempt)
+    invoice_events.record(
+        session,
+        invoice.id,
+        EventKind.PAYMENT_SUCCEEDED,
+        actor,
+        f"{label} charged {invoice.total}: {result.provider_ref}",
+    )
+    await record_payment(session, db, invoice, PaymentMethodKind.STRIPE, result.provider_ref, actor)
+    return "invoice paid"
+
+
+async def settle_refund_in(
+    session: AsyncSession,
+    db: Database,
+    metrics: Metrics,
+    attempt: PaymentAttempt,
+    invoice: Invoice,
+    result: RefundResult | None,
+    actor: str,
+) -> str:
+    now = db.now()
+    if result is None or result.state == "failed":
+        why = (
+            "the provider has no trace of the refund"
+            if result is None
+            else "the refund failed at the provider"
+        )
+        if await attempts.close(session, attempt.id, AttemptState.FAILED, now, message=why):
+            invoice_events.record(
+                session, invoice.id, EventKind.PAYMENT_FAILED, actor, f"{why}: nothing was refunded"
+            )
+            return "failed"
+        return "already settled"
+    if result.state == "processing":
+        attempt.provider_ref = result.provider_ref
+        return "pending"
+    if not await attempts.close(
+        session, attempt.id, AttemptState.SUCCEEDED, now, provider_ref=result.provider_ref
+    ):
+        return "already settled"
+    amount = from_minor_units(result.amount_minor, attempt.currency)
+    if invoice.status is not InvoiceStatus.PAID or invoice.refunded_amount + amount > invoice.total:
+        return needs_review(
+            session,
+            metrics,
+            invoice.id,
+            actor,
+            f"{result.provider_ref}: refunded {amount}, which the invoice cannot take",
+        )
+    await apply_refund(session, db, invoice, amount, result.provider_ref, actor)
+    return "invoice refunded"
+
+
+@dataclass
+class Settled:
+    invoice: Invoice
+    outcome: str
+
+
+async def settle(
+    db: Database,
+    settings: Settings,
+    metrics: Metrics,
+    attempt_id: int,
+    result: ChargeResult | RefundResult | None,
+    actor: str,
+) -> Settled:
+    """settle_*_in in a unit of work of its own: the invoice row locked, then the attempt."""
+    async with db.transaction() as session:
+        attempt = await session.get(PaymentAttempt, attempt_id, populate_existing=True)
+        assert attempt is not None  # attempts are never deleted
+        invoice = await lock_invoice(session, SYSTEM, attempt.invoice_id)
+        if attempt.kind is AttemptKind.CHARGE:
+            assert not isinstance(result, RefundResult)
+            outcome = await settle_charge_in(
+                session, db, settings, metrics, attempt, invoice, result, actor
+            )
+        else:
+            assert not isinstance(result, ChargeResult)
+            outcome = await settle_refund_in(session, db, metrics, attempt, invoice, result, actor)
+    return Settled(invoice, outcome)
+
+
+async def reconcile_attempt(
+    db: Database,
+    settings: Settings,
+    metrics: Metrics,
+    cards: CardGateway,
+    attempt: PaymentAttempt,
+    actor: str = RECONCILER,
+) -> str:
+    """Ask the provider what became of a PENDING attempt and settle it; an attempt the
+    provider has no trace of is failed only once `payments.unknown_after_seconds` passed
+    (the call may still be on its way)."""
+    async with db.read() as session:
+        invoice = await session.get(Invoice, attempt.invoice_id)
+        customer = await session.get(Customer, invoice.customer_id) if invoice else None
+    if invoice is None or customer is None:
+        return "unknown invoice"
+    found: ChargeResult | RefundResult | None
+    try:
+        if attempt.kind is AttemptKind.CHARGE:
+            found = (
+                await cards.find_charge(
+                    key=attempt.provider_key, provider_customer_id=customer.stripe_customer_id or ""
+                )
+                if customer.stripe_customer_id
+                else None
+            )
+        else:
+            found = (
+                await cards.find_refund(
+                    payment_intent_id=invoice.payment_reference or "", key=attempt.provider_key
+                )
+                if invoice.payment_reference
+                else None
+            )
+    except (ProviderUnavailable, ProviderRejected) as failure:
+        log.warning("attempt %s: the provider could not be asked: %s", attempt.id, failure)
+        return "provider unavailable"
+    grace = timedelta(seconds=settings.payments.unknown_after_seconds)
+    if found is None and db.now() - attempt.created_at < grace:
+        return "pending"
+    settled = await settle(db, settings, metrics, attempt.id, found, actor)
+    if settled.outcome not in ("pending", "already settled"):
+        async with db.transaction() as session:
+            invoice_events.record(
+                session,
+                attempt.invoice_id,
+                EventKind.PAYMENT_RECONCILED,
+                actor,
+                f"{attempt.kind.value.lower()} {attempt.provider_key} settled by asking the provider: {settled.outcome}",
+            )
+    return settled.outcome
+
+
+async def reconcile_open(
+    db: Database,
+    settings: Settings,
+    metrics: Metrics,
+    cards: CardGateway,
+    invoice_id: int,
+    actor: str,
+) -> None:
+    """Settle whatever attempts of this invoice are still open, before anyone acts on it."""
+    for attempt in await attempts.open_for(db, invoice_id):
+        await reconcile_attempt(db, settings, metrics, cards, attempt, actor)
+
+
+@dataclass
+class ReconcileReport:
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+
+async def reconcile_payments(
+    db: Database, settings: Settings, metrics: Metrics, cards: CardGateway
+) -> ReconcileReport:
+    """Every attempt still open after `payments.unknown_after_seconds`, settled by asking
+    the provider (`invoicing payments reconcile`, and the workers' periodic job)."""
+    report = ReconcileReport()
+    moment = db.now() - timedelta(seconds=settings.payments.unknown_after_seconds)
+    for attempt in await attempts.open_before(db, moment):
+        outcome = await reconcile_attempt(db, settings, metrics, cards, attempt)
+        report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+    return report
