@@ -23,7 +23,7 @@ from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, Forbidden, NotFound
 from domain.model.access import Viewer
 from domain.model.commands import PaymentRequest
-from domain.model.entities import Customer, Invoice, PaymentAttempt, PaymentMethod
+from domain.model.entities import Customer, Invoice, PaymentMethod
 from domain.model.enums import AttemptKind, AttemptState, EventKind, PaymentMethodKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_payable
 from domain.model.money import to_minor_units
@@ -37,7 +37,7 @@ from domain.ports import (
     ProviderUnavailable,
 )
 from domain.rendering.links import pay_url
-from domain.services.settlement import reconcile_open, record_payment, settle
+from domain.services.settlement import close_attempt, reconcile_open, record_payment, settle
 from domain.store import attempts, invoice_events
 from domain.store.database import Database
 from domain.store.deployment import key_prefix
@@ -162,7 +162,7 @@ async def _charge(
         if declined.authentication_required:
             where = pay_url(settings, invoice.id, invoice.number)
             message += f" The customer must authenticate and pay at {where}"
-        await _close(
+        await close_attempt(
             db,
             claimed.attempt_id,
             AttemptState.DECLINED,
@@ -174,7 +174,7 @@ async def _charge(
         raise DomainError(ErrorCode.PAYMENT_DECLINED, message) from None
     except ProviderRejected as rejected:
         message = f"{rejected} Nothing was charged; an operator must look at the payment setup."
-        await _close(
+        await close_attempt(
             db,
             claimed.attempt_id,
             AttemptState.FAILED,
@@ -204,24 +204,6 @@ async def _charge(
     elif settled.outcome == "declined":
         raise DomainError(ErrorCode.PAYMENT_DECLINED, result.reason or "The payment failed.")
     return settled.invoice
-
-
-async def _close(
-    db: Database,
-    attempt_id: int,
-    state: AttemptState,
-    kind: EventKind,
-    actor: str,
-    message: str,
-    provider_ref: str | None = None,
-) -> None:
-    async with db.transaction() as session:
-        attempt = await session.get(PaymentAttempt, attempt_id)
-        assert attempt is not None
-        if await attempts.close(
-            session, attempt_id, state, db.now(), provider_ref=provider_ref, message=message
-        ):
-            invoice_events.record(session, attempt.invoice_id, kind, actor, message)
 
 
 async def _reconcile_visible(

@@ -17,7 +17,7 @@ from domain.model.enums import AttemptKind, AttemptState, EventKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_refundable
 from domain.model.money import to_minor_units
 from domain.ports import CardGateway, Metrics, ProviderRejected, ProviderUnavailable
-from domain.services.settlement import reconcile_open, settle
+from domain.services.settlement import close_attempt, reconcile_open, settle
 from domain.store import attempts, invoice_events
 from domain.store.database import Database
 from domain.store.deployment import key_prefix
@@ -78,13 +78,14 @@ async def refund_invoice(
         )
     except ProviderRejected as rejected:
         message = f"Refund refused: {rejected} Nothing was refunded."
-        async with db.transaction() as session:
-            if await attempts.close(
-                session, claimed.attempt_id, AttemptState.FAILED, db.now(), message=message
-            ):
-                invoice_events.record(
-                    session, claimed.invoice.id, EventKind.PAYMENT_FAILED, viewer.name, message
-                )
+        await close_attempt(
+            db,
+            claimed.attempt_id,
+            AttemptState.FAILED,
+            EventKind.PAYMENT_FAILED,
+            viewer.name,
+            message,
+        )
         raise DomainError(ErrorCode.PAYMENT_REJECTED, message) from None
     except ProviderUnavailable as failure:
         message = (

@@ -115,6 +115,25 @@ async def apply_refund(
     )
 
 
+async def close_attempt(
+    db: Database,
+    attempt_id: int,
+    state: AttemptState,
+    kind: EventKind,
+    actor: str,
+    message: str,
+    provider_ref: str | None = None,
+) -> None:
+    """Close a PENDING attempt with a known failure, and say why in the invoice's history."""
+    async with db.transaction() as session:
+        attempt = await session.get(PaymentAttempt, attempt_id)
+        assert attempt is not None
+        if await attempts.close(
+            session, attempt_id, state, db.now(), provider_ref=provider_ref, message=message
+        ):
+            invoice_events.record(session, attempt.invoice_id, kind, actor, message)
+
+
 def needs_review(
     session: AsyncSession, metrics: Metrics, invoice_id: int, actor: str, why: str
 ) -> str:

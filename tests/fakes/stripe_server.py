@@ -29,6 +29,11 @@ CARDS = {
 }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a killed server) is no error of the fake's."""
+
+
 def _error(kind: str, message: str, code: str | None = None, **extra: Any) -> dict[str, Any]:
     return {
         "error": {"type": kind, "message": message, **({"code": code} if code else {}), **extra}
@@ -53,7 +58,7 @@ class FakeStripe:
         self._ids = itertools.count(1)
         self._stored: dict[str, tuple[str, int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 

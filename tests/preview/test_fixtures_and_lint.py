@@ -21,6 +21,7 @@ def test_every_shipped_fixture_loads() -> None:
         "refunded",
         "spanish",
         "credits_and_zero_tax",
+        "credit_note",
         "long_names_unicode",
     } <= set(names)
     for name in names:

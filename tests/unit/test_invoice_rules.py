@@ -8,23 +8,27 @@ import pytest
 
 from domain.errors import DomainError, ErrorCode
 from domain.model.access import SYSTEM, Viewer
-from domain.model.entities import Invoice, InvoiceLine
-from domain.model.enums import InvoiceStatus, PaymentMethodKind, Role
+from domain.model.entities import Customer, Invoice, InvoiceLine
+from domain.model.enums import InvoiceStatus, PaymentMethodKind, Role, TransactionKind
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import (
     Action,
     actions_for,
+    charge_problem,
     ensure_no_open_attempt,
     ensure_payable,
     ensure_refundable,
     ensure_voidable,
+    expected_balance,
     invoice_number,
     line_totals,
     period_text,
+    settling_transaction,
     tax_display,
 )
 
 PORTAL = Viewer(role=Role.CUSTOMER, name="portal", customer_id=7)
+NOW = datetime(2025, 2, 3, 10, tzinfo=UTC)
 
 
 def invoice(**fields: object) -> Invoice:
@@ -143,3 +147,40 @@ def test_totals_are_sums_of_the_rounded_lines() -> None:
     costs = [Decimal("0.10")] * 3
     taxes = [Decimal("0.02")] * 3  # 0.021 each, rounded per line
     assert line_totals(costs, taxes) == (Decimal("0.30"), Decimal("0.06"), Decimal("0.36"))
+
+
+def test_a_charge_pays_an_invoice_only_for_its_exact_total_currency_and_customer() -> None:
+    subject = invoice(total=Decimal("110.00"))
+
+    def problem(**given: object) -> str | None:
+        args: dict = {"succeeded": True, "amount_minor": 11000, "currency": "usd"}
+        return charge_problem(subject, expected_currency="USD", **{**args, **given})
+
+    assert problem() is None
+    assert problem(amount_minor=1) == "1 paid in minor units, the invoice totals 11000"
+    assert problem(currency="eur") == "paid in EUR, the invoice is in USD"
+    assert problem(succeeded=False) == "the payment did not succeed"
+    mismatch = problem(customer_ref="cus_b", expected_customer_ref="cus_a")
+    assert mismatch is not None and "cus_b" in mismatch
+
+
+def test_payments_and_refunds_come_to_what_the_status_says() -> None:
+    customer = Customer(id=7, language="en")
+    paid = invoice(status=InvoiceStatus.PAID, refunded_amount=Decimal("0.00"))
+    payment = settling_transaction(paid, customer, TransactionKind.PAYMENT, "CASH", NOW)
+    assert (
+        payment.retail_cost == Decimal("-110.00") and payment.title == "Payment for INV-2025-000012"
+    )
+    assert paid.total + payment.retail_cost == expected_balance(paid)
+    part = settling_transaction(
+        paid, customer, TransactionKind.REFUND, "re_1", NOW, Decimal("10.00")
+    )
+    paid.refunded_amount = Decimal("10.00")
+    assert paid.total + payment.retail_cost + part.retail_cost == expected_balance(paid)
+    credit = invoice(
+        total=Decimal("-27.50"), status=InvoiceStatus.PAID, refunded_amount=Decimal("0.00")
+    )
+    returned = settling_transaction(credit, customer, TransactionKind.REFUND, "transfer", NOW)
+    assert returned.retail_cost == Decimal("27.50")
+    assert credit.total + returned.retail_cost == expected_balance(credit) == Decimal("0.00")
+    assert expected_balance(invoice()) is None  # unpaid: no settling transactions at all
