@@ -44,6 +44,8 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=5000, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:5000"
+    # When set, GET /metrics answers only `Authorization: Bearer <metrics_token>`.
+    metrics_token: SecretStr = SecretStr("")
 
     @field_validator("public_url")
     @classmethod
@@ -59,6 +61,9 @@ class LimitsSettings(_Section):
     max_query_depth: int = Field(default=10, ge=2)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=4000, ge=50)
+    # Checked before validation, whose cost grows with the square of one set's selections.
+    max_selections: int = Field(default=100, ge=10)
+    max_fields: int = Field(default=1000, ge=50)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     statement_timeout_seconds: float = Field(default=10, gt=0)
 
@@ -177,6 +182,9 @@ class WorkersSettings(_Section):
     on `invoicing worker` processes, on any machine, through a Redis queue (redis)."""
 
     backend: Literal["local", "redis"] = "local"
+    # Keep Redis private and protected: whoever can write to it can queue jobs (which are
+    # plain data, checked when read, never code). redis://user:password@host:6379/0, or
+    # rediss:// for TLS.
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     queue_name: str = "invoicing:queue"
     # Jobs one worker process runs at once (rendering itself is bounded by render_workers).
@@ -185,6 +193,13 @@ class WorkersSettings(_Section):
     # long (plus 10 s) before another worker takes them over.
     job_timeout_seconds: int = Field(default=300, ge=1)
     max_tries: int = Field(default=5, ge=1)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _a_redis_url(cls, url: SecretStr) -> SecretStr:
+        if not url.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// (TLS) or unix://")
+        return url
 
 
 class Settings(_Section):

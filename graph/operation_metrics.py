@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from graphql import OperationDefinitionNode
+from graphql import FieldNode, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from graph.context import Context
@@ -34,9 +34,14 @@ class OperationMetrics(SchemaExtension):
             context.runtime.metrics.operation(operation, outcome, seconds)
 
     def _root_field(self) -> str:
+        """The first root field, if the schema has it (else "other"): labels stay bounded
+        whatever names a client sends (fragment names, misspelt fields)."""
         document = self.execution_context.graphql_document
         if document is None:
             return "invalid"
+        schema = self.execution_context.schema._schema
+        known = set(schema.query_type.fields if schema.query_type else ())
+        known |= set(schema.mutation_type.fields if schema.mutation_type else ())
         wanted = self.execution_context.operation_name
         for definition in document.definitions:
             if not isinstance(definition, OperationDefinitionNode):
@@ -44,7 +49,7 @@ class OperationMetrics(SchemaExtension):
             if wanted is not None and (definition.name is None or definition.name.value != wanted):
                 continue
             for selection in definition.selection_set.selections:
-                name = getattr(selection, "name", None)
-                if name is not None:
-                    return str(name.value)
+                if isinstance(selection, FieldNode):
+                    return selection.name.value if selection.name.value in known else "other"
+            return "other"
         return "invalid"

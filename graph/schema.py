@@ -14,7 +14,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -29,6 +28,7 @@ from graph.invoices.queries import InvoiceQueries
 from graph.operation_metrics import OperationMetrics
 from graph.products.mutations import ProductMutations
 from graph.products.queries import ProductQueries
+from graph.query_budget import BudgetedValidation
 from graph.scalars import DecimalScalar
 from graph.transactions.mutations import TransactionMutations
 from graph.transactions.queries import TransactionQueries
@@ -76,7 +76,7 @@ def build_schema(limits: LimitsSettings | None = None) -> strawberry.Schema:
             # Clients send the same few documents over and over: parsing and validating
             # them was half the cost of a list page.
             lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: BudgetedValidation(limits.max_selections, limits.max_fields),
             lambda: ClientSafeErrors(limits.statement_timeout_seconds),
         ],
     )

@@ -38,7 +38,12 @@ RETRY_AFTER_SECONDS = 5
 
 
 def _serialize(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode()
+    # Jobs hold plain values only; a failed job's result (an exception) is kept as text.
+    return json.dumps(data, separators=(",", ":"), default=_as_text).encode()
+
+
+def _as_text(value: object) -> str:
+    return f"{type(value).__name__}: {value}"
 
 
 def _deserialize(data: bytes) -> dict[str, Any]:

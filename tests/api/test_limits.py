@@ -1,5 +1,6 @@
 """What one request may cost: abusive documents and bodies get clear errors."""
 
+import asyncio
 import logging
 
 import pymysql
@@ -111,3 +112,47 @@ def test_only_unexpected_errors_are_logged(caplog: pytest.LogCaptureFixture) -> 
     with caplog.at_level(logging.ERROR, logger="strawberry.execution"):
         build_schema().process_errors([refusal, crash])
     assert [record.getMessage() for record in caplog.records] == ["boom"]
+
+
+HOSTILE = "{ viewer { customer { " + " ".join(["invoices { items { id } }"] * 490) + " } } }"
+
+
+async def test_a_document_too_wide_to_validate_cheaply_is_refused_before_validation(
+    api: Api,
+) -> None:
+    assert len(HOSTILE) < 13_000  # within the token, depth, alias and body limits
+    errors = await api.gql_errors(HOSTILE)
+    assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    # Fragments count as often as they are spread: ten levels of ten spreads is 10^10 fields.
+    levels = ["fragment F0 on Invoice { id number }"] + [
+        f"fragment F{n} on Invoice {{ " + " ".join([f"...F{n - 1}"] * 10) + " }"
+        for n in range(1, 10)
+    ]
+    bomb = "{ invoices { items { ...F9 } } } " + " ".join(levels)
+    errors = await api.gql_errors(bomb)
+    assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_the_service_keeps_answering_while_hostile_documents_arrive(api: Api) -> None:
+    token = await api.staff_token()
+    flood = [api.post(HOSTILE + " " * n, token=token) for n in range(16)]
+    health = api.client.get("/healthz")
+    answers = await asyncio.gather(health, *flood)
+    assert answers[0].status_code == 200
+    assert all(
+        a.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX" for a in answers[1:]
+    )
+
+
+async def test_metrics_labels_are_the_schemas_root_fields_whatever_the_client_names(
+    api: Api,
+) -> None:
+    for n in range(20):
+        await api.post(
+            f"query {{ ...Frag{n} }} fragment Frag{n} on Query {{ viewer {{ name }} }}",
+            token=await api.staff_token(),
+        )
+    await api.post("{ noSuchRootField }", token=await api.staff_token())
+    text = (await api.client.get("/metrics")).text
+    assert "Frag" not in text and "noSuchRootField" not in text
+    assert 'operation="other"' in text

@@ -1,8 +1,14 @@
 """GET /metrics: what a Prometheus scrape sees change as the API is used."""
 
-from prometheus_client.parser import text_string_to_metric_families
+import dataclasses
 
-from domain.config import Settings
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+
+from domain.bootstrap import Runtime
+from domain.config import ServerSettings, Settings
+from graph.app import build_app
 from tests.api.test_pdf_download import _download, _invoice
 from tests.helpers import Api
 
@@ -67,3 +73,18 @@ async def test_metrics_need_no_token_and_hold_no_customer_data(
     await api.gql('{ invoices(filter: {search: "Very Private"}) { totalCount } }')
     text = (await api.client.get("/metrics")).text
     assert "Very Private" not in text and "INV-" not in text
+
+
+async def test_metrics_can_require_a_token_of_their_own(api: Api, runtime: Runtime) -> None:
+    settings = runtime.settings.model_copy(
+        update={"server": ServerSettings(metrics_token=SecretStr("scrape-secret"))}
+    )
+    app = build_app(settings, runtime=dataclasses.replace(runtime, settings=settings))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        assert (await client.get("/metrics")).status_code == 401
+        staff = {"Authorization": f"Bearer {await api.staff_token()}"}
+        assert (await client.get("/metrics", headers=staff)).status_code == 401
+        scraper = {"Authorization": "Bearer scrape-secret"}
+        assert (await client.get("/metrics", headers=scraper)).status_code == 200

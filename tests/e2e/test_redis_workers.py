@@ -211,3 +211,47 @@ async def test_only_staff_may_queue_a_billing_run(db: Database, settings, queue:
         assert await work.depth() == 0
     finally:
         await work.close()
+
+
+class _Payload:
+    """What an attacker with write access to Redis would queue: code run when unpickled."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (os.system, (f"touch {self.marker}",))
+
+
+async def test_a_pickled_job_written_into_redis_is_refused_never_run(
+    mariadb_url: str, queue: str, tmp_path: Path
+) -> None:
+    import pickle
+
+    await upgrade_async(mariadb_url)
+    marker = tmp_path / "pwned"
+    job = pickle.dumps(
+        {
+            "t": 1,
+            "f": "render_invoice_pdf",
+            "a": (_Payload(marker),),
+            "k": {},
+            "et": int(time.time() * 1000),
+        }
+    )
+    client = redis.Redis.from_url(REDIS_URL)
+    client.psetex(f"arq:job:evil-{queue}", 60_000, job)
+    client.zadd(queue, {f"evil-{queue}": time.time() * 1000})
+    log = tmp_path / "worker.log"
+    worker = start_worker(environment(tmp_path, mariadb_url, queue, job_timeout=5), log)
+    try:
+        deadline = time.monotonic() + 30
+        while client.zcard(queue) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+        assert client.zcard(queue) == 0, "the worker never took the job"
+        assert not marker.exists(), "the pickled payload ran"
+        assert "evil-" in log.read_text()
+    finally:
+        stop(worker)
+        client.close()
