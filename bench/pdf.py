@@ -212,7 +212,7 @@ async def bench_throughput(renders: int) -> None:
     for workers in (1, 2):
         renderer = WeasyPrintPool(workers=workers)
         documents = DocumentRenderer(settings, renderer)
-        prepared = documents.prepare(document(lines=20))
+        prepared = await documents.prepare(document(lines=20))
         await asyncio.gather(
             *(documents.render(prepared) for _ in range(workers))
         )  # warm the workers

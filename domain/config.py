@@ -120,7 +120,12 @@ class InvoiceSettings(_Section):
     pay_url_template: str = "https://portal.example.com/invoices/{id}/pay"
     pdf_cache: PdfCacheSettings = PdfCacheSettings()
     render_workers: int = Field(default=2, ge=1, le=64)
+    # Render time only (not time waiting for a worker); past it only that worker is ended.
     render_timeout_seconds: int = Field(default=120, ge=5)
+    # A template (the Jinja step) that runs longer is stopped with a template error.
+    template_timeout_seconds: float = Field(default=10, gt=0)
+    # Renders one viewer may have in flight at once (drafts included); TOO_MANY_REQUESTS beyond.
+    renders_per_viewer: int = Field(default=2, ge=1)
 
     @field_validator("number_format", "credit_note_number_format")
     @classmethod

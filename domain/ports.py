@@ -183,6 +183,22 @@ class RenderFailed(Exception):
     """The renderer could not make a PDF of the page."""
 
 
+class TemplateFailure(Exception):
+    """A template could not be rendered; says where and why."""
+
+    def __init__(self, file: str, line: int | None, message: str, snippet: str = "") -> None:
+        where = f"{file}, line {line}" if line else file
+        super().__init__(f"{where}: {message}")
+        self.file = file
+        self.line = line
+        self.message = message
+        self.snippet = snippet
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a render worker, it crosses back to the asking process whole.
+        return (TemplateFailure, (self.file, self.line, self.message, self.snippet))
+
+
 @dataclass(frozen=True)
 class RenderedPdf:
     data: bytes
@@ -200,7 +216,12 @@ class PdfRenderer(Protocol):
         ...
 
     async def render(self, html: str, base_dir: str | Path) -> RenderedPdf:
-        """A PDF of `html`, fetching only files under `base_dir`."""
+        """A PDF of `html`, fetching only files under `base_dir`; raises RenderFailed."""
+        ...
+
+    async def render_html(self, page: Callable[[], str], template: str) -> str:
+        """Run `page`, a picklable call rendering `template`, where a template that runs
+        too long or too big is stopped; raises TemplateFailure."""
         ...
 
     def close(self) -> None: ...

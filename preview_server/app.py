@@ -121,7 +121,9 @@ def build_preview_app(
         template, fixture, language = combination(request)
         if fixture.endswith(".html"):
             try:
-                prepared = workspace.prepare(template, fixture.removesuffix(".html"), language)
+                prepared = await workspace.prepare(
+                    template, fixture.removesuffix(".html"), language
+                )
             except PreviewError as error:
                 return _error(error)
             html = prepared.html.replace("<head>", _SCREEN_HEAD, 1)
@@ -144,7 +146,7 @@ def build_preview_app(
     async def lint_report(request: Request) -> Response:
         template, fixture, language = combination(request)
         try:
-            template_file, report = workspace.lint(template, fixture, language)
+            template_file, report = await workspace.lint(template, fixture, language)
         except PreviewError as error:
             return _error(error)
         return JSONResponse({"template": template_file, **report.as_dict()})

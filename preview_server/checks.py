@@ -48,7 +48,7 @@ async def check_all(workspace: Workspace) -> list[CheckRow]:
     for template, fixture, language in combinations(workspace):
         name = label(template, fixture, language)
         try:
-            _, report = workspace.lint(template, fixture, language)
+            _, report = await workspace.lint(template, fixture, language)
             started = time.perf_counter()
             pdf = await workspace.pdf(template, fixture, language)
         except PreviewError as error:

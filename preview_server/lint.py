@@ -48,28 +48,15 @@ class LintReport:
 def used_names(templates: TemplateSet, name: str) -> set[str]:
     """Top-level names a template and everything it extends or includes reads."""
     used: set[str] = set()
-    seen: set[str] = set()
-    pending = [name]
-    environment = templates.environment
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        source, _, _ = environment.loader.get_source(environment, current)  # type: ignore[union-attr]
-        tree = environment.parse(source)
+    for _, tree in templates.sources(name):
         used |= meta.find_undeclared_variables(tree)
-        pending.extend(ref for ref in meta.find_referenced_templates(tree) if ref)
     return used
 
 
-def lint(
-    templates: TemplateSet, name: str, variables: dict[str, Any], html: str | None
-) -> LintReport:
+def lint(templates: TemplateSet, name: str, variables: dict[str, Any]) -> LintReport:
     used = used_names(templates, name)
     # A child template sets `t` before extending; the parent's `t is defined` check is fine.
     provided = set(variables) | {"t"}
     missing = sorted(used - provided - JINJA_NAMES - set(templates.environment.globals))
     unused = sorted(set(variables) - used)
-    remote = templates.assets(html).remote if html else ()
-    return LintReport(tuple(missing), tuple(unused), tuple(remote))
+    return LintReport(tuple(missing), tuple(unused), templates.assets(name).remote)

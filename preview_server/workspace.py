@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from domain.config import Settings
-from domain.ports import PdfRenderer, RenderFailed
+from domain.ports import PdfRenderer, RenderFailed, TemplateFailure
 from domain.rendering.documents import FixtureError, InvoiceDocument
 from domain.rendering.renderer import DocumentRenderer, PreparedDocument
-from domain.rendering.templating import TemplateFailure
 from domain.rendering.variables import template_variables
 from preview_server.fixtures import fixture_names, fixture_path, load_fixture
 from preview_server.lint import LintReport, lint
@@ -112,11 +111,13 @@ class Workspace:
             document = replace(document, client=replace(document.client, language=language))
         return document
 
-    def prepare(self, template: str, fixture: str, language: str | None = None) -> PreparedDocument:
+    async def prepare(
+        self, template: str, fixture: str, language: str | None = None
+    ) -> PreparedDocument:
         template_file = self._template_file(template)
         document = self.document(fixture, language)
         try:
-            prepared = self.documents.prepare(document, template_file)
+            prepared = await self.documents.prepare(document, template_file)
         except TemplateFailure as failure:
             raise PreviewError(
                 422, failure.file, failure.message, failure.line, failure.snippet
@@ -124,14 +125,12 @@ class Workspace:
         self._check_assets(prepared)
         return prepared
 
-    def lint(
+    async def lint(
         self, template: str, fixture: str, language: str | None = None
     ) -> tuple[str, LintReport]:
-        prepared = self.prepare(template, fixture, language)
+        prepared = await self.prepare(template, fixture, language)
         variables = template_variables(self.document(fixture, language), self.settings)
-        return prepared.template, lint(
-            self.documents.templates, prepared.template, variables, prepared.html
-        )
+        return prepared.template, lint(self.documents.templates, prepared.template, variables)
 
     def _check_assets(self, prepared: PreparedDocument) -> None:
         for name, digest in prepared.assets.local:
@@ -157,7 +156,7 @@ class Workspace:
     async def pdf(
         self, template: str, fixture: str, language: str | None = None
     ) -> RenderedPreviewPdf:
-        prepared = self.prepare(template, fixture, language)
+        prepared = await self.prepare(template, fixture, language)
         combination = (template, fixture, language or "")
         cached = self._pdfs.get(combination)
         if cached and cached[0] == prepared.key:

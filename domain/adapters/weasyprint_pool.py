@@ -1,26 +1,34 @@
-"""The PdfRenderer port on WeasyPrint, in worker processes, fetching only local template assets.
+"""The PdfRenderer port: Jinja templates to HTML and WeasyPrint HTML to PDF, both in worker
+processes, fetching only local template assets.
 
-Rendering is CPU-bound and WeasyPrint is not safe to fork after import, so it runs in a
-`spawn` process pool whose workers are replaced now and then (memory grows after big
-renders). The event loop stays free to answer other requests meanwhile.
+Why worker processes, for both steps: a template is code its author controls (a loop can
+run forever), and rendering is CPU-bound; in a worker each call has a wall-clock timeout
+and a CPU limit, and the event loop stays free to answer other requests.
+
+The pool is pebble's: a call that overruns its timeout ends only the worker running it (a
+fresh one replaces it), and the timeout counts from the moment a worker takes the call.
+Calls wait their turn here (one per free worker, first come first served), so time spent
+waiting never counts as render time. WeasyPrint is not safe to fork after import, so the
+workers are spawned, and replaced now and then (memory grows after big renders).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import logging
 import multiprocessing
 import resource
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from domain.ports import RenderedPdf, RenderFailed
+from pebble import ProcessExpired, ProcessPool
+
+from domain.ports import RenderedPdf, RenderFailed, TemplateFailure
 
 log = logging.getLogger("invoicing.pdf")
 
@@ -53,7 +61,7 @@ def _local_fetcher(root: str, refused: list[str]) -> Any:
 
 
 def _limit_cpu(seconds: float | None) -> None:
-    """Let this render use at most `seconds` more CPU time; past that the kernel ends the
+    """Let this call use at most `seconds` more CPU time; past that the kernel ends the
     worker (SIGXCPU), which a hostile or broken template cannot catch."""
     if seconds is None:
         return
@@ -84,6 +92,12 @@ def render_pdf(html: str, base_dir: str, cpu_seconds: float | None = None) -> Re
     return RenderedPdf(buffer.getvalue(), len(document.pages), tuple(refused))
 
 
+def run_page(page: Callable[[], str], cpu_seconds: float | None) -> str:
+    """Render a page in this process (the workers call this, with a CPU limit)."""
+    _limit_cpu(cpu_seconds)
+    return page()
+
+
 def _warm_up() -> None:
     # Import WeasyPrint (and its fonts) once per worker, not on the first request.
     import weasyprint  # noqa: F401
@@ -93,59 +107,70 @@ class WeasyPrintPool:
     """A pool of render workers, started on first use."""
 
     def __init__(
-        self, workers: int = 2, tasks_per_worker: int = 200, timeout_seconds: float = 120
+        self,
+        workers: int = 2,
+        tasks_per_worker: int = 200,
+        timeout_seconds: float = 120,
+        template_timeout_seconds: float = 10,
     ) -> None:
         self.workers = workers
         self.tasks_per_worker = tasks_per_worker
         self.timeout_seconds = timeout_seconds
-        self._pool: ProcessPoolExecutor | None = None
+        self.template_timeout_seconds = template_timeout_seconds
+        self._pool: ProcessPool | None = None
+        self._turns: asyncio.Semaphore | None = None
 
     @property
     def engine(self) -> str:
         """What renders, for render keys: a new WeasyPrint may lay pages out differently."""
         return f"weasyprint {version('weasyprint')}"
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
+    def _executor(self) -> ProcessPool:
+        if self._pool is None or not self._pool.active:
+            self._pool = ProcessPool(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                max_tasks_per_child=self.tasks_per_worker,
+                max_tasks=self.tasks_per_worker,
                 initializer=_warm_up,
+                context=multiprocessing.get_context("spawn"),
             )
         return self._pool
 
+    async def _run(self, limit_seconds: float, function: Any, *args: Any) -> Any:
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self.workers)
+        async with self._turns:  # a worker is free: the timeout counts its time only
+            future = self._executor().submit(function, limit_seconds, *args)
+            return await asyncio.wrap_future(future)
+
     async def render(self, html: str, base_dir: str | Path) -> RenderedPdf:
-        loop = asyncio.get_running_loop()
-        job = functools.partial(render_pdf, html, str(base_dir), self.timeout_seconds)
         try:
-            future = loop.run_in_executor(self._executor(), job)
-        except BrokenProcessPool:
-            # An earlier render's worker was ended: this one gets fresh workers.
-            self._discard()
-            future = loop.run_in_executor(self._executor(), job)
-        try:
-            return await asyncio.wait_for(future, self.timeout_seconds)
-        except TimeoutError:
-            # The worker would go on burning CPU until its limit ends it; end it now.
-            self._discard()
+            result: RenderedPdf = await self._run(
+                self.timeout_seconds, render_pdf, html, str(base_dir), self.timeout_seconds
+            )
+        except FutureTimeout:
             raise RenderFailed(f"rendering took longer than {self.timeout_seconds:.0f} s") from None
-        except BrokenProcessPool:
-            # A worker was ended (its CPU limit, or the out-of-memory killer).
-            self._discard()
+        except ProcessExpired:
             raise RenderFailed(
                 "the render worker stopped (CPU or memory limit); try a simpler template"
             ) from None
+        return result
 
-    def _discard(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+    async def render_html(self, page: Callable[[], str], template: str) -> str:
+        limit = self.template_timeout_seconds
+        try:
+            html: str = await self._run(limit, run_page, page, limit)
+        except FutureTimeout:
+            raise TemplateFailure(
+                template, None, f"the template ran longer than {limit:.0f} s"
+            ) from None
+        except ProcessExpired:
+            raise TemplateFailure(
+                template, None, "the template used too much CPU or memory"
+            ) from None
+        return html
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.stop()  # type: ignore[no-untyped-call]
+            self._pool.join(timeout=5)
             self._pool = None

@@ -9,13 +9,13 @@ and nobody has to remember to clear anything.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
+from functools import partial
 
 from domain.config import Settings
 from domain.ports import PdfRenderer, RenderedPdf
 from domain.rendering.documents import InvoiceDocument
-from domain.rendering.templating import Assets, TemplateSet, render_key
+from domain.rendering.templating import Assets, TemplateSet, render_key, render_page
 from domain.rendering.variables import template_variables
 
 HTML_MEMO_SIZE = 256
@@ -41,28 +41,29 @@ class DocumentRenderer:
         self._html: dict[tuple[object, ...], str] = {}
         self._render_settings = {"engine": renderer.engine, "layout": LAYOUT_VERSION}
 
-    def prepare(self, document: InvoiceDocument, template: str | None = None) -> PreparedDocument:
-        """The page's HTML and its PDF's render key; raises TemplateFailure."""
+    async def prepare(
+        self, document: InvoiceDocument, template: str | None = None
+    ) -> PreparedDocument:
+        """The page's HTML and its PDF's render key; raises TemplateFailure.
+
+        The template runs in a render worker, where one that runs too long or too big is
+        stopped (PdfRenderer.render_html), and the event loop stays free meanwhile. The
+        HTML is a pure function of the document and the template sources, so it is
+        remembered; asset contents are still checked on every call (by their stat)."""
         name = self.templates.pick(
             template or self.settings.invoice.template_filename, document.client.language
         )
-        # The HTML is a pure function of the document and the template sources, so it is
-        # remembered; asset contents are still checked on every call (by their stat).
         memo_key = (document, name, self.templates.sources_signature())
         html = self._html.get(memo_key)
         if html is None:
-            html = self.templates.render(name, template_variables(document, self.settings))
+            variables = template_variables(document, self.settings)
+            page = partial(render_page, str(self.templates.directory), name, variables)
+            html = await self.renderer.render_html(page, name)
             self._html[memo_key] = html
             while len(self._html) > HTML_MEMO_SIZE:
                 self._html.pop(next(iter(self._html)))
-        assets = self.templates.assets(html)
+        assets = self.templates.assets(name)
         return PreparedDocument(html, name, assets, render_key(html, assets, self._render_settings))
-
-    async def prepare_off_loop(self, document: InvoiceDocument) -> PreparedDocument:
-        """prepare() in a thread: rendering a long invoice's HTML takes tens of milliseconds
-        that the event loop should spend answering other requests. Cached documents return
-        at once."""
-        return await asyncio.to_thread(self.prepare, document)
 
     async def render(self, prepared: PreparedDocument) -> RenderedPdf:
         """The PDF; raises RenderFailed."""

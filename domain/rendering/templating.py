@@ -21,24 +21,15 @@ from jinja2 import (
     StrictUndefined,
     TemplateNotFound,
     TemplateSyntaxError,
+    meta,
+    nodes,
     pass_context,
 )
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from domain.model.formatting import Formatter
-
-
-class TemplateFailure(Exception):
-    """A template could not be rendered; says where and why."""
-
-    def __init__(self, file: str, line: int | None, message: str, snippet: str = "") -> None:
-        where = f"{file}, line {line}" if line else file
-        super().__init__(f"{where}: {message}")
-        self.file = file
-        self.line = line
-        self.message = message
-        self.snippet = snippet
+from domain.ports import TemplateFailure
 
 
 def _formatter(context: Context) -> Formatter:
@@ -68,6 +59,7 @@ _URL_IN_HTML = re.compile(
     r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\(\s*["']?([^"')]+)["']?\s*\)""", re.I
 )
 _IMPORT_IN_CSS = re.compile(r"""@import\s+["']([^"']+)["']""", re.I)
+_DYNAMIC = re.compile(r"\{[{%#]")
 
 
 @dataclass(frozen=True)
@@ -93,6 +85,7 @@ class TemplateSet:
         self.environment.filters["money"] = _money
         self.environment.filters["long_date"] = _long_date
         self._digests: dict[Path, tuple[tuple[int, int], str]] = {}
+        self._sources_memo: dict[tuple[str, object], list[tuple[str, nodes.Template]]] = {}
 
     def pick(self, filename: str, language: str) -> str:
         """The customer's language variant (invoice_es.html) if there is one, else the base file."""
@@ -145,29 +138,56 @@ class TemplateSet:
             found.append((str(path), stat.st_mtime_ns, stat.st_size))
         return tuple(found)
 
-    def assets(self, html: str) -> Assets:
-        """Every local file the page pulls in (through CSS too), and every remote URL."""
+    def sources(self, template: str) -> list[tuple[str, nodes.Template]]:
+        """The template's source and syntax tree, and those of the templates it extends,
+        includes or imports (by literal name), each once; remembered until a template file
+        changes. A template that cannot be read or parsed is left out (rendering reports
+        it, with its line)."""
+        memo_key = (template, self.sources_signature())
+        if memo_key in self._sources_memo:
+            return self._sources_memo[memo_key]
+        found: dict[str, tuple[str, nodes.Template]] = {}
+        pending = [template]
+        while pending:
+            name = pending.pop()
+            if name in found:
+                continue
+            try:
+                source, _, _ = self.environment.loader.get_source(self.environment, name)  # type: ignore[union-attr]
+                parsed = self.environment.parse(source)
+            except (TemplateNotFound, TemplateSyntaxError):
+                continue
+            found[name] = (source, parsed)
+            pending.extend(n for n in meta.find_referenced_templates(parsed) if n)
+        self._sources_memo = {memo_key: list(found.values())}
+        return self._sources_memo[memo_key]
+
+    def assets(self, template: str) -> Assets:
+        """Every local file the template pulls in (through its stylesheets too), and every
+        remote URL it names. Read from the template sources and the stylesheets they name,
+        never from a rendered page, whose text comes from data: a description saying
+        `url(file:///etc/passwd)` is text, not a reference, and no file is opened for it.
+        Files outside the template folder are never read (WeasyPrint refuses them too)."""
         local: dict[str, str] = {}
         remote: list[str] = []
-        pending = [(html, self.directory)]
+        pending = [(text, self.directory) for text, _ in self.sources(template)]
         while pending:
             text, base = pending.pop()
             for reference in _references(text):
                 if reference.startswith(("http://", "https://", "//", "ftp://")):
                     remote.append(reference)
                     continue
+                if _DYNAMIC.search(reference):
+                    continue  # filled in from data when rendered: not an asset of the template
                 path = self._local_path(reference, base)
                 if path is None:
                     continue
-                key = (
-                    str(path.relative_to(self.directory))
-                    if path.is_relative_to(self.directory)
-                    else str(path)
-                )
+                inside = path.is_relative_to(self.directory)
+                key = str(path.relative_to(self.directory)) if inside else str(path)
                 if key in local:
                     continue
-                local[key] = self._digest(path)
-                if path.suffix == ".css" and path.is_file() and path.is_relative_to(self.directory):
+                local[key] = self._digest(path) if inside else "outside"
+                if path.suffix == ".css" and inside and path.is_file():
                     pending.append(
                         (path.read_text(encoding="utf-8", errors="replace"), path.parent)
                     )
@@ -213,3 +233,20 @@ def render_key(html: str, assets: Assets, settings: dict[str, Any]) -> str:
     for name, content in assets.local:
         digest.update(f"\0{name}={content}".encode())
     return digest.hexdigest()
+
+
+# A page's HTML beyond this is a template gone wrong, not an invoice.
+MAX_HTML_BYTES = 50 * 1024 * 1024
+_template_sets: dict[str, TemplateSet] = {}
+
+
+def render_page(directory: str, template: str, variables: dict[str, Any]) -> str:
+    """Render one page: run by a render worker (PdfRenderer.render_html), with its limits.
+    Each worker keeps one TemplateSet per folder, which reloads the files that change."""
+    templates = _template_sets.get(directory)
+    if templates is None:
+        templates = _template_sets[directory] = TemplateSet(directory)
+    html = templates.render(template, variables)
+    if len(html) > MAX_HTML_BYTES:
+        raise TemplateFailure(template, None, f"the page is over {MAX_HTML_BYTES // 2**20} MB")
+    return html

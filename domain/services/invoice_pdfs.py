@@ -1,6 +1,11 @@
 """Invoice PDFs (GET /crm/invoice/{id}/pdf, clearInvoicePdfCache, `invoicing cache`):
 rendered once per render key (rendering/renderer.py), kept in Invoice_PDF_Cache, served
-from there; and the DRAFT PDF of a preview, rendered on request and never stored."""
+from there; and the DRAFT PDF of a preview, kept a while in memory, never stored.
+
+Renders are shared fairly: one render per key at a time (later askers wait for it), and
+each viewer may have at most `invoice.renders_per_viewer` renders of their own in flight
+(TOO_MANY_REQUESTS beyond), so one customer flooding drafts delays another's PDF by one
+render at most."""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -17,11 +24,10 @@ from domain.errors import DomainError, ErrorCode, NotFound
 from domain.model.access import Viewer, require_staff
 from domain.model.entities import Customer, Invoice, InvoiceLine, InvoicePdfCache
 from domain.model.invoice_rules import pdf_filename
-from domain.ports import Metrics, RenderFailed
+from domain.ports import Metrics, RenderFailed, TemplateFailure
 from domain.rendering.documents import InvoiceDocument, Line, invoice_document, line_of
 from domain.rendering.links import pay_url
 from domain.rendering.renderer import DocumentRenderer, PreparedDocument
-from domain.rendering.templating import TemplateFailure
 from domain.store import pdf_cache
 from domain.store.database import Database
 from domain.store.pdf_cache import PruneReport
@@ -29,6 +35,7 @@ from domain.store.pdf_cache import PruneReport
 log = logging.getLogger("invoicing.pdf")
 
 LINES_MEMO_SIZE = 1024
+DRAFTS_KEPT = 32
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,39 @@ def render_failed(error: TemplateFailure | RenderFailed) -> DomainError:
     )
 
 
+class RenderSlots:
+    """How many renders each viewer has in flight; the system's own are not counted."""
+
+    def __init__(self, per_viewer: int) -> None:
+        self.per_viewer = per_viewer
+        self._in_flight: dict[str, int] = {}
+
+    @staticmethod
+    def _owner(viewer: Viewer) -> str | None:
+        if viewer.customer_id is not None:
+            return f"customer:{viewer.customer_id}"
+        return f"token:{viewer.token_id}" if viewer.token_id is not None else None
+
+    @contextmanager
+    def taken(self, viewer: Viewer) -> Iterator[None]:
+        owner = self._owner(viewer)
+        if owner is None:
+            yield
+            return
+        if self._in_flight.get(owner, 0) >= self.per_viewer:
+            raise DomainError(
+                ErrorCode.TOO_MANY_REQUESTS,
+                f"{self.per_viewer} of your PDFs are rendering already; try again when they are done.",
+            )
+        self._in_flight[owner] = self._in_flight.get(owner, 0) + 1
+        try:
+            yield
+        finally:
+            self._in_flight[owner] -= 1
+            if not self._in_flight[owner]:
+                del self._in_flight[owner]
+
+
 class InvoicePdfs:
     def __init__(
         self, db: Database, settings: Settings, documents: DocumentRenderer, metrics: Metrics
@@ -74,6 +114,9 @@ class InvoicePdfs:
         self._rendering: dict[tuple[int, str], asyncio.Task[InvoicePdf]] = {}
         # Lines are frozen when an invoice is generated, so they are remembered.
         self._lines: dict[int, tuple[Line, ...]] = {}
+        self.slots = RenderSlots(settings.invoice.renders_per_viewer)
+        self._drafts: OrderedDict[str, bytes] = OrderedDict()
+        self._drafting: dict[str, asyncio.Task[bytes]] = {}
 
     def _remember_lines(self, invoice_id: int, rows: Sequence[InvoiceLine]) -> tuple[Line, ...]:
         lines = self._lines[invoice_id] = tuple(line_of(row) for row in rows)
@@ -97,7 +140,7 @@ class InvoicePdfs:
         if invoice_id not in self._lines:
             self._remember_lines(invoice_id, await pdf_cache.lines_of(self.db, invoice_id))
         try:
-            prepared = await self.documents.prepare_off_loop(self._document(invoice, customer))
+            prepared = await self.documents.prepare(self._document(invoice, customer))
         except TemplateFailure as error:
             log.error("invoice %s: template failed: %s", invoice_id, error)
             raise render_failed(error) from None
@@ -114,11 +157,13 @@ class InvoicePdfs:
         # Requests arriving while this very PDF renders wait for that render.
         flight = (invoice_id, prepared.key)
         task = self._rendering.get(flight)
-        if task is None:
+        if task is not None:
+            return await asyncio.shield(task)
+        with self.slots.taken(viewer):
             task = asyncio.create_task(self._render_and_store(invoice_id, prepared))
             self._rendering[flight] = task
             task.add_done_callback(lambda _: self._rendering.pop(flight, None))
-        return await asyncio.shield(task)
+            return await asyncio.shield(task)
 
     async def _render_and_store(self, invoice_id: int, prepared: PreparedDocument) -> InvoicePdf:
         # Other server processes may be rendering this very PDF: one renders, the others wait
@@ -181,16 +226,14 @@ class InvoicePdfs:
             if invoice_id in self._lines:
                 documents[invoice_id] = self._document(entry.invoice, entry.customer)
 
-        def current_keys() -> dict[int, str | None]:
-            keys: dict[int, str | None] = {}
-            for invoice_id, document in documents.items():
-                try:
-                    keys[invoice_id] = self.documents.prepare(document).key
-                except TemplateFailure:
-                    keys[invoice_id] = None  # a broken template: nothing cached matches it
-            return keys
+        async def current_key(document: InvoiceDocument) -> str | None:
+            try:
+                return (await self.documents.prepare(document)).key
+            except TemplateFailure:
+                return None  # a broken template: nothing cached matches it
 
-        keys = await asyncio.to_thread(current_keys)
+        found_keys = await asyncio.gather(*(current_key(d) for d in documents.values()))
+        keys = dict(zip(documents, found_keys, strict=True))
         return {
             invoice_id: PdfStatus(
                 entry.cached.sha256,
@@ -202,13 +245,34 @@ class InvoicePdfs:
             for invoice_id, entry in visible.items()
         }
 
-    async def draft(self, document: InvoiceDocument) -> bytes:
-        """A DRAFT of what would be billed; rendered on request and never stored."""
+    async def draft(self, viewer: Viewer, document: InvoiceDocument) -> bytes:
+        """A DRAFT of what would be billed: rendered once per render key, kept a while in
+        memory (the last DRAFTS_KEPT), never stored."""
+        with self.slots.taken(viewer):
+            try:
+                prepared = await self.documents.prepare(replace(document, draft=True))
+            except TemplateFailure as error:
+                raise render_failed(error) from None
+            kept = self._drafts.get(prepared.key)
+            if kept is not None:
+                self._drafts.move_to_end(prepared.key)
+                return kept
+            task = self._drafting.get(prepared.key)
+            if task is None:
+                task = asyncio.create_task(self._render_draft(prepared))
+                self._drafting[prepared.key] = task
+                task.add_done_callback(lambda _: self._drafting.pop(prepared.key, None))
+            return await asyncio.shield(task)
+
+    async def _render_draft(self, prepared: PreparedDocument) -> bytes:
         try:
-            prepared = await self.documents.prepare_off_loop(replace(document, draft=True))
-            return (await self.documents.render(prepared)).data
-        except (TemplateFailure, RenderFailed) as error:
+            data = (await self.documents.render(prepared)).data
+        except RenderFailed as error:
             raise render_failed(error) from None
+        self._drafts[prepared.key] = data
+        while len(self._drafts) > DRAFTS_KEPT:
+            self._drafts.popitem(last=False)
+        return data
 
     async def clear(self, viewer: Viewer, invoice_id: int | None = None) -> int:
         require_staff(viewer)

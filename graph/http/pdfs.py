@@ -23,6 +23,10 @@ def _from_domain(error: DomainError) -> JSONResponse:
         return _error(404, error.code.value, error.message)
     if error.code is ErrorCode.PDF_RENDER_FAILED:
         return _error(422, error.code.value, error.message)
+    if error.code is ErrorCode.TOO_MANY_REQUESTS:
+        response = _error(429, error.code.value, error.message)
+        response.headers["Retry-After"] = "5"
+        return response
     return _error(400, error.code.value, error.message)
 
 
@@ -76,7 +80,9 @@ async def draft_pdf(request: Request) -> Response:
         preview = await preview_invoice(
             runtime.db, runtime.settings, viewer, customer_id, start, end, excluded
         )
-        data = await runtime.pdfs.draft(preview_document(runtime.db, runtime.settings, preview))
+        data = await runtime.pdfs.draft(
+            viewer, preview_document(runtime.db, runtime.settings, preview)
+        )
     except DomainError as error:
         return _from_domain(error)
     return Response(

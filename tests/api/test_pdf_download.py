@@ -1,4 +1,5 @@
 import dataclasses
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -7,9 +8,9 @@ import httpx
 from domain.bootstrap import Runtime
 from domain.config import Settings, settings_from_mapping
 from domain.model.access import SYSTEM
-from domain.model.commands import GenerateRequest
+from domain.model.commands import AddressData, CustomerData, GenerateRequest
 from domain.rendering.renderer import DocumentRenderer
-from domain.services import billing
+from domain.services import billing, customers
 from domain.services.invoice_pdfs import InvoicePdfs
 from graph.app import build_app
 from tests.helpers import Api, make_charge, make_customer
@@ -191,3 +192,49 @@ async def test_staff_clear_cached_pdfs(api: Api, settings: Settings) -> None:
     }
     portal = await api.gql(clear, {"id": None}, token=await api.customer_token(customer_id))
     assert portal["clearInvoicePdfCache"] == {"cleared": 0, "errors": [{"code": "FORBIDDEN"}]}
+
+
+_opened: list[str] | None = None
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _opened is not None and event == "open" and args and isinstance(args[0], str | bytes):
+        _opened.append(str(args[0]))
+
+
+sys.addaudithook(_audit)  # records only while a test sets _opened
+
+
+async def test_text_from_data_is_never_read_as_a_reference_to_a_file(
+    api: Api, settings: Settings
+) -> None:
+    global _opened
+    bait = "see url(file:///etc/passwd) and url(/proc/self/mem) and url(../../../../etc/shadow)"
+    customer = await customers.create_customer(
+        api.db,
+        settings,
+        SYSTEM,
+        CustomerData(
+            name=f"Acme {bait}"[:200],
+            address=AddressData(address_line_1=bait[:200], city="url(file:///etc/hosts)"),
+        ),
+    )
+    await make_charge(
+        api.db, customer.id, "10.00", title=bait[:200], created_at=datetime(2025, 1, 5, tzinfo=UTC)
+    )
+    request = GenerateRequest(
+        customer_id=customer.id, start_date=date(2025, 1, 1), end_date=date(2025, 1, 31)
+    )
+    invoice = await billing.generate_invoice(api.db, settings, SYSTEM, request)
+    _opened = []
+    try:
+        first = await _download(api, invoice.id)
+    finally:
+        seen, _opened = _opened, None
+    assert first.status_code == 200, first.text
+    assert not [
+        path
+        for path in seen
+        if "passwd" in path or "/proc/self" in path or "shadow" in path or "hosts" in path
+    ]
+    assert "url(file:///etc/passwd)" in " ".join(pdf_pages(first.content))

@@ -234,3 +234,35 @@ async def test_clear_drops_one_or_all(db: Database, runtime: Runtime) -> None:
     with pytest.raises(DomainError) as refused:
         await pdfs.clear(Viewer(role=Role.CUSTOMER, name="p", customer_id=1))
     assert refused.value.code is ErrorCode.FORBIDDEN
+
+
+async def test_a_draft_is_rendered_once_per_render_key_and_kept_a_while(
+    db: Database, runtime: Runtime
+) -> None:
+    from tests.pdf.documents import document
+
+    pdfs, renderer = pdfs_with(runtime, db)
+    staff = Viewer(role=Role.STAFF, name="desk", token_id=1)
+    first, again = await asyncio.gather(*(pdfs.draft(staff, document(lines=5)) for _ in range(2)))
+    assert first == again and renderer.calls == 1
+    assert await pdfs.draft(staff, document(lines=5)) == first and renderer.calls == 1
+    await pdfs.draft(staff, document(lines=6))
+    assert renderer.calls == 2
+
+
+async def test_one_viewer_may_have_only_so_many_renders_in_flight(
+    db: Database, runtime: Runtime
+) -> None:
+    from tests.pdf.documents import document
+
+    pdfs, _ = pdfs_with(runtime, db, renders_per_viewer=2)
+    flooder = Viewer(role=Role.CUSTOMER, name="portal 1", customer_id=1, token_id=11)
+    other = Viewer(role=Role.CUSTOMER, name="portal 2", customer_id=2, token_id=12)
+    drafts = [pdfs.draft(flooder, document(lines=40 + n)) for n in range(5)]
+    outcomes = await asyncio.gather(
+        *drafts, pdfs.draft(other, document(lines=3)), return_exceptions=True
+    )
+    refused = [o for o in outcomes[:5] if isinstance(o, DomainError)]
+    assert len(refused) == 3 and {o.code for o in refused} == {ErrorCode.TOO_MANY_REQUESTS}
+    assert isinstance(outcomes[5], bytes)  # another customer is not refused
+    assert await pdfs.draft(flooder, document(lines=99))  # once they are done, more may come

@@ -1,7 +1,9 @@
 """Rendered PDFs, read back through their text as a person would read them."""
 
+import asyncio
 import io
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from pypdf import PdfReader
 
 from domain.adapters.weasyprint_pool import WeasyPrintPool, render_pdf
 from domain.config import Settings, settings_from_mapping
+from domain.ports import RenderFailed
 from domain.rendering.renderer import DocumentRenderer
 from tests.conftest import TEMPLATES
 from tests.pdf.documents import document
@@ -32,7 +35,7 @@ async def render(
     pdf_renderer: WeasyPrintPool, doc, template: str = "norfone_invoice_template.html"
 ) -> list[str]:
     documents = renderer_for(pdf_renderer, template)
-    return pdf_pages((await documents.render(documents.prepare(doc))).data)
+    return pdf_pages((await documents.render(await documents.prepare(doc))).data)
 
 
 @pytest.mark.parametrize(
@@ -122,8 +125,8 @@ async def test_renders_run_in_worker_processes(pdf_renderer: WeasyPrintPool) -> 
     import os
 
     await render(pdf_renderer, document(lines=1))
-    pool = pdf_renderer._executor()
-    assert all(pid != os.getpid() for pid in pool._processes)
+    worker = await pdf_renderer.render_html(os.getpid, "pid")  # any picklable call
+    assert worker != os.getpid()
 
 
 async def test_a_render_past_its_cpu_limit_fails_cleanly_and_the_pool_recovers() -> None:
@@ -142,5 +145,60 @@ async def test_a_render_past_its_cpu_limit_fails_cleanly_and_the_pool_recovers()
         renderer.timeout_seconds = 60
         recovered = await renderer.render("<p>fine</p>", TEMPLATES)
         assert recovered.page_count == 1
+    finally:
+        renderer.close()
+
+
+SPIN = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+
+
+async def test_a_template_that_never_ends_fails_clearly_and_ends_only_its_own_worker(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from domain.ports import TemplateFailure
+
+    folder = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, folder)
+    (folder / "spin.html").write_text(SPIN)
+    settings = settings_from_mapping(
+        {"invoice": {"template_dir": str(folder), "template_filename": "spin.html"}}
+    )
+    renderer = WeasyPrintPool(workers=2, timeout_seconds=60, template_timeout_seconds=2)
+    try:
+        spinning = DocumentRenderer(settings, renderer)
+        honest = renderer_for(renderer)
+        started = time.perf_counter()
+        stuck, fine = await asyncio.gather(
+            spinning.prepare(document(lines=1)),
+            honest.prepare(document(lines=3)),
+            return_exceptions=True,
+        )
+        assert isinstance(stuck, TemplateFailure) and "longer than 2 s" in str(stuck)
+        assert time.perf_counter() - started < 10
+        # The other render, in the other worker, was not disturbed.
+        assert not isinstance(fine, BaseException)
+        assert "Mobile plan line 3" in " ".join(pdf_pages((await honest.render(fine)).data))
+    finally:
+        renderer.close()
+
+
+async def test_a_render_timeout_counts_render_time_only_and_spares_other_renders(
+    pdf_renderer: WeasyPrintPool,
+) -> None:
+    renderer = WeasyPrintPool(workers=2, timeout_seconds=3)
+    heavy = (
+        "<table>"
+        + "".join(f"<tr><td>{i}</td><td>{'x ' * 40}</td></tr>" for i in range(20000))
+        + "</table>"
+    )
+    try:
+        light = [renderer.render("<p>light</p>", TEMPLATES) for _ in range(6)]
+        outcomes = await asyncio.gather(
+            renderer.render(heavy, TEMPLATES), *light, return_exceptions=True
+        )
+        assert isinstance(outcomes[0], RenderFailed)
+        assert all(getattr(o, "page_count", None) == 1 for o in outcomes[1:]), outcomes
     finally:
         renderer.close()

@@ -154,8 +154,9 @@ def template_copy(tmp_path: Path) -> TemplateSet:
 
 
 def _key(templates: TemplateSet, doc, settings=None) -> str:
-    html = templates.render("norfone_invoice_template.html", template_variables(doc, Settings()))
-    return render_key(html, templates.assets(html), settings or {"engine": "x"})
+    name = "norfone_invoice_template.html"
+    html = templates.render(name, template_variables(doc, Settings()))
+    return render_key(html, templates.assets(name), settings or {"engine": "x"})
 
 
 def test_the_render_key_changes_with_each_input_and_nothing_else(
@@ -185,8 +186,20 @@ def test_the_render_key_changes_with_each_input_and_nothing_else(
 def test_assets_list_local_files_through_css_and_remote_urls(tmp_path: Path) -> None:
     (tmp_path / "a.css").write_text('@import "b.css"; body { background: url(img/bg.png); }')
     (tmp_path / "b.css").write_text("@font-face { src: url('fonts/x.woff2'); }")
-    html = '<link href="a.css"><img src="https://cdn.example.com/logo.png"><img src="data:image/png;base64,AA">'
-    assets = TemplateSet(tmp_path).assets(html)
-    assert [name for name, _ in assets.local] == ["a.css", "b.css", "fonts/x.woff2", "img/bg.png"]
+    (tmp_path / "base.html").write_text('<link href="a.css">{% block body %}{% endblock %}')
+    (tmp_path / "t.html").write_text(
+        '{% extends "base.html" %}{% block body %}<img src="https://cdn.example.com/logo.png">'
+        '<img src="data:image/png;base64,AA"><img src="{{ payment_qr }}">'
+        '<img src="file:///etc/passwd">{% endblock %}'
+    )
+    assets = TemplateSet(tmp_path).assets("t.html")
+    assert [name for name, _ in assets.local] == [
+        "/etc/passwd",
+        "a.css",
+        "b.css",
+        "fonts/x.woff2",
+        "img/bg.png",
+    ]
     assert dict(assets.local)["img/bg.png"] == "missing"
+    assert dict(assets.local)["/etc/passwd"] == "outside"  # named, never read
     assert assets.remote == ("https://cdn.example.com/logo.png",)
