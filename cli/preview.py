@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ from domain.queries.invoices import get_invoice
 from domain.rendering.documents import document_to_mapping, invoice_document, line_of
 from domain.rendering.links import pay_url
 from domain.store.pdf_cache import lines_of
-from preview_server.app import build_preview_app
+from preview_server.app import DEFAULT_HOSTS, build_preview_app
 
 
 @click.command()
@@ -43,6 +44,12 @@ from preview_server.app import build_preview_app
 @click.option(
     "--invoice", "invoice_id", type=int, default=None, help="An invoice to preview, read-only."
 )
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    help="Another name the page may be reached by (with --host 0.0.0.0); repeatable.",
+)
 @click.pass_context
 @clear_errors
 def preview(
@@ -53,19 +60,37 @@ def preview(
     fixtures_dir: str,
     database: str | None,
     invoice_id: int | None,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Live preview of invoice templates against fixtures, as HTML and PDF."""
     settings = settings_of(ctx)
     fixtures = Path(fixtures_dir)
-    if invoice_id is not None:
-        fixtures = _real_invoice_fixture(
-            settings, database, invoice_id, fixtures, Path(tempfile.mkdtemp())
+    private: Path | None = None
+    token: str | None = None
+    if invoice_id is not None or database is not None:
+        # Real data: only for who has the printed link, and gone when the preview stops.
+        token = secrets.token_urlsafe(16)
+    hosts = [*DEFAULT_HOSTS, *allowed_hosts]
+    if host not in ("0.0.0.0", "::"):
+        hosts.append(host)
+    try:
+        if invoice_id is not None:
+            private = Path(tempfile.mkdtemp(prefix="invoicing-preview-"))  # 0700
+            fixtures = _real_invoice_fixture(settings, database, invoice_id, fixtures, private)
+        app = build_preview_app(
+            settings,
+            Path(templates_dir or settings.invoice.template_dir),
+            fixtures,
+            hosts=hosts,
+            token=token,
+            on_stop=(lambda: shutil.rmtree(private, ignore_errors=True)) if private else None,
         )
-    app = build_preview_app(
-        settings, Path(templates_dir or settings.invoice.template_dir), fixtures
-    )
-    click.echo(f"preview on http://{host}:{port}/", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+        address = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+        click.echo(f"preview on {address}", err=True)
+        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    finally:
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
 
 
 def _real_invoice_fixture(
@@ -92,7 +117,9 @@ def _real_invoice_fixture(
 
     data = asyncio.run(read())
     if fixtures.is_dir():
-        shutil.copytree(fixtures, into, dirs_exist_ok=True)
+        for path in fixtures.iterdir():  # the files alone: the folder keeps its 0700
+            if path.is_file():
+                shutil.copyfile(path, into / path.name)
     (into / f"invoice-{invoice_id}.json").write_text(
         json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8"
     )

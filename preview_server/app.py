@@ -15,20 +15,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
     HTMLResponse,
     JSONResponse,
+    PlainTextResponse,
     Response,
     StreamingResponse,
 )
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from watchfiles import awatch
 
 from domain.bootstrap import open_renderer
@@ -76,6 +81,39 @@ def _error(error: PreviewError) -> Response:
     return JSONResponse({"error": error.as_dict()}, status_code=error.status)
 
 
+DEFAULT_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+TOKEN_COOKIE = "preview_token"
+
+
+class RequireToken:
+    """With real data on show (`--invoice`, `--database`), every request carries the run's
+    token: in the URL the command printed (`?token=`), then in a cookie it sets."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        given = request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE) or ""
+        if not secrets.compare_digest(given, self.token):
+            await PlainTextResponse("This preview needs the link it printed.", 403)(
+                scope, receive, send
+            )
+            return
+
+        async def with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and "token" in request.query_params:
+                cookie = f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+                message.setdefault("headers", []).append((b"set-cookie", cookie.encode()))
+            await send(message)
+
+        await self.app(scope, receive, with_cookie)
+
+
 def build_preview_app(
     settings: Settings,
     templates_dir: Path,
@@ -83,7 +121,13 @@ def build_preview_app(
     *,
     watch: bool = True,
     workers: int = 2,
+    hosts: Sequence[str] = DEFAULT_HOSTS,
+    token: str | None = None,
+    on_stop: Callable[[], None] | None = None,
 ) -> Starlette:
+    """The app; it answers only requests addressed to `hosts` (DNS rebinding cannot reach
+    it), and only with `token` when one is given. `on_stop` runs as it shuts down (uvicorn
+    re-raises SIGTERM once the app has stopped, so nothing after `uvicorn.run` runs)."""
     renderer = open_renderer(settings, workers)
     workspace = Workspace(settings, templates_dir, fixtures_dir, renderer)
     feed = ChangeFeed()
@@ -106,13 +150,16 @@ def build_preview_app(
             if watcher is not None:
                 await asyncio.gather(watcher, return_exceptions=True)
             renderer.close()
+            if on_stop is not None:
+                on_stop()
 
     def combination(request: Request) -> tuple[str, str, str | None]:
-        return (
-            request.path_params["template"],
-            request.path_params["fixture"],
-            request.query_params.get("lang") or None,
-        )
+        template, fixture = request.path_params["template"], request.path_params["fixture"]
+        workspace.template_file(template)  # 404 for a name that is not a template's
+        language = request.query_params.get("lang") or None
+        if language is not None and language not in workspace.languages(template):
+            raise PreviewError(404, f"{template}.html", "no such language variant")
+        return template, fixture, language
 
     async def index(request: Request) -> Response:
         return HTMLResponse(page_html(workspace, None, None, None))
@@ -164,6 +211,13 @@ def build_preview_app(
             headers={"Cache-Control": "no-store"},
         )
 
+    async def refused(request: Request, error: Exception) -> Response:
+        assert isinstance(error, PreviewError)
+        return _error(error)
+
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))]
+    if token is not None:
+        middleware.append(Middleware(RequireToken, token=token))
     app = Starlette(
         routes=[
             Route("/", index),
@@ -173,6 +227,8 @@ def build_preview_app(
             Route("/events", events),
         ],
         lifespan=lifespan,
+        middleware=middleware,
+        exception_handlers={PreviewError: refused},
     )
     app.state.workspace = workspace
     app.state.feed = feed

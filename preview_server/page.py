@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from html import escape
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 if TYPE_CHECKING:
     from preview_server.workspace import Workspace
@@ -98,7 +99,7 @@ refresh();
 
 
 def _link(template: str, fixture: str, language: str | None, current: bool) -> str:
-    query = f"?lang={language}" if language else ""
+    query = f"?lang={escape(quote(language))}" if language else ""
     css = ' class="current"' if current else ""
     label = f"{fixture}{f' ({language})' if language else ''}"
     return (
@@ -143,7 +144,7 @@ def page_html(
 <main>
   <header><strong>{escape(template)}</strong> &times; <strong>{escape(fixture)}</strong>
     {f"({escape(language)})" if language else ""}
-    <a href="/preview/{escape(template)}/{escape(fixture)}.pdf{f"?lang={language}" if language else ""}">PDF</a>
+    <a href="/preview/{escape(template)}/{escape(fixture)}.pdf{f"?lang={escape(quote(language))}" if language else ""}">PDF</a>
     <span id="pdfinfo"></span></header>
   <div id="panes">
     <section><h3>HTML</h3><iframe id="html" title="HTML"></iframe></section>

@@ -83,7 +83,7 @@ class Workspace:
     def fixtures(self) -> list[str]:
         return fixture_names(self.fixtures_dir)
 
-    def _template_file(self, template: str) -> str:
+    def template_file(self, template: str) -> str:
         path = (self.templates_dir / f"{template}.html").resolve()
         if (
             not _NAME.match(template)
@@ -114,7 +114,7 @@ class Workspace:
     async def prepare(
         self, template: str, fixture: str, language: str | None = None
     ) -> PreparedDocument:
-        template_file = self._template_file(template)
+        template_file = self.template_file(template)
         document = self.document(fixture, language)
         try:
             prepared = await self.documents.prepare(document, template_file)

@@ -118,15 +118,20 @@ def test_billing_run_bills_each_customer_once_and_reports(tmp_path: Path) -> Non
     )
 
 
-def test_preview_shows_a_real_invoice_read_only(tmp_path: Path) -> None:
-    """`invoicing preview --database URL --invoice N` renders a stored invoice with the templates."""
+def test_preview_shows_a_real_invoice_only_with_its_link_and_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """`invoicing preview --database URL --invoice N`: a stored invoice, for whoever has the
+    printed link; its data in a private folder removed on exit; its workers stopped."""
     import os
+    import re
     import signal
     import socket
     import subprocess
     import sys
     import time
-    import urllib.request
+
+    import httpx
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'real.db'}"
     env = {"DATABASE_URL": url}
@@ -135,38 +140,79 @@ def test_preview_shows_a_real_invoice_read_only(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    log = tmp_path / "preview.log"
+    command = [str(Path(sys.executable).with_name("invoicing")), "preview", "--port", str(port)]
     process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("invoicing")),
-            "preview",
-            "--port",
-            str(port),
-            "--database",
-            url,
-            "--invoice",
-            "1",
-        ],
+        [*command, "--database", url, "--invoice", "1"],
         cwd=str(Path(__file__).resolve().parents[2]),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("w"),
         start_new_session=True,
     )
+    base = f"http://127.0.0.1:{port}"
+    page = f"{base}/preview/norfone_invoice_template/invoice-1"
     try:
-        html = ""
+        printed = None
+        for _ in range(100):
+            printed = re.search(r"\?token=(\S+)", log.read_text())
+            if printed:
+                break
+            time.sleep(0.2)
+        assert printed, log.read_text()
+        token = printed.group(1)
         for _ in range(100):
             try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/preview/norfone_invoice_template/invoice-1.html",
-                    timeout=2,
-                ) as response:
-                    html = response.read().decode()
+                refused = httpx.get(f"{page}.html", timeout=2)
                 break
-            except OSError:
+            except httpx.HTTPError:
                 time.sleep(0.2)
-        assert "INV-" in html and "Acme Logistics Pty Ltd" in html
+        assert refused.status_code == 403
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            html = browser.get(f"{page}.html", params={"token": token})
+            assert html.status_code == 200 and "INV-" in html.text
+            # The cookie set by the link carries the token from then on, the PDF too.
+            assert browser.get(f"{page}.pdf").status_code == 200
+            assert browser.get(f"{page}.html?lang=%22%3E%3Cscript%3E").status_code == 404
+        rebound = httpx.get(
+            f"{page}.html", params={"token": token}, headers={"Host": "evil.example"}
+        )
+        assert rebound.status_code == 400
+        (private,) = [
+            p for p in Path("/tmp").glob("invoicing-preview-*") if (p / "invoice-1.json").exists()
+        ]
+        assert private.stat().st_mode & 0o777 == 0o700
+        workers = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert workers  # the render workers the PDF started
+        process.send_signal(signal.SIGTERM)  # the server alone, as a service manager would
+        process.wait(timeout=20)
+        time.sleep(0.5)
+        assert not private.exists()
+        assert _gone(workers, within=5), "render workers outlived the preview server"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _gone(pids: list[str], within: float) -> bool:
+    """True once none of `pids` runs any more (a zombie waiting to be reaped has ended)."""
+    import time
+
+    deadline = time.monotonic() + within
+    while True:
+        running = []
+        for pid in pids:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            if "\nState:\tZ" not in status:
+                running.append(pid)
+        if not running or time.monotonic() > deadline:
+            return not running
+        time.sleep(0.1)
 
 
 def test_db_check_passes_on_seeded_data_and_names_what_was_tampered_with(

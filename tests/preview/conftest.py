@@ -21,7 +21,7 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture
 async def preview(folders: tuple[Path, Path]) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_preview_app(Settings(), *folders, watch=False)
+    app = build_preview_app(Settings(), *folders, watch=False, hosts=["preview"])
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://preview") as client:
