@@ -18,11 +18,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-# Migrate the embedded database, load demo data if it is empty, mint a staff token, serve.
+# Migrate the embedded database, load demo data if it is empty, print the development staff
+# token (kept beside the database and reused while it works; minted the first time), serve.
 run: install
 	$(BIN)/invoicing db upgrade
 	$(BIN)/invoicing db seed
-	@TOKEN=$$($(BIN)/invoicing token create --role staff --name "make run" 2>/dev/null) && \
+	@TOKEN=$$($(BIN)/invoicing token local 2>/dev/null) && \
 	  echo "" && \
 	  echo "API:         http://$(HOST):$(PORT)/graphql (GraphiQL in a browser)" && \
 	  echo "Staff token: send 'Authorization: Bearer <token>' with every request" && \

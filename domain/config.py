@@ -8,14 +8,24 @@ environment variables override the file, so secrets need not live in it (see ENV
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from babel import localedata
 from babel.numbers import get_currency_precision, list_currencies
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 
 class ConfigError(Exception):
@@ -78,6 +88,23 @@ class BusinessSettings(_Section):
     currency_symbol: str = "$"
     timezone: str = "UTC"
     default_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    # The languages a customer may have: two-letter codes Babel has data for. The template's
+    # variant for a language (invoice_es.html) is used where there is one, else the base.
+    languages: list[str] = ["en", "es"]
+
+    @field_validator("default_language", "languages")
+    @classmethod
+    def _known_languages(cls, value: str | list[str]) -> str | list[str]:
+        for code in [value] if isinstance(value, str) else value:
+            if not re.fullmatch(r"[a-z]{2}", code) or not localedata.exists(code):
+                raise ValueError(f"{code!r} is not a two-letter language Babel knows")
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _default_is_offered(cls, languages: list[str], info: ValidationInfo) -> list[str]:
+        default = info.data.get("default_language")
+        return languages if default is None or default in languages else [*languages, default]
 
     @field_validator("currency_code")
     @classmethod
@@ -150,6 +177,10 @@ class EmailSettings(_Section):
     backend: Literal["outbox", "mailjet"] = "outbox"
     outbox_dir: str = "var/outbox"
     attachment_limit_mb: float = Field(default=15, gt=0)
+    # How often a customer's own token may email one invoice within the window; staff are
+    # not limited. Every send reaches the customer's contacts through our sender domain.
+    customer_sends_per_invoice: int = Field(default=3, ge=0)
+    customer_send_window_hours: float = Field(default=24, gt=0)
 
 
 class MailjetSettings(_Section):

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import strawberry
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -19,9 +20,10 @@ from strawberry.asgi import GraphQL
 from domain.bootstrap import Runtime
 from domain.config import Settings, load_settings
 from graph.context import Context
-from graph.http.auth import viewer_or_refusal
+from graph.http.auth import graphql_error_response, viewer_or_refusal
 from graph.http.body_limit import BodySizeLimit
 from graph.http.health import healthz
+from graph.http.json_body import decode_request_json
 from graph.http.metrics import metrics_endpoint
 from graph.http.pdfs import draft_pdf, invoice_pdf
 from graph.http.stripe_webhook import stripe_webhook
@@ -50,7 +52,16 @@ class GraphQLEndpoint(GraphQL):
             await viewer(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
-        await super().__call__(scope, receive, send)
+        try:
+            response = await self.run(request)
+        except HTTPException as refused:
+            # Refused before GraphQL ran (a body that is not JSON, a wrong method): the same
+            # JSON error shape as every other answer, never Strawberry's plain text.
+            response = graphql_error_response(refused.status_code, "BAD_REQUEST", refused.reason)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_request_json(data)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         return Context(

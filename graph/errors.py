@@ -1,8 +1,8 @@
 """Errors as clients see them.
 
 Business refusals (domain errors) become `UserError`s in mutation payloads, through the one
-`payload()` helper every mutation uses. Bad query arguments become GraphQL errors with
-`extensions.code`. Anything unexpected is masked to "Unexpected error." and logged, so no
+`payload()` helper every mutation uses. A refusal inside a query (which has no payload)
+becomes a GraphQL error with `extensions.code`, wherever the query raised it. Anything unexpected is masked to "Unexpected error." and logged, so no
 answer carries a traceback or SQL.
 """
 
@@ -78,6 +78,12 @@ class ClientSafeErrors(MaskErrors):
         self.timeout_seconds = timeout_seconds
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if isinstance(error.original_error, DomainError):
+            # A refusal raised by a query's domain function: the client's answer, with its code.
+            refusal = query_error(error.original_error)
+            return GraphQLError(
+                refusal.message, nodes=error.nodes, path=error.path, extensions=refusal.extensions
+            )
         if _is_statement_timeout(error.original_error):
             return GraphQLError(
                 f"The request took longer than {self.timeout_seconds:g} s in the database and was stopped; "
@@ -115,6 +121,11 @@ def _is_database_unavailable(error: BaseException | None) -> bool:
         code = getattr(error.orig, "args", (None,))[0]
         return error.connection_invalidated or code in _CONNECTION_LOST
     return isinstance(error, ConnectionError)
+
+
+def is_incident(error: GraphQLError) -> bool:
+    """Whether an error is ours to look into (logged with its traceback): not a refusal."""
+    return should_mask_error(error) and not isinstance(error.original_error, DomainError)
 
 
 def should_mask_error(error: GraphQLError) -> bool:

@@ -7,9 +7,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from domain.errors import DomainError
 from domain.model import paging
-from graph.errors import query_error
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,7 +33,4 @@ class Page(Generic[T]):
 
 
 def page_request(page: int, per_page: int) -> paging.PageRequest:
-    try:
-        return paging.PageRequest(page=page, per_page=per_page)
-    except DomainError as error:
-        raise query_error(error) from None
+    return paging.PageRequest(page=page, per_page=per_page)

@@ -1,19 +1,24 @@
-"""The contract's Decimal scalar: money travels as a string with two fraction digits."""
+"""The contract's scalars, parsed strictly: money as a string with two fraction digits, and
+dates within the range the service supports (model/periods.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from domain.model.money import parse_decimal, to_cents
+from domain.model.periods import supported_day
 
 
-def _serialize(value: Decimal) -> str:
+def _serialize_decimal(value: Decimal) -> str:
     return str(to_cents(value))
 
 
-def _parse(value: object) -> Decimal:
+def _parse_decimal(value: object) -> Decimal:
     # Strings are the documented form; JSON numbers are accepted through their text so
     # that 19.95 stays 19.95 rather than a binary float's neighbour.
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -21,9 +26,56 @@ def _parse(value: object) -> Decimal:
     return parse_decimal(value)
 
 
+def _text(value: object, kind: str, example: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{kind} values are sent as strings, e.g. {example!r}.")
+    return value
+
+
+def _parse_date(value: object) -> date:
+    text = _text(value, "Date", "2025-01-31")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not a date like 2025-01-31") from None
+    return supported_day(day)
+
+
+def _parse_datetime(value: object) -> datetime:
+    text = _text(value, "DateTime", "2025-01-31T09:30:00Z")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text[:40]!r} is not a date and time like 2025-01-31T09:30:00Z"
+        ) from None
+    # Checked on the day as written, before any conversion to UTC can overflow.
+    supported_day(moment.date())
+    return moment
+
+
+def _isoformat(value: date) -> str:
+    return value.isoformat()
+
+
 DecimalScalar = strawberry.scalar(
     name="Decimal",
     description='An exact amount as a string with two fraction digits, e.g. "19.95".',
-    serialize=_serialize,
-    parse_value=_parse,
+    serialize=_serialize_decimal,
+    parse_value=_parse_decimal,
 )
+DateScalar = strawberry.scalar(
+    name="Date", description="Date (isoformat)", serialize=_isoformat, parse_value=_parse_date
+)
+DateTimeScalar = strawberry.scalar(
+    name="DateTime",
+    description="Date with time (isoformat)",
+    serialize=_isoformat,
+    parse_value=_parse_datetime,
+)
+
+SCALARS: Mapping[object, ScalarDefinition] = {
+    Decimal: DecimalScalar,
+    date: DateScalar,
+    datetime: DateTimeScalar,
+}

@@ -3,7 +3,6 @@ with the request limits and caches; and its SDL, as exported to graph/schema.gra
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import strawberry
@@ -22,14 +21,14 @@ from strawberry.types import ExecutionContext
 from domain.config import LimitsSettings
 from graph.customers.mutations import CustomerMutations
 from graph.customers.queries import CustomerQueries
-from graph.errors import ClientSafeErrors, should_mask_error
+from graph.errors import ClientSafeErrors, is_incident
 from graph.invoices.mutations import InvoiceMutations
 from graph.invoices.queries import InvoiceQueries
 from graph.operation_metrics import OperationMetrics
 from graph.products.mutations import ProductMutations
 from graph.products.queries import ProductQueries
 from graph.query_budget import BudgetedValidation
-from graph.scalars import DecimalScalar
+from graph.scalars import SCALARS
 from graph.transactions.mutations import TransactionMutations
 from graph.transactions.queries import TransactionQueries
 from graph.viewer import ViewerQueries
@@ -53,7 +52,7 @@ class InvoicingSchema(strawberry.Schema):
     ) -> None:
         # Log only what went wrong on our side, with its traceback; a client's bad page
         # number or unknown field is its answer, not an incident.
-        super().process_errors([e for e in errors if should_mask_error(e)], execution_context)
+        super().process_errors([e for e in errors if is_incident(e)], execution_context)
 
 
 def build_schema(limits: LimitsSettings | None = None) -> strawberry.Schema:
@@ -67,7 +66,7 @@ def build_schema(limits: LimitsSettings | None = None) -> strawberry.Schema:
     return InvoicingSchema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
+        config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             # First, so that it sees the answer as the client will (errors masked).
             OperationMetrics,

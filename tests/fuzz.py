@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -46,18 +46,58 @@ LEAKS = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
-_dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
+# Inputs as a client might send them, the sane and the odd: dates across all of 1..9999
+# with any UTC offset, amounts written every way Decimal() would take, languages Babel
+# knows and does not, text from every corner of Unicode and the markup people try.
+_sane_dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
+_any_dates = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31))
+_offsets = st.builds(
+    lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-23 * 60 - 59, 23 * 60 + 59)
+)
+_moments = st.one_of(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    st.datetimes(timezones=st.one_of(st.none(), st.just(UTC), _offsets)),
+)
+_odd_day_text = st.sampled_from(
+    ["2025-02-30", "2025-1-1", "20250101", "2025-13-01", "0000-01-01", "+2025-01-01", ""]
+)
+_amounts = st.decimals(min_value=Decimal("-1000000"), max_value=Decimal("1000000"), places=2)
+_odd_amounts = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["1_000", "１２３", "1e5", "-0.00", "-0", " 5 ", ".5", "5.", "+5", "0x10"]),
+    st.integers(-(10**20), 10**20).map(str),
+    st.text(alphabet="0123456789.-eE_ +", max_size=12),
+)
+_languages = st.one_of(
+    st.sampled_from(["en", "es", "EN", " es ", "zz", "pt", "fr", "xx", "e", "eng", "en-US"]),
+    st.text(alphabet=st.characters(categories=["Ll", "Lu"]), min_size=2, max_size=2),
+)
+_markup = st.sampled_from(
+    [
+        "url(file:///etc/passwd)",
+        "url(/proc/self/mem)",
+        "{{ 7 * 7 }}",
+        "{% for i in range(10**9) %}x{% endfor %}",
+        "<script>alert(1)</script>",
+        "%_%\\",
+        "' OR 1=1 --",
+        '=HYPERLINK("http://x")',
+        "a\r\nBcc: victim@example.com",
+    ]
+)
+_unicode = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300)
 SCALARS = {
     # Mostly ids that exist (both customers' rows are among the first few), so that the
     # fuzz reaches past "not found"; sometimes anything at all.
     "ID": st.one_of(st.integers(1, 8).map(str), st.text(max_size=8)).map(nodes.String),
-    "Date": _dates.map(lambda d: nodes.String(d.isoformat())),
-    "DateTime": st.datetimes(
-        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
-    ).map(lambda moment: nodes.String(moment.isoformat())),
-    "Decimal": st.decimals(
-        min_value=Decimal("-1000000"), max_value=Decimal("1000000"), places=2
-    ).map(lambda amount: nodes.String(str(amount))),
+    "Date": st.one_of(
+        _sane_dates.map(date.isoformat), _any_dates.map(date.isoformat), _odd_day_text
+    ).map(nodes.String),
+    "DateTime": _moments.map(lambda moment: nodes.String(moment.isoformat())),
+    "Decimal": st.one_of(_amounts.map(str), _amounts.map(str), _odd_amounts).map(nodes.String),
+    "String": st.one_of(_unicode, _languages, _markup, st.text(max_size=20)).map(nodes.String),
 }
 
 

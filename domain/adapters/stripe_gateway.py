@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import stripe
 from stripe.params import CustomerCreateParams, PaymentIntentCreateParams, RefundCreateParams
 
+from domain.adapters.stripe_event_shape import checked_event
 from domain.config import StripeSettings
 from domain.ports import (
     CardDeclined,
@@ -258,6 +259,4 @@ class StripeGateway:
             event = json.loads(payload)
         except (ValueError, stripe.SignatureVerificationError):
             raise WebhookRefused("bad signature") from None
-        if not isinstance(event, dict):
-            raise WebhookRefused("not an event")
-        return event
+        return checked_event(event)

@@ -39,7 +39,29 @@ class Viewer:
 
 SYSTEM = Viewer(role=Role.STAFF, name="system")
 
+# Who did something, as an invoice's history keeps it: the viewer who asked (its token's
+# name, and its customer for a customer token), or a service ("stripe", "reconciler").
+Actor = Viewer | str
+
+
+def actor_name(actor: Actor) -> str:
+    return actor.name if isinstance(actor, Viewer) else actor
+
+
+def actor_customer(actor: Actor) -> int | None:
+    """The customer whose own token acted, if one did."""
+    return actor.customer_scope if isinstance(actor, Viewer) else None
+
 
 def require_staff(viewer: Viewer) -> None:
     if not viewer.is_staff:
         raise Forbidden()
+
+
+def actor_as_seen_by(viewer: Viewer, actor: str, actor_customer_id: int | None) -> str:
+    """Who did something, as `viewer` may read it: staff see the token's name; a customer
+    sees "you" for its own token's actions and "staff" for everyone else's (a token's name
+    would tell a customer who works on its account, and how)."""
+    if viewer.is_staff:
+        return actor
+    return "you" if actor_customer_id == viewer.customer_id else "staff"

@@ -244,6 +244,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Past this moment the token is refused like a revoked one; None: it never expires.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IdempotencyRecord(Base):
@@ -272,6 +274,9 @@ class InvoiceEvent(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(100))
+    # Set when a customer's own token acted: the customer sees "you" there and "staff"
+    # everywhere else, never a token's name (the actor column is staff's view).
+    actor_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

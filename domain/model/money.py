@@ -7,7 +7,8 @@ configuration refuses currencies with more than two (config.py).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel.numbers import get_currency_precision
@@ -15,6 +16,14 @@ from babel.numbers import get_currency_precision
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
+# What a client may send for an amount: ASCII digits, an optional minus and fraction. Not
+# "1_000", "1e5", " 5", "+5", ".5", full-width digits or NaN, which Decimal() would take.
+_AMOUNT_TEXT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
+
+
+def unsigned_zero(amount: Decimal) -> Decimal:
+    """-0.00 as 0.00: a negative zero must never reach a reader."""
+    return amount.copy_abs() if amount.is_zero() else amount
 
 
 @lru_cache(maxsize=64)
@@ -26,14 +35,14 @@ def minor_digits(currency: str) -> int:
 def round_money(amount: Decimal, currency: str = "USD") -> Decimal:
     """Round half up to the currency's minor unit (0.005 -> 0.01, -0.005 -> -0.01)."""
     digits = minor_digits(currency)
-    rounded = amount.quantize(Decimal(10) ** -digits, rounding=ROUND_HALF_UP)
+    rounded = unsigned_zero(amount.quantize(Decimal(10) ** -digits, rounding=ROUND_HALF_UP))
     # Two places at least, as stored and as the API shows amounts ("1000.00").
     return rounded.quantize(CENT) if digits < 2 else rounded
 
 
 def to_cents(amount: Decimal) -> Decimal:
-    """Round to whole cents, half up."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    """Round to whole cents, half up (never -0.00)."""
+    return unsigned_zero(amount.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
@@ -57,11 +66,15 @@ def decimal_places(amount: Decimal) -> int:
 
 
 def parse_decimal(text: str | int | float | Decimal) -> Decimal:
-    """Parse a client-sent amount; refuses NaN, infinities and garbage."""
-    try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not a decimal number") from None
-    if not value.is_finite():
-        raise ValueError(f"{text!r} is not a finite number")
-    return value
+    """Parse a client-sent amount strictly: "-12.50", "3", or a JSON number written that
+    way (19.95, never 1e-05); anything else is refused.
+
+    How many decimals an amount may have depends on the field (a JPY price has none), so
+    that is checked where the field is known (validation.amount), with the field named."""
+    raw = str(text)
+    if not _AMOUNT_TEXT.fullmatch(raw):
+        raise ValueError(
+            f"{raw[:40]!r} is not an amount: digits with an optional minus sign and "
+            'decimal point, e.g. "-12.50"'
+        )
+    return unsigned_zero(Decimal(raw))

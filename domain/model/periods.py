@@ -10,6 +10,20 @@ from zoneinfo import ZoneInfo
 from domain.errors import InvalidInput
 
 DEFAULT_PERIOD_DAYS = 14
+# The days the service accepts from anyone: wide enough for any real invoice, narrow
+# enough that a period's bounds (the day after its end, in any time zone) always exist.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
+def supported_day(day: date) -> date:
+    """`day` itself, or ValueError when it lies outside EARLIEST_DAY..LATEST_DAY."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(
+            f"{day.isoformat()} is out of range: dates must be between "
+            f"{EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
+        )
+    return day
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,16 @@ def optional_text(field: str, value: str | None, max_length: int) -> str | None:
     return bounded_text(field, text, max_length) if text else None
 
 
-def language(field: str, value: str) -> str:
+def language(field: str, value: str, offered: list[str]) -> str:
+    """One of the `offered` languages (business.languages), as a two-letter code."""
     code = value.strip().lower()
     if not _LANGUAGE.match(code):
         raise InvalidInput(
             field, f"{label(field)} must be a two-letter language code such as en or es."
+        )
+    if code not in offered:
+        raise InvalidInput(
+            field, f"{label(field)} {code!r} is not offered; choose one of {', '.join(offered)}."
         )
     return code
 
@@ -72,3 +77,15 @@ def percentage(field: str, value: Decimal) -> Decimal:
     if not 0 <= value <= 100:
         raise InvalidInput(field, f"{label(field)} must be between 0 and 100.")
     return value
+
+
+MAX_SEARCH_LENGTH = 200
+
+
+def search_term(value: str | None) -> str:
+    """A search box's text, trimmed ("" for none); longer than anyone types, it is refused
+    (SQLite refuses LIKE patterns past 50,000 bytes, and nobody means one)."""
+    text = (value or "").strip()
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise InvalidInput("search", f"Search must be at most {MAX_SEARCH_LENGTH} characters.")
+    return text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from domain.model import validation
 from domain.model.access import Viewer
 from domain.model.entities import Customer
 from domain.model.paging import Page, PageRequest
@@ -24,7 +25,8 @@ async def list_customers(
     query = select(Customer).order_by(Customer.name, Customer.id)
     if viewer.customer_scope is not None:
         query = query.where(Customer.id == viewer.customer_scope)
-    if search and search.strip():
-        query = query.where(Customer.name.ilike(contains_pattern(search.strip()), escape="\\"))
+    term = validation.search_term(search)
+    if term:
+        query = query.where(Customer.name.ilike(contains_pattern(term), escape="\\"))
     async with db.read() as session:
         return await fetch_page(session, query, request)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, literal, select
 
+from domain.model import validation
 from domain.model.access import Viewer
 from domain.model.entities import Invoice, InvoiceTotals
 from domain.model.enums import InvoiceStatus
@@ -125,7 +126,7 @@ async def list_invoices(
         (column.desc(), Invoice.id.desc()) if sort.descending else (column.asc(), Invoice.id.asc())
     )
     filters = _scope_and_state(viewer, criteria)
-    term = (criteria.search or "").strip()
+    term = validation.search_term(criteria.search)
     async with db.read() as session:
         if term:
             found = await invoice_search.match(

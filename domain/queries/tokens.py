@@ -11,16 +11,24 @@ from domain.store.database import Database
 
 
 async def authenticate(db: Database, token: str) -> Viewer | None:
-    """The viewer a presented token stands for, or None if it is unknown or revoked."""
+    """The viewer a presented token stands for, or None if it is unknown, revoked or
+    expired."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     # Every request asks this: the columns alone, without building an ORM object.
     query = select(
-        ApiToken.id, ApiToken.role, ApiToken.name, ApiToken.customer_id, ApiToken.revoked_at
+        ApiToken.id,
+        ApiToken.role,
+        ApiToken.name,
+        ApiToken.customer_id,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
     ).where(ApiToken.token_hash == hash_token(token))
     async with db.read() as session:
         row = (await session.execute(query)).one_or_none()
     if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= db.now():
         return None
     return Viewer(role=row.role, name=row.name, customer_id=row.customer_id, token_id=row.id)
 

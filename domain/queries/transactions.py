@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, or_, select
 
 from domain.errors import InvalidInput
+from domain.model import validation
 from domain.model.access import Viewer
 from domain.model.entities import Transaction
 from domain.model.paging import Page, PageRequest
@@ -50,8 +51,8 @@ def _filtered(viewer: Viewer, zone: ZoneInfo, criteria: TransactionFilter) -> Se
         query = query.where(Transaction.created_at >= lower)
     if upper is not None:
         query = query.where(Transaction.created_at < upper)
-    if criteria.search and criteria.search.strip():
-        text = criteria.search.strip()
+    text = validation.search_term(criteria.search)
+    if text:
         pattern = contains_pattern(text)
         matches: list[ColumnElement[bool]] = [
             Transaction.title.ilike(pattern, escape="\\"),

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import Settings
 from domain.errors import DomainError, ErrorCode
-from domain.model.access import Viewer, require_staff
+from domain.model.access import Actor, Viewer, require_staff
 from domain.model.commands import BillingOrder, GenerateRequest
 from domain.model.entities import Invoice, InvoiceLine, Transaction
 from domain.model.enums import EventKind, InvoiceStatus, Role, TransactionKind
@@ -59,7 +59,7 @@ async def generate_invoice(
     key = IdempotencyKey.of("generateInvoice", request.idempotency_key, request, viewer)
 
     async def generate(session: AsyncSession) -> Invoice:
-        return await _generate(session, db, settings, request, issued_at or db.now(), viewer.name)
+        return await _generate(session, db, settings, request, issued_at or db.now(), viewer)
 
     return await idempotent(db, key, generate, lambda id: visible_invoice(db, viewer, id))
 
@@ -70,7 +70,7 @@ async def _generate(
     settings: Settings,
     request: GenerateRequest,
     issued_at: datetime,
-    actor: str,
+    actor: Actor,
 ) -> Invoice:
     zone = settings.business.zone
     today = local_day(db.now(), zone)

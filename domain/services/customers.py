@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.config import Settings
+from domain.config import BusinessSettings, Settings
 from domain.errors import NotFound
 from domain.model import validation
 from domain.model.access import Viewer, require_staff
@@ -21,12 +21,12 @@ _ADDRESS_LIMITS = {
 }
 
 
-def _apply(customer: Customer, data: CustomerData, default_language: str) -> None:
+def _apply(customer: Customer, data: CustomerData, business: BusinessSettings) -> None:
     customer.name = validation.required_text("name", data.name, 200)
     if data.language is not None:
-        customer.language = validation.language("language", data.language)
+        customer.language = validation.language("language", data.language, business.languages)
     elif customer.language is None:
-        customer.language = default_language
+        customer.language = business.default_language
     if data.address is not None:
         for field, limit in _ADDRESS_LIMITS.items():
             value = validation.optional_text(
@@ -40,7 +40,7 @@ async def create_customer(
 ) -> Customer:
     require_staff(viewer)
     customer = Customer()
-    _apply(customer, data, settings.business.default_language)
+    _apply(customer, data, settings.business)
     async with db.transaction() as session:
         session.add(customer)
     return customer
@@ -52,7 +52,7 @@ async def update_customer(
     require_staff(viewer)
     async with db.transaction() as session:
         customer = await lock_customer(session, customer_id, "id")
-        _apply(customer, data, settings.business.default_language)
+        _apply(customer, data, settings.business)
     return customer
 
 

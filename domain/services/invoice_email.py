@@ -3,6 +3,8 @@ through the MailSender port (Mailjet, or the development outbox)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from domain.config import Settings
@@ -16,6 +18,7 @@ from domain.rendering.email import invoice_email
 from domain.services.invoice_pdfs import InvoicePdfs
 from domain.store import invoice_events
 from domain.store.database import Database
+from domain.store.locking import lock_invoice
 
 
 def recipients(contacts: list[Contact]) -> list[Contact]:
@@ -63,17 +66,45 @@ async def email_invoice(
             f"The PDF is {len(pdf.data) / 1024 / 1024:.2f} MB; the email limit is {limit_mb} MB. Nothing was sent.",
         )
     email = invoice_email(settings, invoice, customer, chosen, pdf.filename, pdf.data)
-    addresses = [recipient.email for recipient in email.recipients]
+    addresses = ", ".join(recipient.email for recipient in email.recipients)
+    event_id = await _claim_send(db, settings, viewer, invoice.id, addresses)
     try:
         await sender.send(email)
     except EmailFailed as failure:
-        await invoice_events.record_alone(
-            db, invoice.id, EventKind.EMAIL_FAILED, viewer.name, str(failure)
-        )
+        await invoice_events.settle(db, event_id, EventKind.EMAIL_FAILED, str(failure))
         raise DomainError(
             ErrorCode.EMAIL_PROVIDER_ERROR, f"The invoice email was not sent: {failure}"
         ) from None
-    await invoice_events.record_alone(
-        db, invoice.id, EventKind.EMAILED, viewer.name, "sent to " + ", ".join(addresses)
-    )
-    return invoice, addresses
+    await invoice_events.settle(db, event_id, EventKind.EMAILED, f"sent to {addresses}")
+    return invoice, [recipient.email for recipient in email.recipients]
+
+
+async def _claim_send(
+    db: Database, settings: Settings, viewer: Viewer, invoice_id: int, addresses: str
+) -> int:
+    """Record the send before the provider is called (settled after), counting a
+    customer's own sends of this invoice under its row lock, so parallel requests cannot
+    pass the limit together."""
+    async with db.transaction() as session:
+        await lock_invoice(session, viewer, invoice_id)
+        if not viewer.is_staff:
+            hours = settings.email.customer_send_window_hours
+            sent = await invoice_events.count_since(
+                session,
+                invoice_id,
+                (EventKind.EMAILED, EventKind.EMAIL_FAILED),
+                db.now() - timedelta(hours=hours),
+                viewer.customer_id,
+            )
+            allowed = settings.email.customer_sends_per_invoice
+            if sent >= allowed:
+                raise DomainError(
+                    ErrorCode.TOO_MANY_REQUESTS,
+                    f"This invoice can be emailed {allowed} times in {hours:g} hours from "
+                    "your account, and it has been; try again later or ask us to send it.",
+                )
+        event = invoice_events.record(
+            session, invoice_id, EventKind.EMAILED, viewer, f"sending to {addresses}"
+        )
+        await session.flush()
+        return event.id

@@ -112,21 +112,32 @@ class InvoicePdfs:
         self.documents = documents
         self.metrics = metrics
         self._rendering: dict[tuple[int, str], asyncio.Task[InvoicePdf]] = {}
-        # Lines are frozen when an invoice is generated, so they are remembered.
-        self._lines: dict[int, tuple[Line, ...]] = {}
+        # Lines are frozen when an invoice is generated, so they are remembered, with the
+        # invoice's creation time: an id can name another invoice after a backup is restored.
+        self._lines: dict[int, tuple[datetime, tuple[Line, ...]]] = {}
         self.slots = RenderSlots(settings.invoice.renders_per_viewer)
         self._drafts: OrderedDict[str, bytes] = OrderedDict()
         self._drafting: dict[str, asyncio.Task[bytes]] = {}
 
-    def _remember_lines(self, invoice_id: int, rows: Sequence[InvoiceLine]) -> tuple[Line, ...]:
-        lines = self._lines[invoice_id] = tuple(line_of(row) for row in rows)
+    def _remember_lines(self, invoice: Invoice, rows: Sequence[InvoiceLine]) -> None:
+        self._lines[invoice.id] = (invoice.created_at, tuple(line_of(row) for row in rows))
         while len(self._lines) > LINES_MEMO_SIZE:
             self._lines.pop(next(iter(self._lines)))
+
+    def _remembered(self, invoice: Invoice) -> tuple[Line, ...] | None:
+        memo = self._lines.get(invoice.id)
+        return memo[1] if memo is not None and memo[0] == invoice.created_at else None
+
+    async def _lines_of(self, invoice: Invoice) -> tuple[Line, ...]:
+        lines = self._remembered(invoice)
+        if lines is None:
+            self._remember_lines(invoice, await pdf_cache.lines_of(self.db, invoice.id))
+            lines = self._lines[invoice.id][1]
         return lines
 
-    def _document(self, invoice: Invoice, customer: Customer) -> InvoiceDocument:
+    async def _document(self, invoice: Invoice, customer: Customer) -> InvoiceDocument:
         link = pay_url(self.settings, invoice.id, invoice.number)
-        return invoice_document(invoice, customer, self._lines[invoice.id], link)
+        return invoice_document(invoice, customer, await self._lines_of(invoice), link)
 
     async def _load(
         self, viewer: Viewer, invoice_id: int
@@ -137,10 +148,9 @@ class InvoicePdfs:
         if found is None or not viewer.can_see_customer(found[0].customer_id):
             raise NotFound("Invoice", invoice_id, "id")
         invoice, customer, cached = found
-        if invoice_id not in self._lines:
-            self._remember_lines(invoice_id, await pdf_cache.lines_of(self.db, invoice_id))
+        document = await self._document(invoice, customer)
         try:
-            prepared = await self.documents.prepare(self._document(invoice, customer))
+            prepared = await self.documents.prepare(document)
         except TemplateFailure as error:
             log.error("invoice %s: template failed: %s", invoice_id, error)
             raise render_failed(error) from None
@@ -222,9 +232,8 @@ class InvoicePdfs:
         documents = {}
         for invoice_id, entry in visible.items():
             if entry.lines is not None:
-                self._remember_lines(invoice_id, entry.lines)
-            if invoice_id in self._lines:
-                documents[invoice_id] = self._document(entry.invoice, entry.customer)
+                self._remember_lines(entry.invoice, entry.lines)
+            documents[invoice_id] = await self._document(entry.invoice, entry.customer)
 
         async def current_key(document: InvoiceDocument) -> str | None:
             try:

@@ -73,7 +73,7 @@ async def pay_by_hand(db: Database, viewer: Viewer, request: PaymentRequest) -> 
         invoice = await lock_invoice(session, viewer, request.invoice_id)
         ensure_payable(invoice, request.method)
         ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
-        await record_payment(session, db, invoice, request.method, reference, viewer.name)
+        await record_payment(session, db, invoice, request.method, reference, viewer)
         return invoice
 
     return await idempotent(db, key, settle_by_hand, lambda id: visible_invoice(db, viewer, id))
@@ -120,7 +120,7 @@ async def pay_by_card(
             AttemptKind.CHARGE,
             invoice.total,
             currency,
-            viewer.name,
+            viewer,
             prefix,
             card.id,
         )
@@ -167,7 +167,7 @@ async def _charge(
             claimed.attempt_id,
             AttemptState.DECLINED,
             EventKind.PAYMENT_DECLINED,
-            viewer.name,
+            viewer,
             message,
             declined.provider_ref,
         )
@@ -179,7 +179,7 @@ async def _charge(
             claimed.attempt_id,
             AttemptState.FAILED,
             EventKind.PAYMENT_FAILED,
-            viewer.name,
+            viewer,
             message,
         )
         raise DomainError(ErrorCode.PAYMENT_REJECTED, message) from None
@@ -188,17 +188,15 @@ async def _charge(
             f"{failure} Whether the card was charged is being confirmed with the provider; "
             "the invoice shows the outcome shortly. Try again in a minute if it is still unpaid."
         )
-        await invoice_events.record_alone(
-            db, invoice.id, EventKind.PAYMENT_FAILED, viewer.name, message
-        )
+        await invoice_events.record_alone(db, invoice.id, EventKind.PAYMENT_FAILED, viewer, message)
         raise DomainError(ErrorCode.PAYMENT_PROVIDER_ERROR, message) from None
-    settled = await settle(db, settings, metrics, claimed.attempt_id, result, viewer.name)
+    settled = await settle(db, settings, metrics, claimed.attempt_id, result, viewer)
     if settled.outcome == "pending":
         await invoice_events.record_alone(
             db,
             invoice.id,
             EventKind.PAYMENT_PENDING,
-            viewer.name,
+            viewer,
             f"{result.provider_ref} is processing; the invoice is paid once it succeeds",
         )
     elif settled.outcome == "declined":
@@ -217,7 +215,7 @@ async def _reconcile_visible(
     async with db.read() as session:
         invoice = await session.get(Invoice, invoice_id)
     if invoice is not None and viewer.can_see_customer(invoice.customer_id):
-        await reconcile_open(db, settings, metrics, cards, invoice_id, viewer.name)
+        await reconcile_open(db, settings, metrics, cards, invoice_id, viewer)
 
 
 async def _card_to_charge(

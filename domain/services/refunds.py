@@ -50,7 +50,7 @@ async def refund_invoice(
     key = IdempotencyKey.of("refundInvoice", request.idempotency_key, request, viewer)
     currency = settings.business.currency_code
     prefix = await key_prefix(db, settings)
-    await reconcile_open(db, settings, metrics, cards, request.invoice_id, viewer.name)
+    await reconcile_open(db, settings, metrics, cards, request.invoice_id, viewer)
 
     async def claim(session: AsyncSession) -> _Claim:
         invoice = await lock_invoice(session, viewer, request.invoice_id)
@@ -58,13 +58,13 @@ async def refund_invoice(
         ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
         rest = invoice.total - invoice.refunded_amount
         attempt = await attempts.claim(
-            session, db, invoice, AttemptKind.REFUND, rest, currency, viewer.name, prefix
+            session, db, invoice, AttemptKind.REFUND, rest, currency, viewer, prefix
         )
         minor = to_minor_units(rest, currency)
         return _Claim(invoice, attempt.id, payment_intent_id, minor, attempt.provider_key)
 
     async def answer_again(invoice_id: int) -> _Claim:
-        await reconcile_open(db, settings, metrics, cards, invoice_id, viewer.name)
+        await reconcile_open(db, settings, metrics, cards, invoice_id, viewer)
         return _Claim(await visible_invoice(db, viewer, invoice_id))
 
     claimed = await idempotent(db, key, claim, answer_again)
@@ -83,7 +83,7 @@ async def refund_invoice(
             claimed.attempt_id,
             AttemptState.FAILED,
             EventKind.PAYMENT_FAILED,
-            viewer.name,
+            viewer,
             message,
         )
         raise DomainError(ErrorCode.PAYMENT_REJECTED, message) from None
@@ -93,10 +93,10 @@ async def refund_invoice(
             "the invoice shows the outcome shortly."
         )
         await invoice_events.record_alone(
-            db, claimed.invoice.id, EventKind.PAYMENT_FAILED, viewer.name, message
+            db, claimed.invoice.id, EventKind.PAYMENT_FAILED, viewer, message
         )
         raise DomainError(ErrorCode.PAYMENT_PROVIDER_ERROR, message) from None
-    settled = await settle(db, settings, metrics, claimed.attempt_id, result, viewer.name)
+    settled = await settle(db, settings, metrics, claimed.attempt_id, result, viewer)
     if settled.outcome == "failed":
         raise DomainError(
             ErrorCode.PAYMENT_PROVIDER_ERROR,

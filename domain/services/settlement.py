@@ -23,7 +23,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import Settings
-from domain.model.access import SYSTEM
+from domain.model.access import SYSTEM, Actor
 from domain.model.entities import Customer, Invoice, PaymentAttempt, PaymentMethod, Transaction
 from domain.model.enums import (
     AttemptKind,
@@ -62,7 +62,7 @@ async def record_payment(
     invoice: Invoice,
     method: PaymentMethodKind,
     reference: str | None,
-    actor: str,
+    actor: Actor,
 ) -> Transaction:
     """Mark the invoice paid, add the transaction that settles it (a PAYMENT; for a credit
     note, the REFUND of the funds it owes), and record it in the invoice's history."""
@@ -93,7 +93,7 @@ async def apply_refund(
     invoice: Invoice,
     amount: Decimal,
     refund_id: str,
-    actor: str,
+    actor: Actor,
 ) -> None:
     """Record `amount` returned to the customer of a paid invoice: a REFUND transaction;
     the invoice is REFUNDED once all of its total is."""
@@ -120,7 +120,7 @@ async def close_attempt(
     attempt_id: int,
     state: AttemptState,
     kind: EventKind,
-    actor: str,
+    actor: Actor,
     message: str,
     provider_ref: str | None = None,
 ) -> None:
@@ -135,7 +135,7 @@ async def close_attempt(
 
 
 def needs_review(
-    session: AsyncSession, metrics: Metrics, invoice_id: int, actor: str, why: str
+    session: AsyncSession, metrics: Metrics, invoice_id: int, actor: Actor, why: str
 ) -> str:
     """Money moved that cannot settle the invoice: changes no status, tells a person."""
     invoice_events.record(session, invoice_id, EventKind.NEEDS_REVIEW, actor, why)
@@ -160,7 +160,7 @@ async def settle_charge_in(
     attempt: PaymentAttempt,
     invoice: Invoice,
     result: ChargeResult | None,
-    actor: str,
+    actor: Actor,
 ) -> str:
     """Record what became of a charge attempt (None: the provider has no trace of it)."""
     now = db.now()
@@ -230,7 +230,7 @@ async def settle_refund_in(
     attempt: PaymentAttempt,
     invoice: Invoice,
     result: RefundResult | None,
-    actor: str,
+    actor: Actor,
 ) -> str:
     now = db.now()
     if result is None or result.state == "failed":
@@ -277,7 +277,7 @@ async def settle(
     metrics: Metrics,
     attempt_id: int,
     result: ChargeResult | RefundResult | None,
-    actor: str,
+    actor: Actor,
 ) -> Settled:
     """settle_*_in in a unit of work of its own: the invoice row locked, then the attempt."""
     async with db.transaction() as session:
@@ -301,7 +301,7 @@ async def reconcile_attempt(
     metrics: Metrics,
     cards: CardGateway,
     attempt: PaymentAttempt,
-    actor: str = RECONCILER,
+    actor: Actor = RECONCILER,
 ) -> str:
     """Ask the provider what became of a PENDING attempt and settle it; an attempt the
     provider has no trace of is failed only once `payments.unknown_after_seconds` passed
@@ -354,7 +354,7 @@ async def reconcile_open(
     metrics: Metrics,
     cards: CardGateway,
     invoice_id: int,
-    actor: str,
+    actor: Actor,
 ) -> None:
     """Settle whatever attempts of this invoice are still open, before anyone acts on it."""
     for attempt in await attempts.open_for(db, invoice_id):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -22,27 +23,40 @@ class MintedToken:
     role: Role
     name: str
     customer_id: int | None
+    expires_at: datetime | None = None
 
 
 async def mint_token(
-    db: Database, role: Role, name: str, customer_id: int | None = None
+    db: Database,
+    role: Role,
+    name: str,
+    customer_id: int | None = None,
+    expires_in: timedelta | None = None,
 ) -> MintedToken:
+    """A new token, valid until revoked or, with `expires_in`, until that long from now."""
     if role is Role.CUSTOMER and customer_id is None:
         raise InvalidInput("customer_id", "A customer token needs the customer it belongs to.")
     if role is Role.STAFF and customer_id is not None:
         raise InvalidInput("customer_id", "A staff token belongs to no customer.")
     if not name.strip():
         raise InvalidInput("name", "A token needs a name.")
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise InvalidInput("expires_in", "A token's lifetime must be positive.")
+    expires_at = db.now() + expires_in if expires_in is not None else None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with db.transaction() as session:
         if customer_id is not None and await session.get(Customer, customer_id) is None:
             raise NotFound("Customer", customer_id, "customer_id")
         row = ApiToken(
-            name=name.strip(), role=role, customer_id=customer_id, token_hash=hash_token(token)
+            name=name.strip(),
+            role=role,
+            customer_id=customer_id,
+            token_hash=hash_token(token),
+            expires_at=expires_at,
         )
         session.add(row)
         await session.flush()
-        return MintedToken(row.id, token, role, row.name, customer_id)
+        return MintedToken(row.id, token, role, row.name, customer_id, expires_at)
 
 
 async def revoke_token(

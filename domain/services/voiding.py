@@ -36,7 +36,7 @@ async def void_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice
             session,
             invoice.id,
             EventKind.VOIDED,
-            viewer.name,
+            viewer,
             "its transactions are unbilled again",
         )
     return invoice

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.model.access import Actor, actor_name
 from domain.model.entities import Invoice, PaymentAttempt
 from domain.model.enums import AttemptKind, AttemptState
 from domain.store.database import Database
@@ -31,7 +32,7 @@ async def claim(
     kind: AttemptKind,
     amount: Decimal,
     currency: str,
-    actor: str,
+    actor: Actor,
     prefix: str,
     payment_method_id: int | None = None,
 ) -> PaymentAttempt:
@@ -45,7 +46,7 @@ async def claim(
         currency=currency,
         provider_key=f"pending-{secrets.token_hex(16)}",
         payment_method_id=payment_method_id,
-        actor=actor[:100],
+        actor=actor_name(actor)[:100],
         message="",
         created_at=db.now(),
     )

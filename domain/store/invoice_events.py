@@ -1,32 +1,69 @@
 """An invoice's history: every generate, email, payment attempt, payment, void, refund and
-webhook, with who did it (the token's name, or "stripe") and the detail that explains it."""
+webhook, with who did it (the token's name and, for a customer's own token, its customer; or
+"stripe") and the detail that explains it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import DomainError
+from domain.model.access import Actor, actor_customer, actor_name
 from domain.model.entities import InvoiceEvent
 from domain.model.enums import EventKind
 from domain.store.database import Database
 
 
 def record(
-    session: AsyncSession, invoice_id: int, kind: EventKind, actor: str, message: str = ""
-) -> None:
+    session: AsyncSession, invoice_id: int, kind: EventKind, actor: Actor, message: str = ""
+) -> InvoiceEvent:
     """Add the event to the unit of work; it is stamped with the unit of work's clock."""
-    session.add(
-        InvoiceEvent(invoice_id=invoice_id, kind=kind.value, actor=actor[:100], message=message)
+    event = InvoiceEvent(
+        invoice_id=invoice_id,
+        kind=kind.value,
+        actor=actor_name(actor)[:100],
+        actor_customer_id=actor_customer(actor),
+        message=message,
     )
+    session.add(event)
+    return event
+
+
+async def settle(db: Database, event_id: int, kind: EventKind, message: str) -> None:
+    """Turn an event recorded before a provider call into what the call did."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(InvoiceEvent)
+            .where(InvoiceEvent.id == event_id)
+            .values(kind=kind.value, message=message)
+        )
+
+
+async def count_since(
+    session: AsyncSession,
+    invoice_id: int,
+    kinds: tuple[EventKind, ...],
+    since: datetime,
+    customer_id: int | None = None,
+) -> int:
+    """How many such events the invoice had since then (by that customer's own tokens)."""
+    query = select(func.count()).where(
+        InvoiceEvent.invoice_id == invoice_id,
+        InvoiceEvent.kind.in_([kind.value for kind in kinds]),
+        InvoiceEvent.created_at >= since,
+    )
+    if customer_id is not None:
+        query = query.where(InvoiceEvent.actor_customer_id == customer_id)
+    return int((await session.execute(query)).scalar_one())
 
 
 async def record_alone(
-    db: Database, invoice_id: int, kind: EventKind, actor: str, message: str = ""
+    db: Database, invoice_id: int, kind: EventKind, actor: Actor, message: str = ""
 ) -> None:
     """For outcomes whose own transaction rolled back (a declined card, a failed email)."""
     async with db.transaction() as session:
@@ -44,7 +81,7 @@ class Refusal(Exception):
 
 
 @asynccontextmanager
-async def refusals_recorded(db: Database, actor: str) -> AsyncIterator[None]:
+async def refusals_recorded(db: Database, actor: Actor) -> AsyncIterator[None]:
     """Record each Refusal raised in the block in its own transaction, then raise its
     DomainError for the caller to answer."""
     try:

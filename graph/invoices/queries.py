@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.errors import DomainError, NotFound
+from domain.errors import NotFound
 from domain.queries.billing_preview import preview_invoice
 from domain.queries.invoices import get_invoice, list_invoices
 from graph.context import Info
-from graph.errors import query_error
 from graph.ids import parse_id
 from graph.invoices.inputs import InvoiceFilter, InvoicePreviewInput, InvoiceSort
 from graph.invoices.preview import InvoicePreview
@@ -27,16 +26,13 @@ async def invoice_page(
 ) -> InvoicePage:
     """The invoices list, system-wide or (customer_id) one customer's tab."""
     ctx = info.context
-    try:
-        found = await list_invoices(
-            ctx.db,
-            ctx.viewer,
-            (filter or InvoiceFilter()).to_domain(customer_id),
-            (sort or InvoiceSort()).to_domain(),
-            page_request(page, per_page),
-        )
-    except DomainError as error:
-        raise query_error(error) from None
+    found = await list_invoices(
+        ctx.db,
+        ctx.viewer,
+        (filter or InvoiceFilter()).to_domain(customer_id),
+        (sort or InvoiceSort()).to_domain(),
+        page_request(page, per_page),
+    )
     return Page.of(found, lambda row: InvoiceType.from_row(row, ctx))
 
 
@@ -71,28 +67,25 @@ class InvoiceQueries:
     ) -> InvoiceStats:
         wanted = parse_id(customer_id) if customer_id is not None else None
         if customer_id is not None and wanted is None:
-            raise query_error(NotFound("Customer", repr(str(customer_id)), "customer_id"))
+            raise NotFound("Customer", repr(str(customer_id)), "customer_id")
         stats = await stats_of(info, wanted)
         if stats is None:
-            raise query_error(NotFound("Customer", wanted, "customer_id"))
+            raise NotFound("Customer", wanted, "customer_id")
         return stats
 
     @strawberry.field(description="What generateInvoice would bill, without changing anything.")
     async def invoice_preview(self, info: Info, input: InvoicePreviewInput) -> InvoicePreview:
         ctx = info.context
         customer_id = parse_id(input.customer_id)
-        try:
-            if customer_id is None:
-                raise NotFound("Customer", repr(str(input.customer_id)), "customer_id")
-            preview = await preview_invoice(
-                ctx.db,
-                ctx.settings,
-                ctx.viewer,
-                customer_id,
-                input.start_date,
-                input.end_date,
-                input.excluded(),
-            )
-        except DomainError as error:
-            raise query_error(error) from None
+        if customer_id is None:
+            raise NotFound("Customer", repr(str(input.customer_id)), "customer_id")
+        preview = await preview_invoice(
+            ctx.db,
+            ctx.settings,
+            ctx.viewer,
+            customer_id,
+            input.start_date,
+            input.end_date,
+            input.excluded(),
+        )
         return InvoicePreview.from_domain(preview, ctx.settings)

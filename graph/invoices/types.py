@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
+from domain.model.access import Viewer, actor_as_seen_by
 from domain.model.entities import Invoice, InvoiceEvent, InvoiceLine
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import actions_for, is_credit_note, period_text, tax_display
@@ -72,13 +73,19 @@ class InvoicePdf:
 class InvoiceEventType:
     kind: EventKind
     at: datetime
-    actor: str = strawberry.field(description='Who did it: the API token\'s name, or "stripe".')
+    actor: str = strawberry.field(
+        description='Who did it. Staff see the API token\'s name, or "stripe"; a customer '
+        'sees "you" for its own actions and "staff" for everyone else\'s.'
+    )
     message: str
 
     @classmethod
-    def from_row(cls, row: InvoiceEvent) -> InvoiceEventType:
+    def from_row(cls, row: InvoiceEvent, viewer: Viewer) -> InvoiceEventType:
         return cls(
-            kind=EventKind(row.kind), at=row.created_at, actor=row.actor, message=row.message
+            kind=EventKind(row.kind),
+            at=row.created_at,
+            actor=actor_as_seen_by(viewer, row.actor, row.actor_customer_id),
+            message=row.message,
         )
 
 
@@ -172,7 +179,7 @@ class InvoiceType:
     @strawberry.field(description="The invoice's history, oldest first.")
     async def events(self, info: Info) -> list[InvoiceEventType]:
         rows = await info.context.loaders.invoice_events.load(self.row_id)
-        return [InvoiceEventType.from_row(row) for row in rows]
+        return [InvoiceEventType.from_row(row, info.context.viewer) for row in rows]
 
     @strawberry.field
     async def lines(self, info: Info) -> list[InvoiceLineType]:

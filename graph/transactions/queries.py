@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.errors import DomainError
 from domain.queries.transactions import get_transaction, list_transactions
 from graph.context import Info
-from graph.errors import query_error
 from graph.ids import parse_id
 from graph.paging import Page, page_request
 from graph.transactions.types import TransactionFilter, TransactionType
@@ -29,14 +27,11 @@ class TransactionQueries:
     ) -> Page[TransactionType]:
         ctx = info.context
         criteria = (filter or TransactionFilter()).to_domain()
-        try:
-            found = await list_transactions(
-                ctx.db,
-                ctx.viewer,
-                ctx.settings.business.zone,
-                criteria,
-                page_request(page, per_page),
-            )
-        except DomainError as error:
-            raise query_error(error) from None
+        found = await list_transactions(
+            ctx.db,
+            ctx.viewer,
+            ctx.settings.business.zone,
+            criteria,
+            page_request(page, per_page),
+        )
         return Page.of(found, TransactionType.from_row)

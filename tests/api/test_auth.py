@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 from domain.model.enums import Role
 from domain.model.tokens import hash_token
 from domain.services.tokens import mint_token, revoke_token
@@ -27,6 +29,18 @@ async def test_a_revoked_token_stops_working(api: Api) -> None:
     assert (await api.post(VIEWER, token=minted.token)).status_code == 200
     await revoke_token(api.db, token_id=minted.id)
     assert (await api.post(VIEWER, token=minted.token)).status_code == 401
+
+
+async def test_a_token_with_an_expiry_stops_working_when_it_expires(api: Api, clock) -> None:
+    clock.pin(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+    minted = await mint_token(api.db, Role.STAFF, "contractor", expires_in=timedelta(days=30))
+    assert minted.expires_at == datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
+    clock.pin(datetime(2026, 3, 31, 11, 59, tzinfo=UTC))
+    assert (await api.post(VIEWER, token=minted.token)).status_code == 200
+    clock.pin(datetime(2026, 3, 31, 12, 0, tzinfo=UTC))
+    expired = await api.post(VIEWER, token=minted.token)
+    assert expired.status_code == 401
+    assert expired.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_tokens_are_stored_only_as_hashes(api: Api) -> None:

@@ -1,6 +1,7 @@
 """Invoice emails through the real mailjet-rest client (against a local fake Mailjet) and
 through the development outbox."""
 
+import asyncio
 import base64
 import dataclasses
 import email
@@ -10,13 +11,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from domain.bootstrap import Runtime, open_mail
 from domain.config import settings_from_mapping
 from domain.model.access import SYSTEM
 from domain.model.commands import GenerateRequest
-from domain.model.enums import ContactType
+from domain.model.entities import Customer
+from domain.model.enums import ContactType, Role
 from domain.services import billing
+from domain.services.tokens import mint_token
 from graph.app import build_app
 from tests.conftest import TEMPLATES
 from tests.fakes.mailjet_server import KEY, SECRET, FakeMailjet
@@ -246,3 +250,90 @@ async def test_the_outbox_keeps_each_message_with_its_pdf(
     )
     assert attachment.get_filename() == f"Invoice_{invoice_id:05d}.pdf"
     assert "Acme Logistics" in " ".join(pdf_pages(attachment.get_payload(decode=True)))
+
+
+async def test_a_customer_saved_with_an_unknown_language_still_gets_an_english_invoice(
+    mj_api: Api, runtime: Runtime, mailjet: FakeMailjet
+) -> None:
+    """Rows saved before languages were checked may say "zz": the email and its PDF are
+    written in English rather than failing for that customer."""
+    invoice_id, customer_id = await _invoice(
+        mj_api, runtime, [("ap@acme.example", ContactType.BILLING)]
+    )
+    async with mj_api.db.transaction() as session:
+        await session.execute(
+            update(Customer).where(Customer.id == customer_id).values(language="zz")
+        )
+    sent = (await mj_api.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
+    assert sent["errors"] == []
+    [message] = mailjet.sent
+    assert message["Variables"]["due_date"] == "February 15, 2025"
+    [attachment] = message["Attachments"]
+    pages = pdf_pages(base64.b64decode(attachment["Base64Content"]))
+    assert "$110.00" in pages[0]
+
+
+INVOICE_EVENTS = "query($id: ID!) { invoice(id: $id) { events { kind actor message } } }"
+
+
+async def test_a_customer_may_email_an_invoice_three_times_a_day_and_staff_always(
+    mj_api: Api, runtime: Runtime, mailjet: FakeMailjet, clock
+) -> None:
+    invoice_id, customer_id = await _invoice(
+        mj_api, runtime, [("ap@acme.example", ContactType.BILLING)]
+    )
+    token = await mj_api.customer_token(customer_id)
+    clock.pin(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    for _ in range(3):
+        sent = await mj_api.gql(EMAIL, {"id": str(invoice_id)}, token=token)
+        assert sent["emailInvoice"]["errors"] == []
+    refused = (await mj_api.gql(EMAIL, {"id": str(invoice_id)}, token=token))["emailInvoice"]
+    assert refused["errors"][0]["code"] == "TOO_MANY_REQUESTS"
+    assert "3 times in 24 hours" in refused["errors"][0]["message"]
+    assert len(mailjet.sent) == 3
+    # Staff are not limited, and their sends do not use up the customer's.
+    assert (await mj_api.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]["errors"] == []
+    clock.pin(datetime(2026, 3, 3, 9, 1, tzinfo=UTC))
+    again = await mj_api.gql(EMAIL, {"id": str(invoice_id)}, token=token)
+    assert again["emailInvoice"]["errors"] == []
+    assert len(mailjet.sent) == 5
+
+
+async def test_parallel_sends_by_a_customer_cannot_pass_the_limit_together(
+    mj_api: Api, runtime: Runtime, mailjet: FakeMailjet
+) -> None:
+    invoice_id, customer_id = await _invoice(
+        mj_api, runtime, [("ap@acme.example", ContactType.BILLING)]
+    )
+    token = await mj_api.customer_token(customer_id)
+    answers = await asyncio.gather(
+        *(mj_api.gql(EMAIL, {"id": str(invoice_id)}, token=token) for _ in range(8))
+    )
+    codes = sorted((a["emailInvoice"]["errors"] or [{"code": "SENT"}])[0]["code"] for a in answers)
+    assert codes == ["SENT"] * 3 + ["TOO_MANY_REQUESTS"] * 5
+    assert len(mailjet.sent) == 3
+
+
+async def test_a_customer_sees_staff_or_you_in_the_history_never_a_tokens_name(
+    mj_api: Api, runtime: Runtime
+) -> None:
+    invoice_id, customer_id = await _invoice(
+        mj_api, runtime, [("ap@acme.example", ContactType.BILLING)]
+    )
+    jane = (await mint_token(mj_api.db, Role.STAFF, "Jane Doe (collections)")).token
+    mine = (await mint_token(mj_api.db, Role.CUSTOMER, "portal of acme", customer_id)).token
+    await mj_api.gql(EMAIL, {"id": str(invoice_id)}, token=jane)
+    await mj_api.gql(EMAIL, {"id": str(invoice_id)}, token=mine)
+    as_customer = (await mj_api.gql(INVOICE_EVENTS, {"id": str(invoice_id)}, token=mine))[
+        "invoice"
+    ]["events"]
+    as_staff = (await mj_api.gql(INVOICE_EVENTS, {"id": str(invoice_id)}, token=jane))["invoice"][
+        "events"
+    ]
+    assert [(e["kind"], e["actor"]) for e in as_customer] == [
+        ("GENERATED", "staff"),
+        ("EMAILED", "staff"),
+        ("EMAILED", "you"),
+    ]
+    assert [e["actor"] for e in as_staff] == ["system", "Jane Doe (collections)", "portal of acme"]
+    assert as_customer[1]["message"] == "sent to ap@acme.example"

@@ -430,7 +430,7 @@ async def test_self_care_pays_only_its_own_invoices_and_only_by_card(
         await pay_api.gql(PAY, {"input": {"invoiceId": str(mine), "method": "STRIPE"}}, token=token)
     )["payInvoice"]
     assert paid["errors"] == [] and paid["invoice"]["actions"] == ["DOWNLOAD_PDF", "SEND_EMAIL"]
-    assert paid["invoice"]["events"][-1]["actor"] == f"portal {my_customer}"
+    assert paid["invoice"]["events"][-1]["actor"] == "you"  # never the token's name
     assert stripe_fake.charges[-1]["payment_method"] == f"pm_card_mastercard_{my_customer}"
 
 
@@ -459,6 +459,46 @@ async def test_webhooks_need_a_valid_signature_dated_now(pay_api: Api, runtime: 
     )
     assert forged.status_code == unsigned.status_code == future.status_code == 400
     assert stale.status_code == 400
+    assert await snapshot(pay_api.db) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "evt_m1", "type": "payment_intent.succeeded", "data": {"object": "pi_1"}},
+        {"id": "evt_m2", "type": "payment_intent.succeeded", "data": []},
+        {"id": "evt_m3", "type": "payment_intent.succeeded"},
+        {"id": 7, "type": "charge.refunded", "data": {"object": {}}},
+        {
+            "id": "evt_m4",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": "pi_1", "metadata": "invoice 1", "amount_received": 1}},
+        },
+        {
+            "id": "evt_m5",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": "pi_1", "amount_received": "11000"}},
+        },
+        {
+            "id": "evt_m6",
+            "type": "charge.refunded",
+            "data": {"object": {"id": "ch_1", "refunds": {"data": [{"metadata": {}}]}}},
+        },
+        ["not", "an", "event"],
+        "evt",
+    ],
+)
+async def test_a_signed_body_that_is_not_an_event_we_understand_gets_400(
+    pay_api: Api, runtime: Runtime, body: object
+) -> None:
+    await _unpaid_invoice(pay_api, runtime)
+    before = await snapshot(pay_api.db)
+    content, signature = signed(body, WEBHOOK_SECRET)
+    response = await pay_api.client.post(
+        "/webhooks/stripe", content=content, headers={"Stripe-Signature": signature}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("not an event we understand")
     assert await snapshot(pay_api.db) == before
 
 

@@ -31,6 +31,33 @@ def test_tokens_are_created_listed_and_revoked(tmp_path: Path) -> None:
     assert "revoked\tops" in run_cli("token", "list", env=env).stdout
 
 
+def test_a_token_may_be_made_to_expire_and_the_list_says_until_when(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    created = run_cli("token", "create", "--role", "staff", "--expires-in", "30d", env=env)
+    assert created.returncode == 0 and "expires 20" in created.stderr, created.stderr
+    assert "\tactive until 20" in run_cli("token", "list", env=env).stdout
+    bad = run_cli("token", "create", "--role", "staff", "--expires-in", "soon", env=env)
+    assert bad.returncode != 0 and "90m, 12h, 30d or 2w" in bad.stderr
+
+
+def test_the_local_staff_token_is_kept_and_reused_until_it_stops_working(
+    tmp_path: Path,
+) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    first = run_cli("token", "local", env=env)
+    assert first.returncode == 0, first.stderr
+    token = first.stdout.strip()
+    kept = tmp_path / "run.db.staff-token"
+    assert kept.read_text().strip() == token and kept.stat().st_mode & 0o777 == 0o600
+    assert run_cli("token", "local", env=env).stdout.strip() == token
+    assert run_cli("token", "list", env=env).stdout.count("make run") == 1
+    run_cli("token", "revoke", "--token", token, env=env)
+    fresh = run_cli("token", "local", env=env).stdout.strip()
+    assert fresh.startswith("inv_") and fresh != token and kept.read_text().strip() == fresh
+
+
 def test_a_customer_token_needs_an_existing_customer(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
     assert run_cli("db", "upgrade", env=env).returncode == 0

@@ -302,7 +302,7 @@ def _metadata(params: dict[str, str]) -> dict[str, str]:
     return {k[len("metadata[") : -1]: v for k, v in params.items() if k.startswith("metadata[")}
 
 
-def signed(payload: dict[str, Any], secret: str, timestamp: int | None = None) -> tuple[bytes, str]:
+def signed(payload: Any, secret: str, timestamp: int | None = None) -> tuple[bytes, str]:
     """A webhook body and its Stripe-Signature header, signed as Stripe signs them."""
     body = json.dumps(payload).encode()
     timestamp = int(time.time()) if timestamp is None else timestamp

@@ -54,8 +54,11 @@ def test_money_is_formatted_with_the_configured_symbol() -> None:
     assert Formatter("USD", "$").money(Decimal("-5")) == "-$5.00"
 
 
-@pytest.mark.parametrize("text", ["abc", "NaN", "Infinity", "", "1e"])
-def test_parse_refuses_what_is_not_a_finite_number(text: str) -> None:
+@pytest.mark.parametrize(
+    "text",
+    ["abc", "NaN", "Infinity", "", "1e", "1_000", "１２３", "1e5", " 5", "+5", ".5", "5.", "0x10"],
+)
+def test_parse_refuses_anything_but_plain_digits(text: str) -> None:
     with pytest.raises(ValueError):
         parse_decimal(text)
 
@@ -63,3 +66,9 @@ def test_parse_refuses_what_is_not_a_finite_number(text: str) -> None:
 def test_parse_keeps_the_exact_value() -> None:
     assert parse_decimal("19.95") == Decimal("19.95")
     assert parse_decimal(19.95) == Decimal("19.95")
+
+
+def test_a_negative_zero_is_never_shown() -> None:
+    assert str(parse_decimal("-0.00")) == "0.00"
+    assert str(to_cents(Decimal("-0.004"))) == "0.00"
+    assert Formatter("USD", "$").money(Decimal("-0.001")) == "$0.00"
