@@ -25,9 +25,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("api_tokens") as batch:
-        batch.add_column(
-            sa.Column("expires_at", domain.model.columns.UTCDateTime(), nullable=True)
-        )
+        batch.add_column(sa.Column("expires_at", domain.model.columns.UTCDateTime(), nullable=True))
     with op.batch_alter_table("invoice_events") as batch:
         batch.add_column(sa.Column("actor_customer_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
