@@ -32,7 +32,8 @@ def _text(value: object, kind: str, example: str) -> str:
     return value
 
 
-def _parse_date(value: object) -> date:
+def parse_date(value: object) -> date:
+    """A Date as clients send it (also in the PDF routes' query strings)."""
     text = _text(value, "Date", "2025-01-31")
     try:
         day = date.fromisoformat(text)
@@ -65,7 +66,7 @@ DecimalScalar = strawberry.scalar(
     parse_value=_parse_decimal,
 )
 DateScalar = strawberry.scalar(
-    name="Date", description="Date (isoformat)", serialize=_isoformat, parse_value=_parse_date
+    name="Date", description="Date (isoformat)", serialize=_isoformat, parse_value=parse_date
 )
 DateTimeScalar = strawberry.scalar(
     name="DateTime",

@@ -11,7 +11,6 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -27,7 +26,7 @@ from graph.invoices.queries import InvoiceQueries
 from graph.operation_metrics import OperationMetrics
 from graph.products.mutations import ProductMutations
 from graph.products.queries import ProductQueries
-from graph.query_budget import BudgetedValidation
+from graph.query_budget import OffLoopDocuments
 from graph.scalars import SCALARS
 from graph.transactions.mutations import TransactionMutations
 from graph.transactions.queries import TransactionQueries
@@ -41,9 +40,6 @@ Mutation = merge_types(
 )
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.graphql"
-
-# Distinct query documents kept parsed and validated (bounded: clients can send any text).
-DOCUMENT_CACHE_SIZE = 256
 
 
 class InvoicingSchema(strawberry.Schema):
@@ -73,9 +69,9 @@ def build_schema(limits: LimitsSettings | None = None) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: AddValidationRules(request_shape_rules),
             # Clients send the same few documents over and over: parsing and validating
-            # them was half the cost of a list page.
-            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-            lambda: BudgetedValidation(limits.max_selections, limits.max_fields),
+            # them was half the cost of a list page; both are remembered, and done in a
+            # thread when they are not.
+            lambda: OffLoopDocuments(limits.max_selections, limits.max_fields),
             lambda: ClientSafeErrors(limits.statement_timeout_seconds),
         ],
     )

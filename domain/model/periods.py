@@ -39,8 +39,18 @@ def local_day(moment: datetime, zone: ZoneInfo) -> date:
     return moment.astimezone(zone).date()
 
 
+def _within(field: str, day: date | None) -> None:
+    try:
+        if day is not None:
+            supported_day(day)
+    except ValueError as error:
+        raise InvalidInput(field, f"{field.replace('_', ' ').capitalize()}: {error}.") from None
+
+
 def resolve_period(today: date, start: date | None, end: date | None) -> Period:
     """The billing period with the specification's defaults: the last 14 days to today."""
+    _within("start_date", start)
+    _within("end_date", end)
     period = Period(start or today - timedelta(days=DEFAULT_PERIOD_DAYS), end or today)
     if period.start > period.end:
         raise InvalidInput("start_date", "The start date must not be after the end date.")
@@ -48,6 +58,7 @@ def resolve_period(today: date, start: date | None, end: date | None) -> Period:
 
 
 def ensure_due_in_period(due: date, period: Period) -> None:
+    _within("due_date", due)
     if due < period.start:
         raise InvalidInput("due_date", "The due date must not be before the start date.")
 

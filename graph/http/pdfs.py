@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -12,6 +10,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.queries.billing_preview import preview_document, preview_invoice
 from graph.http.auth import viewer_or_refusal
 from graph.ids import parse_id
+from graph.scalars import parse_date
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -63,12 +62,10 @@ async def draft_pdf(request: Request) -> Response:
     params = request.query_params
     customer_id = parse_id(params.get("customerId"))
     try:
-        start = date.fromisoformat(params["startDate"]) if params.get("startDate") else None
-        end = date.fromisoformat(params["endDate"]) if params.get("endDate") else None
-    except ValueError:
-        return _error(
-            400, "INVALID_INPUT", "startDate and endDate are ISO dates such as 2025-01-31."
-        )
+        start = parse_date(params["startDate"]) if params.get("startDate") else None
+        end = parse_date(params["endDate"]) if params.get("endDate") else None
+    except ValueError as error:
+        return _error(400, "INVALID_INPUT", f"startDate and endDate: {error}.")
     excluded = [
         i
         for i in map(parse_id, params.get("excludedTransactionIds", "").split(","))

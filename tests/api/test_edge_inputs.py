@@ -157,3 +157,15 @@ async def test_bodies_that_are_not_json_a_client_could_mean_get_400_with_a_code(
         headers=headers,
     )
     assert ok.status_code == 200 and ok.json()["data"]["viewer"]["name"]
+
+
+async def test_the_draft_pdf_route_refuses_dates_outside_the_range_too(api: Api) -> None:
+    customer = await make_customer(api.db)
+    token = await api.staff_token()
+    response = await api.client.get(
+        "/crm/invoice-preview/pdf",
+        params={"customerId": str(customer.id), "startDate": "2025-01-01", "endDate": "9999-12-31"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID_INPUT" and RANGE in response.json()["message"]
