@@ -93,6 +93,7 @@ def open_renderer(settings: Settings, workers: int | None = None) -> PdfRenderer
         workers=workers or settings.invoice.render_workers,
         timeout_seconds=settings.invoice.render_timeout_seconds,
         template_timeout_seconds=settings.invoice.template_timeout_seconds,
+        memory_mb=settings.invoice.render_memory_mb,
     )
 
 

@@ -151,6 +151,8 @@ class InvoiceSettings(_Section):
     render_timeout_seconds: int = Field(default=120, ge=5)
     # A template (the Jinja step) that runs longer is stopped with a template error.
     template_timeout_seconds: float = Field(default=10, gt=0)
+    # Address space of each render worker; a template asking for more gets a MemoryError.
+    render_memory_mb: int = Field(default=2048, ge=512)
     # Renders one viewer may have in flight at once (drafts included); TOO_MANY_REQUESTS beyond.
     renders_per_viewer: int = Field(default=2, ge=1)
 
@@ -260,6 +262,7 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "MAILJET_API_KEY": "mailjet.api_key",
     "MAILJET_API_SECRET": "mailjet.api_secret",
     "REDIS_URL": "workers.redis_url",
+    "METRICS_TOKEN": "server.metrics_token",
 }
 
 DEFAULT_CONFIG_FILE = "crm_config.yaml"

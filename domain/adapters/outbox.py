@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from domain.ports import Clock, InvoiceEmail
 log = logging.getLogger("invoicing.email")
 
 
+def _address(name: str | None, email: str) -> Address:
+    return Address(display_name=" ".join((name or "").split()), addr_spec=email)
+
+
 class OutboxSender:
     def __init__(self, settings: EmailSettings, clock: Clock) -> None:
         self.folder = Path(settings.outbox_dir)
@@ -22,8 +27,10 @@ class OutboxSender:
 
     async def send(self, email: InvoiceEmail) -> None:
         message = EmailMessage()
-        message["From"] = f"{email.sender.name} <{email.sender.email}>"
-        message["To"] = ", ".join(f"{r.name} <{r.email}>" for r in email.recipients)
+        # Names are data: as Address objects they are quoted, never read as more addresses
+        # ("Bob <bob@evil.example>, Alice"), and line breaks in them become spaces.
+        message["From"] = _address(email.sender.name, email.sender.email)
+        message["To"] = [_address(r.name, r.email) for r in email.recipients]
         message["Subject"] = email.subject
         message["X-Mailjet-Template"] = str(email.template_id)
         message.set_content(email.text_body)

@@ -8,7 +8,8 @@ and a CPU limit, and the event loop stays free to answer other requests.
 The pool is pebble's: a call that overruns its timeout ends only the worker running it (a
 fresh one replaces it), and the timeout counts from the moment a worker takes the call.
 Calls wait their turn here (one per free worker, first come first served), so time spent
-waiting never counts as render time. WeasyPrint is not safe to fork after import, so the
+waiting never counts as render time. Each worker's address space is limited too
+(`invoice.render_memory_mb`), so a template asking for gigabytes gets a MemoryError. WeasyPrint is not safe to fork after import, so the
 workers are spawned, and replaced now and then (memory grows after big renders).
 """
 
@@ -98,7 +99,11 @@ def run_page(page: Callable[[], str], cpu_seconds: float | None) -> str:
     return page()
 
 
-def _warm_up() -> None:
+def _warm_up(memory_bytes: int | None) -> None:
+    # A template can ask for memory ({{ "x" * 10**10 }}): past the limit, it gets a
+    # MemoryError (a template error) instead of the machine's memory.
+    if memory_bytes is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     # Import WeasyPrint (and its fonts) once per worker, not on the first request.
     import weasyprint  # noqa: F401
 
@@ -112,8 +117,10 @@ class WeasyPrintPool:
         tasks_per_worker: int = 200,
         timeout_seconds: float = 120,
         template_timeout_seconds: float = 10,
+        memory_mb: int | None = 2048,
     ) -> None:
         self.workers = workers
+        self.memory_mb = memory_mb
         self.tasks_per_worker = tasks_per_worker
         self.timeout_seconds = timeout_seconds
         self.template_timeout_seconds = template_timeout_seconds
@@ -131,6 +138,7 @@ class WeasyPrintPool:
                 max_workers=self.workers,
                 max_tasks=self.tasks_per_worker,
                 initializer=_warm_up,
+                initargs=(self.memory_mb * 2**20 if self.memory_mb else None,),
                 context=multiprocessing.get_context("spawn"),
             )
         return self._pool

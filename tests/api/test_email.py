@@ -5,6 +5,7 @@ import asyncio
 import base64
 import dataclasses
 import email
+import email.policy
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -337,3 +338,28 @@ async def test_a_customer_sees_staff_or_you_in_the_history_never_a_tokens_name(
     ]
     assert [e["actor"] for e in as_staff] == ["system", "Jane Doe (collections)", "portal of acme"]
     assert as_customer[1]["message"] == "sent to ap@acme.example"
+
+
+async def test_a_contacts_name_never_adds_a_recipient_or_a_header(
+    api: Api, runtime: Runtime, tmp_path: Path
+) -> None:
+    from domain.model.commands import ContactData
+    from domain.services import customers
+
+    outbox = tmp_path / "outbox"
+    async for dev in _api(api, runtime, email={"backend": "outbox", "outbox_dir": str(outbox)}):
+        invoice_id, customer_id = await _invoice(dev, runtime, [])
+        for name, address in (
+            ("Bob <bob@evil.example>, Alice", "ap@acme.example"),
+            ("Carol\r\nBcc: victim@evil.example", "ar@acme.example"),
+        ):
+            await customers.add_contact(
+                dev.db, SYSTEM, customer_id, ContactData(name, address, ContactType.BILLING)
+            )
+        sent = (await dev.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
+        assert sent["errors"] == [], sent
+    [file] = list(outbox.glob("*.eml"))
+    message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+    assert [a.addr_spec for a in message["To"].addresses] == ["ap@acme.example", "ar@acme.example"]
+    assert message["To"].addresses[0].display_name == "Bob <bob@evil.example>, Alice"
+    assert message["Bcc"] is None and "victim" not in str(message["To"].addresses[1].addr_spec)

@@ -184,6 +184,32 @@ async def test_a_template_that_never_ends_fails_clearly_and_ends_only_its_own_wo
         renderer.close()
 
 
+async def test_a_template_asking_for_gigabytes_fails_clearly_within_the_workers_memory(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from domain.ports import TemplateFailure
+
+    folder = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, folder)
+    (folder / "hog.html").write_text('{{ ("x" * 6000000000) | length }}')
+    settings = settings_from_mapping(
+        {"invoice": {"template_dir": str(folder), "template_filename": "hog.html"}}
+    )
+    renderer = WeasyPrintPool(workers=1, memory_mb=1024)
+    try:
+        with pytest.raises(TemplateFailure) as refused:
+            await DocumentRenderer(settings, renderer).prepare(document(lines=1))
+        assert "MemoryError" in str(refused.value)
+        # The worker is still there for the next render.
+        honest = renderer_for(renderer)
+        fine = await honest.prepare(document(lines=2))
+        assert "Mobile plan line 2" in " ".join(pdf_pages((await honest.render(fine)).data))
+    finally:
+        renderer.close()
+
+
 async def test_a_render_timeout_counts_render_time_only_and_spares_other_renders(
     pdf_renderer: WeasyPrintPool,
 ) -> None:

@@ -73,3 +73,30 @@ def test_secrets_never_show_in_the_settings_text(tmp_path: Path) -> None:
     assert settings.stripe.secret_key.get_secret_value() == "sk_test_hush"
     assert "sk_test_hush" not in repr(settings)
     assert "sk_test_hush" not in str(settings.model_dump())
+
+
+def test_the_documented_config_file_names_every_key() -> None:
+    import yaml
+    from pydantic import BaseModel
+
+    def keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+        found = set()
+        for name, field in model.model_fields.items():
+            kind = field.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                found |= keys(kind, f"{prefix}{name}.")
+            else:
+                found.add(prefix + name)
+        return found
+
+    def documented(mapping: dict, prefix: str = "") -> set[str]:
+        found = set()
+        for name, value in mapping.items():
+            if isinstance(value, dict):
+                found |= documented(value, f"{prefix}{name}.")
+            else:
+                found.add(prefix + name)
+        return found
+
+    written = documented(yaml.safe_load((REPO / "crm_config.yaml").read_text()))
+    assert keys(Settings) - written == set()
