@@ -37,7 +37,13 @@ from domain.ports import (
     ProviderUnavailable,
 )
 from domain.rendering.links import pay_url
-from domain.services.settlement import close_attempt, reconcile_open, record_payment, settle
+from domain.services.settlement import (
+    close_attempt,
+    reconcile_open,
+    record_payment,
+    rejected,
+    settle,
+)
 from domain.store import attempts, invoice_events
 from domain.store.database import Database
 from domain.store.deployment import key_prefix
@@ -172,17 +178,9 @@ async def _charge(
             declined.provider_ref,
         )
         raise DomainError(ErrorCode.PAYMENT_DECLINED, message) from None
-    except ProviderRejected as rejected:
-        message = f"{rejected} Nothing was charged; an operator must look at the payment setup."
-        await close_attempt(
-            db,
-            claimed.attempt_id,
-            AttemptState.FAILED,
-            EventKind.PAYMENT_FAILED,
-            viewer,
-            message,
-        )
-        raise DomainError(ErrorCode.PAYMENT_REJECTED, message) from None
+    except ProviderRejected as refusal:
+        message = f"{refusal} Nothing was charged; an operator must look at the payment setup."
+        raise await rejected(db, claimed.attempt_id, viewer, message) from None
     except ProviderUnavailable as failure:
         message = (
             f"{failure} Whether the card was charged is being confirmed with the provider; "

@@ -13,11 +13,11 @@ from domain.errors import DomainError, ErrorCode
 from domain.model.access import Viewer, require_staff
 from domain.model.commands import RefundRequest
 from domain.model.entities import Invoice
-from domain.model.enums import AttemptKind, AttemptState, EventKind
+from domain.model.enums import AttemptKind, EventKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_refundable
 from domain.model.money import to_minor_units
 from domain.ports import CardGateway, Metrics, ProviderRejected, ProviderUnavailable
-from domain.services.settlement import close_attempt, reconcile_open, settle
+from domain.services.settlement import reconcile_open, rejected, settle
 from domain.store import attempts, invoice_events
 from domain.store.database import Database
 from domain.store.deployment import key_prefix
@@ -76,17 +76,9 @@ async def refund_invoice(
             amount_minor=claimed.amount_minor,
             key=claimed.key,
         )
-    except ProviderRejected as rejected:
-        message = f"Refund refused: {rejected} Nothing was refunded."
-        await close_attempt(
-            db,
-            claimed.attempt_id,
-            AttemptState.FAILED,
-            EventKind.PAYMENT_FAILED,
-            viewer,
-            message,
-        )
-        raise DomainError(ErrorCode.PAYMENT_REJECTED, message) from None
+    except ProviderRejected as refusal:
+        message = f"Refund refused: {refusal} Nothing was refunded."
+        raise await rejected(db, claimed.attempt_id, viewer, message) from None
     except ProviderUnavailable as failure:
         message = (
             f"Refund: {failure} Whether it was refunded is being confirmed with the provider; "

@@ -23,6 +23,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import Settings
+from domain.errors import DomainError, ErrorCode
 from domain.model.access import SYSTEM, Actor
 from domain.model.entities import Customer, Invoice, PaymentAttempt, PaymentMethod, Transaction
 from domain.model.enums import (
@@ -132,6 +133,15 @@ async def close_attempt(
             session, attempt_id, state, db.now(), provider_ref=provider_ref, message=message
         ):
             invoice_events.record(session, attempt.invoice_id, kind, actor, message)
+
+
+async def rejected(db: Database, attempt_id: int, actor: Actor, message: str) -> DomainError:
+    """The provider refused the request itself (keys, permissions): the attempt is closed
+    as failed, and the refusal for an operator is returned to raise."""
+    await close_attempt(
+        db, attempt_id, AttemptState.FAILED, EventKind.PAYMENT_FAILED, actor, message
+    )
+    return DomainError(ErrorCode.PAYMENT_REJECTED, message)
 
 
 def needs_review(
