@@ -12,7 +12,7 @@ from graph.schema import SCHEMA_FILE
 HOSTILE = "{ viewer { customer { " + " ".join(["invoices { items { id } }"] * 490) + " } } }"
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     query=queries(SCHEMA_FILE.read_text(), print_ast=graphql.print_ast),
     max_selections=st.integers(1, 6),
