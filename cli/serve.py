@@ -23,6 +23,13 @@ from cli.common import clear_errors, settings_of
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
     """Serve the GraphQL API (several processes share one database with --workers)."""
     settings = settings_of(ctx)
+    bound = settings.server.model_copy(
+        update={"host": host or settings.server.host, "port": port or settings.server.port}
+    )
+    if not settings.server.public_url:
+        # The links handed out (pdfUrl, emails) point at where this server really listens;
+        # the server processes read their settings again, from the environment.
+        os.environ["PUBLIC_URL"] = bound.base_url
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each process counts into files here; a scrape of any one adds them all up.
@@ -32,8 +39,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
         uvicorn.run(
             "graph.app:create_app",
             factory=True,
-            host=host or settings.server.host,
-            port=port or settings.server.port,
+            host=bound.host,
+            port=bound.port,
             log_level="info",
             timeout_graceful_shutdown=5,
             workers=workers,

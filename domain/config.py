@@ -53,14 +53,23 @@ class DatabaseSettings(_Section):
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=5000, ge=1, le=65535)
-    public_url: str = "http://127.0.0.1:5000"
+    # Empty: the address `invoicing serve` listens on (see base_url).
+    public_url: str = ""
     # When set, GET /metrics answers only `Authorization: Bearer <metrics_token>`.
     metrics_token: SecretStr = SecretStr("")
+
+    @property
+    def base_url(self) -> str:
+        """Where clients reach this service: public_url, else the address served on."""
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
     @field_validator("public_url")
     @classmethod
     def _no_trailing_slash(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
+        if url and not url.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return url.rstrip("/")
 

@@ -10,7 +10,7 @@ from domain.model.periods import Period
 
 
 def pdf_url(settings: Settings, invoice_id: int) -> str:
-    return f"{settings.server.public_url}/crm/invoice/{invoice_id}/pdf"
+    return f"{settings.server.base_url}/crm/invoice/{invoice_id}/pdf"
 
 
 def pay_url(settings: Settings, invoice_id: int, number: str | None) -> str:
@@ -32,4 +32,4 @@ def draft_pdf_url(
             "excludedTransactionIds": ",".join(str(i) for i in excluded_ids),
         }
     )
-    return f"{settings.server.public_url}/crm/invoice-preview/pdf?{query}"
+    return f"{settings.server.base_url}/crm/invoice-preview/pdf?{query}"

@@ -72,6 +72,18 @@ def test_make_run_serves_the_api_with_demo_data_and_a_printed_token(tmp_path: Pa
             0 < body["data"]["transactions"]["totalCount"] < 300
         )  # this month's charges stay unbilled
         assert body["data"]["invoices"]["totalCount"] > 0
+
+        # The links it hands out point at this very server, whatever PORT said.
+        status, body = _get(
+            f"http://127.0.0.1:{port}/graphql",
+            token,
+            {"query": "{ invoices(perPage: 1) { items { pdfUrl } } }"},
+        )
+        pdf_url = body["data"]["invoices"]["items"][0]["pdfUrl"]
+        assert pdf_url.startswith(f"http://127.0.0.1:{port}/crm/invoice/"), pdf_url
+        request = urllib.request.Request(pdf_url, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.read(5) == b"%PDF-"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
