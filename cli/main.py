@@ -19,6 +19,7 @@ COMMANDS = {
     "serve": "cli.serve:serve",
     "db": "cli.db:db",
     "token": "cli.token:token",
+    "links": "cli.links:links",
     "billing": "cli.billing:billing",
     "payments": "cli.payments:payments",
     "worker": "cli.worker:worker",

@@ -249,9 +249,19 @@ class WorkersSettings(_Section):
         return url
 
 
+class LinksSettings(_Section):
+    """The invoice links customers open without a token (the email's "view or download")."""
+
+    # Signs every link (HMAC-SHA256). Empty: a secret generated once for this database
+    # (`invoicing links rotate` replaces it). Changing it revokes every link given out.
+    secret: SecretStr = SecretStr("")
+    lifetime_days: int = Field(default=90, ge=1, le=3650)
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
+    links: LinksSettings = LinksSettings()
     limits: LimitsSettings = LimitsSettings()
     business: BusinessSettings = BusinessSettings()
     invoice: InvoiceSettings = InvoiceSettings()
@@ -272,6 +282,7 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "MAILJET_API_SECRET": "mailjet.api_secret",
     "REDIS_URL": "workers.redis_url",
     "METRICS_TOKEN": "server.metrics_token",
+    "LINK_SECRET": "links.secret",
 }
 
 DEFAULT_CONFIG_FILE = "crm_config.yaml"

@@ -23,6 +23,7 @@ from graph.context import Context
 from graph.http.auth import graphql_error_response, viewer_or_refusal
 from graph.http.body_limit import BodySizeLimit
 from graph.http.health import healthz
+from graph.http.invoice_page import invoice_asset, invoice_page, invoice_page_pdf
 from graph.http.json_body import decode_request_json
 from graph.http.metrics import metrics_endpoint
 from graph.http.pdfs import draft_pdf, invoice_pdf
@@ -102,6 +103,9 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/crm/invoice/{invoice_id}/pdf", invoice_pdf, methods=["GET"]),
             Route("/crm/invoice-preview/pdf", draft_pdf, methods=["GET"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+            Route("/i/{link}", invoice_page, methods=["GET"]),
+            Route("/i/{link}/pdf", invoice_page_pdf, methods=["GET"]),
+            Route("/invoice-assets/{path:path}", invoice_asset, methods=["GET"]),
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes)],

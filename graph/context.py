@@ -31,6 +31,7 @@ from domain.model.entities import (
 from domain.model.enums import AttemptState
 from domain.queries.loaders import rows_by_id, rows_by_parent
 from domain.services.invoice_pdfs import PdfStatus
+from domain.store import deployment
 from domain.store.database import Database
 
 V = TypeVar("V")
@@ -123,9 +124,16 @@ class Context:
     runtime: Runtime
     viewer: Viewer
     loaders: Loaders = field(init=False)
+    _link_secret: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders.create(self.runtime, self.viewer)
+
+    async def link_secret(self) -> str:
+        """The secret signing invoice links, read once per request."""
+        if self._link_secret is None:
+            self._link_secret = await deployment.link_secret(self.db, self.settings)
+        return self._link_secret
 
     @property
     def db(self) -> Database:

@@ -38,6 +38,9 @@ class Viewer:
 
 
 SYSTEM = Viewer(role=Role.STAFF, name="system")
+# Whoever holds a signed invoice link: the link was checked to name the one invoice it
+# opens, which is all this viewer is ever used for.
+INVOICE_LINK = Viewer(role=Role.STAFF, name="invoice link")
 
 # Who did something, as an invoice's history keeps it: the viewer who asked (its token's
 # name, and its customer for a customer token), or a service ("stripe", "reconciler").

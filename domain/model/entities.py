@@ -195,6 +195,9 @@ class Deployment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key_prefix: Mapped[str] = mapped_column(String(32))
+    # Signs the invoice links customers open (unless links.secret is set); replacing it
+    # revokes every link.
+    link_secret: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -11,7 +11,7 @@ from domain.model.formatting import Formatter
 from domain.model.invoice_rules import is_credit_note
 from domain.model.texts import text
 from domain.ports import InvoiceEmail, Recipient
-from domain.rendering.links import pay_url, pdf_url
+from domain.rendering.links import pay_url
 
 
 def invoice_email(
@@ -21,7 +21,9 @@ def invoice_email(
     contacts: Sequence[Contact],
     filename: str,
     pdf: bytes,
+    view_url: str,
 ) -> InvoiceEmail:
+    """The email; `view_url` is the invoice's page for its customer (links.share_url)."""
     language = customer.language
     business = settings.business
     formatter = Formatter.of(business, language)
@@ -31,7 +33,7 @@ def invoice_email(
         "invoice_date": formatter.long_date(invoice.created_at.astimezone(business.zone)),
         "due_date": formatter.long_date(invoice.due_date),
         "total_amount": formatter.money(invoice.total),
-        "invoice_url": pdf_url(settings, invoice.id),
+        "invoice_url": view_url,
         "pay_url": pay_url(settings, invoice.id, invoice.number),
     }
     credit = is_credit_note(invoice.total)

@@ -1,16 +1,25 @@
-"""The addresses an invoice points to: its PDF download, its pay page, a draft's PDF."""
+"""The addresses an invoice points to: its PDF download (for API clients), the link its
+customer opens (signed, no token), its pay page, a draft's PDF."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from domain.config import Settings
 from domain.model.periods import Period
+from domain.model.share_links import sign
 
 
 def pdf_url(settings: Settings, invoice_id: int) -> str:
     return f"{settings.server.base_url}/crm/invoice/{invoice_id}/pdf"
+
+
+def share_url(settings: Settings, secret: str, invoice_id: int, now: datetime) -> str:
+    """The invoice's page for its customer: no token, valid links.lifetime_days from now."""
+    expires = now + timedelta(days=settings.links.lifetime_days)
+    return f"{settings.server.base_url}/i/{sign(secret, invoice_id, expires)}"
 
 
 def pay_url(settings: Settings, invoice_id: int, number: str | None) -> str:

@@ -86,6 +86,7 @@ class TemplateSet:
         self.environment.filters["long_date"] = _long_date
         self._digests: dict[Path, tuple[tuple[int, int], str]] = {}
         self._sources_memo: dict[tuple[str, object], list[tuple[str, nodes.Template]]] = {}
+        self._shared_memo: tuple[object, frozenset[str]] | None = None
 
     def pick(self, filename: str, language: str) -> str:
         """The customer's language variant (invoice_es.html) if there is one, else the base file."""
@@ -161,6 +162,21 @@ class TemplateSet:
             pending.extend(n for n in meta.find_referenced_templates(parsed) if n)
         self._sources_memo = {memo_key: list(found.values())}
         return self._sources_memo[memo_key]
+
+    def shared_assets(self) -> frozenset[str]:
+        """The files inside the folder that the templates use as assets (stylesheets,
+        images, fonts): what a browser showing an invoice page may fetch, and nothing else
+        of the folder. Remembered until a template file changes."""
+        signature = self.sources_signature()
+        if self._shared_memo is None or self._shared_memo[0] != signature:
+            found = {
+                name
+                for template in self.directory.glob("*.htm*")
+                for name, digest in self.assets(template.name).local
+                if digest != "outside" and (self.directory / name).is_file()
+            }
+            self._shared_memo = (signature, frozenset(found))
+        return self._shared_memo[1]
 
     def assets(self, template: str) -> Assets:
         """Every local file the template pulls in (through its stylesheets too), and every

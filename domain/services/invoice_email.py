@@ -15,8 +15,9 @@ from domain.model.enums import ContactType, EventKind
 from domain.model.invoice_rules import ensure_sendable
 from domain.ports import EmailFailed, MailSender
 from domain.rendering.email import invoice_email
+from domain.rendering.links import share_url
 from domain.services.invoice_pdfs import InvoicePdfs
-from domain.store import invoice_events
+from domain.store import deployment, invoice_events
 from domain.store.database import Database
 from domain.store.locking import lock_invoice
 
@@ -65,7 +66,9 @@ async def email_invoice(
             ErrorCode.ATTACHMENT_TOO_LARGE,
             f"The PDF is {len(pdf.data) / 1024 / 1024:.2f} MB; the email limit is {limit_mb} MB. Nothing was sent.",
         )
-    email = invoice_email(settings, invoice, customer, chosen, pdf.filename, pdf.data)
+    secret = await deployment.link_secret(db, settings)
+    view_url = share_url(settings, secret, invoice.id, db.now())
+    email = invoice_email(settings, invoice, customer, chosen, pdf.filename, pdf.data, view_url)
     addresses = ", ".join(recipient.email for recipient in email.recipients)
     event_id = await _claim_send(db, settings, viewer, invoice.id, addresses)
     try:

@@ -141,9 +141,9 @@ class InvoicePdfs:
 
     async def _load(
         self, viewer: Viewer, invoice_id: int
-    ) -> tuple[PreparedDocument, InvoicePdfCache | None]:
-        """The invoice's document prepared for rendering, and its cached PDF if any: one query,
-        plus one for the lines the first time this process sees the invoice."""
+    ) -> tuple[Invoice, PreparedDocument, InvoicePdfCache | None]:
+        """The invoice, its document prepared for rendering, and its cached PDF if any: one
+        query, plus one for the lines the first time this process sees the invoice."""
         found = await pdf_cache.with_invoice(self.db, invoice_id)
         if found is None or not viewer.can_see_customer(found[0].customer_id):
             raise NotFound("Invoice", invoice_id, "id")
@@ -154,11 +154,16 @@ class InvoicePdfs:
         except TemplateFailure as error:
             log.error("invoice %s: template failed: %s", invoice_id, error)
             raise render_failed(error) from None
-        return prepared, cached
+        return invoice, prepared, cached
+
+    async def page(self, viewer: Viewer, invoice_id: int) -> tuple[Invoice, PreparedDocument]:
+        """The invoice and the HTML its PDF is rendered from (the customer's invoice page)."""
+        invoice, prepared, _ = await self._load(viewer, invoice_id)
+        return invoice, prepared
 
     async def get(self, viewer: Viewer, invoice_id: int) -> InvoicePdf:
         """The invoice's PDF, from the cache when its key still matches, else rendered now."""
-        prepared, cached = await self._load(viewer, invoice_id)
+        _, prepared, cached = await self._load(viewer, invoice_id)
         if cached is not None and cached.render_key == prepared.key:
             self.metrics.pdf_cache(hit=True)
             await pdf_cache.touch(self.db, cached)

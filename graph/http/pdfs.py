@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from domain.bootstrap import Runtime
 from domain.errors import DomainError, ErrorCode
 from domain.queries.billing_preview import preview_document, preview_invoice
+from domain.services.invoice_pdfs import InvoicePdf
 from graph.http.auth import viewer_or_refusal
 from graph.ids import parse_id
 from graph.scalars import parse_date
@@ -29,6 +32,24 @@ def _from_domain(error: DomainError) -> JSONResponse:
     return _error(400, error.code.value, error.message)
 
 
+def pdf_response(
+    request: Request, pdf: InvoicePdf, extra_headers: Mapping[str, str] | None = None
+) -> Response:
+    """The PDF as a download, or 304 when the client holds it already (its ETag, or `*`)."""
+    etag = f'"{pdf.sha256}"'
+    headers = {
+        "ETag": etag,
+        "X-Cache": "HIT" if pdf.hit else "MISS",
+        "Cache-Control": "private, no-cache",
+        **(extra_headers or {}),
+    }
+    held = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
+    if etag in held or "*" in held:
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
+    return Response(pdf.data, media_type="application/pdf", headers=headers)
+
+
 async def invoice_pdf(request: Request) -> Response:
     viewer = await viewer_or_refusal(request)
     if isinstance(viewer, Response):
@@ -41,16 +62,7 @@ async def invoice_pdf(request: Request) -> Response:
         pdf = await runtime.pdfs.get(viewer, invoice_id)
     except DomainError as error:
         return _from_domain(error)
-    etag = f'"{pdf.sha256}"'
-    headers = {
-        "ETag": etag,
-        "X-Cache": "HIT" if pdf.hit else "MISS",
-        "Cache-Control": "private, no-cache",
-    }
-    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers=headers)
-    headers["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
-    return Response(pdf.data, media_type="application/pdf", headers=headers)
+    return pdf_response(request, pdf)
 
 
 async def draft_pdf(request: Request) -> Response:

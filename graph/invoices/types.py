@@ -11,7 +11,7 @@ from domain.model.access import Viewer, actor_as_seen_by
 from domain.model.entities import Invoice, InvoiceEvent, InvoiceLine
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import actions_for, is_credit_note, period_text, tax_display
-from domain.rendering.links import pay_url, pdf_url
+from domain.rendering.links import pay_url, pdf_url, share_url
 from domain.services.invoice_pdfs import PdfStatus
 from graph.context import Context, Info
 from graph.customers.types import CustomerType
@@ -153,6 +153,13 @@ class InvoiceType:
             customer_id=row.customer_id,
             row=row,
         )
+
+    @strawberry.field(
+        description="The link to give the invoice's customer (the email's \"view or download\"): its page, with the invoice, a PDF download and the pay link, opened without a token. Signed, and valid links.lifetime_days from now; changing the link secret revokes every link."
+    )
+    async def share_url(self, info: Info) -> str:
+        ctx = info.context
+        return share_url(ctx.settings, await ctx.link_secret(), self.row_id, ctx.db.now())
 
     @strawberry.field(
         description="A card payment or refund is being settled with the payment provider: nothing else may happen to the invoice meanwhile."

@@ -134,7 +134,12 @@ async def test_the_invoice_goes_to_the_billing_contacts_with_its_pdf(
     variables = message["Variables"]
     assert variables["customer_name"] == "Acme Logistics" and variables["total_amount"] == "$110.00"
     assert variables["due_date"] == "February 15, 2025"
-    assert variables["invoice_url"] == f"https://crm.example.test/crm/invoice/{invoice_id}/pdf"
+    # The customer opens it without a token: the invoice page, signed and expiring.
+    assert variables["invoice_url"].startswith(f"https://crm.example.test/i/{invoice_id}.")
+    opened = await mj_api.client.get(
+        variables["invoice_url"].removeprefix("https://crm.example.test")
+    )
+    assert opened.status_code == 200 and variables["invoice_number"] in opened.text
     assert variables["pay_url"] == f"https://portal.example.com/invoices/{invoice_id}/pay"
     assert variables["document"] == "invoice"  # "credit_note" for a credit note
     assert set(variables) == {

@@ -58,6 +58,17 @@ def test_the_local_staff_token_is_kept_and_reused_until_it_stops_working(
     assert fresh.startswith("inv_") and fresh != token and kept.read_text().strip() == fresh
 
 
+def test_links_rotate_replaces_the_stored_secret_unless_one_is_configured(
+    tmp_path: Path,
+) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    rotated = run_cli("links", "rotate", env=env)
+    assert rotated.returncode == 0 and "rotated" in rotated.stdout, rotated.stderr
+    configured = run_cli("links", "rotate", env={**env, "LINK_SECRET": "from-the-env"})
+    assert configured.returncode != 0 and "LINK_SECRET" in configured.stderr
+
+
 def test_a_customer_token_needs_an_existing_customer(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
     assert run_cli("db", "upgrade", env=env).returncode == 0

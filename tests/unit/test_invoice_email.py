@@ -28,7 +28,15 @@ def _invoice() -> Invoice:
 def _email(language: str):
     customer = Customer(id=1, name="Hotel Miramar Cancún", language=language)
     contact = Contact(name="Cuentas", email="ap@miramar.example", type=ContactType.BILLING)
-    return invoice_email(Settings(), _invoice(), customer, [contact], "Invoice_00344.pdf", b"%PDF")
+    return invoice_email(
+        Settings(),
+        _invoice(),
+        customer,
+        [contact],
+        "Invoice_00344.pdf",
+        b"%PDF",
+        "https://crm.example/i/344.1767225600.signed",
+    )
 
 
 def test_a_spanish_customer_reads_amounts_and_dates_as_the_pdf_prints_them() -> None:
