@@ -15,7 +15,6 @@ from domain.model.entities import Customer, Transaction
 from domain.model.invoice_rules import line_totals
 from domain.model.periods import Period, local_day, resolve_period
 from domain.rendering.documents import InvoiceDocument, draft_document
-from domain.rendering.links import draft_pay_url
 from domain.store.charges import unbilled_charges_query
 from domain.store.database import Database
 
@@ -89,5 +88,4 @@ def preview_document(db: Database, settings: Settings, preview: Preview) -> Invo
         preview.included,
         issued_at=now,
         due=local_day(now, settings.business.zone),
-        payment_url=draft_pay_url(settings),
     )

@@ -125,11 +125,11 @@ def draft_document(
     *,
     issued_at: datetime,
     due: date,
-    payment_url: str,
 ) -> InvoiceDocument:
-    """What generate_invoice would issue for these charges, marked DRAFT; never stored."""
+    """What generate_invoice would issue for these charges, marked as a draft; never
+    stored. A draft has no number and no pay link: nobody may pay or cite it."""
     return InvoiceDocument(
-        number="DRAFT",
+        number="",
         title=text(customer.language, "invoice_title", period=period),
         issued_at=issued_at,
         due_date=due,
@@ -137,7 +137,7 @@ def draft_document(
         end_date=period.end,
         client=client_of(customer),
         lines=tuple(line_of(charge) for charge in charges),
-        payment_url=payment_url,
+        payment_url="",
         draft=True,
     )
 

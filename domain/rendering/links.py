@@ -26,10 +26,6 @@ def pay_url(settings: Settings, invoice_id: int, number: str | None) -> str:
     return settings.invoice.pay_url_template.format(id=invoice_id, number=number)
 
 
-def draft_pay_url(settings: Settings) -> str:
-    return pay_url(settings, 0, "DRAFT")
-
-
 def draft_pdf_url(
     settings: Settings, customer_id: int, period: Period, excluded_ids: Sequence[int]
 ) -> str:

@@ -50,7 +50,10 @@ def _day(value: date | None) -> str:
 def payment_qr(url: str) -> str:
     """A QR code of the payment URL as an SVG data URI, made here (no outside service).
 
-    Cached: choosing the best QR mask costs milliseconds, and a URL's code never changes."""
+    Cached: choosing the best QR mask costs milliseconds, and a URL's code never changes.
+    No URL (a draft), no code."""
+    if not url:
+        return ""
     return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
 
 

@@ -102,6 +102,27 @@ async def test_preview_lists_unbilled_charges_marking_exclusions(api: Api) -> No
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
 
 
+async def test_a_spanish_draft_reads_spanish_and_carries_no_number_and_no_pay_link(
+    api: Api,
+) -> None:
+    from tests.pdf.test_rendering import pdf_pages
+
+    customer = await make_customer(api.db, "Compañía Andina", language="es")
+    await make_charge(api.db, customer.id, "10.00", tax="21", created_at=jan(2))
+    query = "query($i: InvoicePreviewInput!) { invoicePreview(input: $i) { pdfUrl } }"
+    period = {"customerId": str(customer.id), "startDate": "2025-01-01", "endDate": "2025-01-31"}
+    url = (await api.gql(query, {"i": period}))["invoicePreview"]["pdfUrl"]
+    response = await api.client.get(
+        url.removeprefix("https://crm.example.test"),
+        headers={"Authorization": f"Bearer {await api.staff_token()}"},
+    )
+    assert response.status_code == 200, response.text
+    text = " ".join(pdf_pages(response.content))
+    assert "BORRADOR" in text and "Factura" in text and "$12,10" in text
+    for absent in ("DRAFT", "Número de factura", "Referencia de transferencia", "/pay", "Pagar"):
+        assert absent not in text, absent
+
+
 async def test_generate_refusals_answer_their_codes(api: Api) -> None:
     customer = await make_customer(api.db)
     charge = await make_charge(api.db, customer.id, created_at=jan(5))
