@@ -112,9 +112,7 @@ async def test_the_page_follows_edits_without_reloading(
 
     base_template = templates / "norfone_invoice_template.html"
     good = base_template.read_text()
-    base_template.write_text(
-        good.replace("{{ heading }}</h1>", "{{ heading }</h1>", 1)
-    )
+    base_template.write_text(good.replace("{{ heading }}</h1>", "{{ heading }</h1>", 1))
     overlay = page.locator("#overlay")
     await expect(overlay).to_be_visible(timeout=15000)
     await expect(overlay).to_contain_text("norfone_invoice_template.html, line")
