@@ -69,12 +69,16 @@ class Formatter:
     def compact(self, amount: Decimal) -> str:
         """Stats widgets: $950.00 below a thousand, then $1.5k, $2.3M, $1.1B (one decimal)."""
         magnitude = abs(amount)
-        for step, suffix in _COMPACT_STEPS:
-            if magnitude >= step:
-                scaled = (magnitude / step).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-                number = format_decimal(scaled, format="0.0", locale=self.locale)
-                return f"{'-' if amount < 0 else ''}{self.symbol}{number}{suffix}"
-        return self.money(amount)
+        if round_money(magnitude, self.currency_code) < 1000:
+            return self.money(amount)
+        # The smallest unit whose rounded figure stays under a thousand: 999,999.99 reads
+        # $1.0M, never $1000.0k.
+        for step, suffix in reversed(_COMPACT_STEPS):  # k, M, B
+            scaled = (magnitude / step).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            if scaled < 1000 or suffix == "B":
+                break
+        number = format_decimal(scaled, format="0.0", locale=self.locale)
+        return f"{'-' if amount < 0 else ''}{self.symbol}{number}{suffix}"
 
     def percent(self, value: Decimal) -> str:
         """10, 10.5: a tax percentage without trailing zeros."""

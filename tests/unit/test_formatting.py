@@ -43,3 +43,23 @@ def test_dates_are_long_and_localized() -> None:
 def test_compact_amounts_use_the_locales_decimal_mark() -> None:
     assert Formatter("USD", "$", "es").compact(Decimal("1500")) == "$1,5k"
     assert Formatter("USD", "$", "en").compact(Decimal("2300000")) == "$2.3M"
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        ("950", "$950.00"),
+        ("999.99", "$999.99"),
+        ("999.995", "$1.0k"),
+        ("1000", "$1.0k"),
+        ("999949.99", "$999.9k"),
+        ("999999.99", "$1.0M"),
+        ("999999999.99", "$1.0B"),
+        ("-999999.99", "-$1.0M"),
+        ("2500000000000", "$2500.0B"),
+    ],
+)
+def test_compact_amounts_round_into_the_next_unit_at_every_boundary(
+    amount: str, shown: str
+) -> None:
+    assert Formatter("USD", "$").compact(Decimal(amount)) == shown
