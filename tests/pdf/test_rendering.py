@@ -73,7 +73,8 @@ async def test_a_long_invoice_spans_pages_with_headers_and_page_numbers(
     assert len(pages) >= 3
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in page
-        assert "Description" in page and "Amount" in page  # the table header repeats
+        if "Mobile plan line" in page:  # the table header repeats wherever lines go on
+            assert "Description" in page and "Amount" in page
     text = " ".join(pages)
     assert all(f"Mobile plan line {i} " in text + " " for i in range(1, 121))
 
