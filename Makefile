@@ -12,8 +12,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstalled only when the dependencies change.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml scripts/install-fonts.sh | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	bash scripts/install-fonts.sh
 	touch $@
 
 install: $(VENV)/.installed

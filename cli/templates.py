@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cli.common import clear_errors, settings_of
-from domain.bootstrap import open_renderer
+from domain.bootstrap import open_glyph_coverage, open_renderer
 from domain.config import Settings
 from domain.ports import PdfRenderer
 from preview_server.checks import check_all, snapshot
@@ -42,10 +42,12 @@ def _workspace(
 @click.pass_context
 @clear_errors
 def templates_check(ctx: click.Context, templates_dir: str | None, fixtures_dir: str) -> None:
-    """Render every template x fixture x language; fail on errors, missing variables, remote URLs."""
+    """Render every template x fixture x language; fail on errors, missing variables, remote
+    URLs, and text no installed font can draw (it would print as empty boxes)."""
     workspace, renderer = _workspace(settings_of(ctx), templates_dir, fixtures_dir)
+    glyphs = open_glyph_coverage(workspace.templates_dir)
     try:
-        rows = asyncio.run(check_all(workspace))
+        rows = asyncio.run(check_all(workspace, glyphs))
     finally:
         renderer.close()
     width = max(len(row.name) for row in rows)

@@ -10,15 +10,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from domain.adapters.clock import SystemClock
+from domain.adapters.font_coverage import InstalledFonts
 from domain.adapters.local_queue import LocalWorkQueue
 from domain.adapters.metrics import PrometheusMetrics, serve_metrics
 from domain.adapters.outbox import OutboxSender
 from domain.adapters.stripe_gateway import StripeGateway
 from domain.adapters.weasyprint_pool import WeasyPrintPool
 from domain.config import Settings
-from domain.ports import CardGateway, Clock, Jobs, MailSender, Metrics, PdfRenderer, WorkQueue
+from domain.ports import (
+    CardGateway,
+    Clock,
+    GlyphCoverage,
+    Jobs,
+    MailSender,
+    Metrics,
+    PdfRenderer,
+    WorkQueue,
+)
 from domain.rendering.renderer import DocumentRenderer
 from domain.services.invoice_pdfs import InvoicePdfs
 from domain.store.database import Database
@@ -44,7 +55,8 @@ class Runtime:
         renderer = open_renderer(settings)
         metrics = PrometheusMetrics()
         cards = StripeGateway(settings.stripe)
-        pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, renderer), metrics)
+        glyphs = open_glyph_coverage(settings.invoice.template_dir)
+        pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, renderer), metrics, glyphs)
         prerender = settings.invoice.pdf_cache.prerender_on_generate
         work: WorkQueue
         if settings.workers.backend == "redis":
@@ -95,6 +107,10 @@ def open_renderer(settings: Settings, workers: int | None = None) -> PdfRenderer
         template_timeout_seconds=settings.invoice.template_timeout_seconds,
         memory_mb=settings.invoice.render_memory_mb,
     )
+
+
+def open_glyph_coverage(template_dir: str | Path) -> GlyphCoverage:
+    return InstalledFonts(template_dir)
 
 
 def open_mail(settings: Settings, clock: Clock) -> MailSender:

@@ -206,6 +206,14 @@ class RenderedPdf:
     refused_urls: tuple[str, ...] = field(default=())
 
 
+class GlyphCoverage(Protocol):
+    """Which characters no installed font can draw (they would print as empty boxes)."""
+
+    def missing(self, text: str) -> str:
+        """The characters of `text` no font draws, each once, in order of appearance."""
+        ...
+
+
 class PdfRenderer(Protocol):
     @property
     def timeout_seconds(self) -> float: ...

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from PIL import Image, ImageChops
 
+from domain.ports import GlyphCoverage
+from domain.rendering.glyphs import unprintable
 from preview_server.workspace import PreviewError, Workspace
 
 # A pixel differs when a channel moves by more than this; a page fails when more than
@@ -43,7 +45,7 @@ def label(template: str, fixture: str, language: str | None) -> str:
     return f"{template}/{fixture}" + (f"?lang={language}" if language else "")
 
 
-async def check_all(workspace: Workspace) -> list[CheckRow]:
+async def check_all(workspace: Workspace, glyphs: GlyphCoverage) -> list[CheckRow]:
     rows = []
     for template, fixture, language in combinations(workspace):
         name = label(template, fixture, language)
@@ -55,6 +57,7 @@ async def check_all(workspace: Workspace) -> list[CheckRow]:
             rows.append(CheckRow(name, problem=str(error)))
             continue
         problems = [f"missing variable {v}" for v in report.missing]
+        problems += unprintable(glyphs, workspace.document(fixture).texts())
         problems += [f"remote URL {u}" for u in report.remote_urls]
         elapsed = (time.perf_counter() - started) * 1000
         rows.append(CheckRow(name, pdf.page_count, len(pdf.data), elapsed, "; ".join(problems)))

@@ -63,6 +63,19 @@ class InvoiceDocument:
     def subtotal(self) -> Decimal:
         return sum((line.retail_cost for line in self.lines), ZERO)
 
+    def texts(self) -> dict[str, str]:
+        """Every piece of text the data puts on the page, by the field it came from (what a
+        font must be able to draw)."""
+        found = {"title": self.title, "client.name": self.client.name}
+        for name, value in vars(self.client.address).items():
+            if value:
+                found[f"client.address.{name}"] = value
+        for index, line in enumerate(self.lines):
+            found[f"transactions[{index}].title"] = line.title
+            if line.description:
+                found[f"transactions[{index}].description"] = line.description
+        return found
+
     @property
     def tax(self) -> Decimal:
         return sum((line.tax_amount for line in self.lines), ZERO)

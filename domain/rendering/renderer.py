@@ -9,7 +9,7 @@ and nobody has to remember to clear anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from domain.config import Settings
@@ -29,6 +29,8 @@ class PreparedDocument:
     template: str
     assets: Assets
     key: str
+    # The data's text by field (InvoiceDocument.texts), for checking fonts can draw it.
+    texts: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 class DocumentRenderer:
@@ -63,7 +65,8 @@ class DocumentRenderer:
             while len(self._html) > HTML_MEMO_SIZE:
                 self._html.pop(next(iter(self._html)))
         assets = self.templates.assets(name)
-        return PreparedDocument(html, name, assets, render_key(html, assets, self._render_settings))
+        key = render_key(html, assets, self._render_settings)
+        return PreparedDocument(html, name, assets, key, document.texts())
 
     async def render(self, prepared: PreparedDocument) -> RenderedPdf:
         """The PDF; raises RenderFailed."""

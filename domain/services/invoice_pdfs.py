@@ -24,8 +24,9 @@ from domain.errors import DomainError, ErrorCode, NotFound
 from domain.model.access import Viewer, require_staff
 from domain.model.entities import Customer, Invoice, InvoiceLine, InvoicePdfCache
 from domain.model.invoice_rules import pdf_filename
-from domain.ports import Metrics, RenderFailed, TemplateFailure
+from domain.ports import GlyphCoverage, Metrics, RenderFailed, TemplateFailure
 from domain.rendering.documents import InvoiceDocument, Line, invoice_document, line_of
+from domain.rendering.glyphs import unprintable
 from domain.rendering.links import pay_url
 from domain.rendering.renderer import DocumentRenderer, PreparedDocument
 from domain.store import pdf_cache
@@ -105,9 +106,15 @@ class RenderSlots:
 
 class InvoicePdfs:
     def __init__(
-        self, db: Database, settings: Settings, documents: DocumentRenderer, metrics: Metrics
+        self,
+        db: Database,
+        settings: Settings,
+        documents: DocumentRenderer,
+        metrics: Metrics,
+        glyphs: GlyphCoverage | None = None,
     ) -> None:
         self.db = db
+        self.glyphs = glyphs
         self.settings = settings
         self.documents = documents
         self.metrics = metrics
@@ -191,7 +198,16 @@ class InvoicePdfs:
                     return InvoicePdf.of(stored, hit=True)
             return await self._render_then_store(invoice_id, prepared)
 
+    async def _warn_of_missing_glyphs(self, invoice_id: int, prepared: PreparedDocument) -> None:
+        """Text no installed font draws prints as empty boxes: say so, naming the fields."""
+        if self.glyphs is None:
+            return
+        findings = await asyncio.to_thread(unprintable, self.glyphs, prepared.texts)
+        if findings:
+            log.warning("invoice %s prints empty boxes: %s", invoice_id, "; ".join(findings))
+
     async def _render_then_store(self, invoice_id: int, prepared: PreparedDocument) -> InvoicePdf:
+        await self._warn_of_missing_glyphs(invoice_id, prepared)
         started = time.perf_counter()
         try:
             rendered = await self.documents.render(prepared)

@@ -3,6 +3,7 @@ as their golden images (update those on purpose: `invoicing templates snapshot -
 
 from pathlib import Path
 
+from domain.adapters.font_coverage import InstalledFonts
 from domain.adapters.weasyprint_pool import WeasyPrintPool
 from domain.config import Settings
 from preview_server.checks import check_all, compare, snapshot
@@ -12,7 +13,7 @@ from tests.conftest import REPO, TEMPLATES
 
 async def test_every_combination_renders_without_findings(pdf_renderer: WeasyPrintPool) -> None:
     workspace = Workspace(Settings(), TEMPLATES, REPO / "fixtures", pdf_renderer)
-    rows = await check_all(workspace)
+    rows = await check_all(workspace, InstalledFonts(TEMPLATES))
     assert len(rows) == 44  # 2 templates x 11 fixtures x 2 languages
     assert [row for row in rows if row.problem] == []
     assert max(row.pages for row in rows) >= 3  # the 120-line fixture spans pages
