@@ -162,10 +162,13 @@ class InvoiceEmail:
     recipients: tuple[Recipient, ...]
     subject: str
     text_body: str
-    template_id: int
+    html_body: str
+    template_id: int  # a Mailjet template to use instead of the parts, when not 0
     variables: dict[str, str]
     attachment_name: str
     attachment: bytes
+    written_at: datetime  # the Date header
+    message_id: str  # <unique@sender-domain>, made once: a resend is a new message
 
 
 class EmailFailed(Exception):

@@ -6,6 +6,7 @@ at a stable address as a page, as HTML and as PDF, updated live as files change.
     /preview/{template}/{fixture}.html  the rendered HTML alone (422 + error when broken)
     /preview/{template}/{fixture}.pdf   the PDF (X-Cache: HIT|MISS), same renderer as production
     /lint/{template}/{fixture}          what the template uses and the data lacks, remote URLs
+    /email/{fixture}                    the invoice email's HTML part (?lang=es, ?part=text)
     /templates/{path}                   template assets (CSS, images) for the HTML view
     /events                             server-sent events: which files changed
 """
@@ -18,6 +19,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from html import escape
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -70,11 +72,15 @@ class ChangeFeed:
             self.listeners.discard(queue)
 
 
-# For the browser only: assets from /templates/, and the page laid out at A4 width.
-_SCREEN_HEAD = (
-    '<head><base href="/templates/">'
-    "<style>@media screen { body { width: 190mm; margin: 8px auto; } }</style>"
-)
+def _screen_head(request: Request) -> str:
+    """For the browser only: assets from /templates/, and the page laid out at A4 width.
+    The base is absolute: the page is shown in an iframe's srcdoc, where Chromium does
+    not resolve a relative <base> against the parent's address."""
+    base = escape(f"{str(request.base_url).rstrip('/')}/templates/")
+    return (
+        f'<head><base href="{base}">'
+        "<style>@media screen { body { width: 190mm; margin: 8px auto; } }</style>"
+    )
 
 
 def _error(error: PreviewError) -> Response:
@@ -173,7 +179,7 @@ def build_preview_app(
                 )
             except PreviewError as error:
                 return _error(error)
-            html = prepared.html.replace("<head>", _SCREEN_HEAD, 1)
+            html = prepared.html.replace("<head>", _screen_head(request), 1)
             return HTMLResponse(html, headers={"X-Template": prepared.template})
         if fixture.endswith(".pdf"):
             try:
@@ -189,6 +195,14 @@ def build_preview_app(
             }
             return Response(pdf.data, media_type="application/pdf", headers=headers)
         return HTMLResponse(page_html(workspace, template, fixture, language))
+
+    async def email(request: Request) -> Response:
+        """The invoice email for a fixture: its HTML part, or the text part with ?part=text."""
+        language = request.query_params.get("lang") or None
+        content = await workspace.email(request.path_params["fixture"], language)
+        if request.query_params.get("part") == "text":
+            return PlainTextResponse(content.text_body)
+        return HTMLResponse(content.html_body)
 
     async def lint_report(request: Request) -> Response:
         template, fixture, language = combination(request)
@@ -223,6 +237,7 @@ def build_preview_app(
             Route("/", index),
             Route("/preview/{template}/{fixture}", preview),
             Route("/lint/{template}/{fixture}", lint_report),
+            Route("/email/{fixture}", email),
             Route("/templates/{path:path}", asset),
             Route("/events", events),
         ],

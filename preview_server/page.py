@@ -111,7 +111,7 @@ def page_html(
     workspace: Workspace, template: str | None, fixture: str | None, language: str | None
 ) -> str:
     templates, fixtures = workspace.templates(), workspace.fixtures()
-    template = template or (templates[0] if templates else "")
+    template = template or workspace.default_template()
     fixture = fixture or (fixtures[0] if fixtures else "")
     nav = []
     for name in templates:
@@ -145,6 +145,7 @@ def page_html(
   <header><strong>{escape(template)}</strong> &times; <strong>{escape(fixture)}</strong>
     {f"({escape(language)})" if language else ""}
     <a href="/preview/{escape(template)}/{escape(fixture)}.pdf{f"?lang={escape(quote(language))}" if language else ""}">PDF</a>
+    <a href="/email/{escape(fixture)}{f"?lang={escape(quote(language))}" if language else ""}">Email</a>
     <span id="pdfinfo"></span></header>
   <div id="panes">
     <section><h3>HTML</h3><iframe id="html" title="HTML"></iframe></section>

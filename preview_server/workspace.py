@@ -12,6 +12,7 @@ from typing import Any
 from domain.config import Settings
 from domain.ports import PdfRenderer, RenderFailed, TemplateFailure
 from domain.rendering.documents import FixtureError, InvoiceDocument
+from domain.rendering.email import EmailContent, EmailFacts, email_content
 from domain.rendering.renderer import DocumentRenderer, PreparedDocument
 from domain.rendering.variables import template_variables
 from preview_server.fixtures import fixture_names, fixture_path, load_fixture
@@ -71,6 +72,12 @@ class Workspace:
         stems = sorted(path.stem for path in self.templates_dir.glob("*.html"))
         return [stem for stem in stems if not ((m := _VARIANT.match(stem)) and m["base"] in stems)]
 
+    def default_template(self) -> str:
+        """The template production uses (invoice.template_filename), else the first."""
+        configured = Path(self.settings.invoice.template_filename).stem
+        templates = self.templates()
+        return configured if configured in templates else (templates[0] if templates else "")
+
     def languages(self, template: str) -> list[str]:
         variants = sorted(
             m["lang"]
@@ -124,6 +131,18 @@ class Workspace:
             ) from None
         self._check_assets(prepared)
         return prepared
+
+    async def email(self, fixture: str, language: str | None = None) -> EmailContent:
+        """The invoice email for a fixture, from the folder's email/ templates."""
+        document = self.document(fixture, language)
+        facts = EmailFacts.of_document(document)
+        view_url = "https://crm.example/i/preview-link"  # the signed link a real email carries
+        try:
+            return await email_content(self.settings, self.documents, facts, view_url)
+        except TemplateFailure as failure:
+            raise PreviewError(
+                422, failure.file, failure.message, failure.line, failure.snippet
+            ) from None
 
     async def lint(
         self, template: str, fixture: str, language: str | None = None

@@ -18,27 +18,28 @@ class MailjetSender:
         self.settings = settings
 
     def payload(self, email: InvoiceEmail) -> dict[str, Any]:
-        return {
-            "Messages": [
+        message: dict[str, Any] = {
+            "From": {"Email": email.sender.email, "Name": email.sender.name},
+            "To": [{"Email": r.email, "Name": r.name} for r in email.recipients],
+            "Subject": email.subject,
+            "Attachments": [
                 {
-                    "From": {"Email": email.sender.email, "Name": email.sender.name},
-                    "To": [{"Email": r.email, "Name": r.name} for r in email.recipients],
-                    "Subject": email.subject,
-                    "TextPart": email.text_body,
-                    "TemplateID": email.template_id,
-                    # Without it Mailjet ignores Variables.
-                    "TemplateLanguage": True,
-                    "Variables": email.variables,
-                    "Attachments": [
-                        {
-                            "ContentType": "application/pdf",
-                            "Filename": email.attachment_name,
-                            "Base64Content": base64.b64encode(email.attachment).decode("ascii"),
-                        }
-                    ],
+                    "ContentType": "application/pdf",
+                    "Filename": email.attachment_name,
+                    "Base64Content": base64.b64encode(email.attachment).decode("ascii"),
                 }
-            ]
+            ],
         }
+        if email.template_id:
+            # The account's template (api_crmCommunicationCustomerInvoice) with the same
+            # variables our own email template gets; without TemplateLanguage Mailjet
+            # ignores Variables.
+            message.update(
+                TemplateID=email.template_id, TemplateLanguage=True, Variables=email.variables
+            )
+        else:
+            message.update(TextPart=email.text_body, HTMLPart=email.html_body)
+        return {"Messages": [message]}
 
     async def send(self, email: InvoiceEmail) -> None:
         await asyncio.to_thread(self._send, self.payload(email))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
@@ -24,7 +25,17 @@ def required_text(field: str, value: str | None, max_length: int) -> str:
     text = (value or "").strip()
     if not text:
         raise InvalidInput(field, f"{label(field)} must not be empty.")
-    return bounded_text(field, text, max_length)
+    return one_line(field, bounded_text(field, text, max_length))
+
+
+def one_line(field: str, value: str) -> str:
+    """Names, titles and address lines are one line of text: a line break or another
+    control character in a name would end up in an email header or a PDF's layout."""
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
+        raise InvalidInput(
+            field, f"{label(field)} must be one line of text, without line breaks or tabs."
+        )
+    return value
 
 
 def bounded_text(field: str, value: str, max_length: int) -> str:
@@ -35,7 +46,7 @@ def bounded_text(field: str, value: str, max_length: int) -> str:
 
 def optional_text(field: str, value: str | None, max_length: int) -> str | None:
     text = (value or "").strip()
-    return bounded_text(field, text, max_length) if text else None
+    return one_line(field, bounded_text(field, text, max_length)) if text else None
 
 
 def language(field: str, value: str, offered: list[str]) -> str:

@@ -1,9 +1,18 @@
-"""The invoice email: subject, text body and template variables in the customer's
-language, with amounts and dates from the same formatter as the PDF."""
+"""The invoice email: one composer for every backend. Subject, text part and the HTML part
+(a per-language Jinja template under invoice_templates/email/, sandboxed and time-limited
+like the PDF templates) in the customer's language, with amounts and dates from the same
+formatter as the PDF; and the same variables for a Mailjet template where one is set."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from email.utils import make_msgid
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
 
 from domain.config import Settings
 from domain.model.entities import Contact, Customer, Invoice
@@ -11,55 +20,151 @@ from domain.model.formatting import Formatter
 from domain.model.invoice_rules import is_credit_note
 from domain.model.texts import text
 from domain.ports import InvoiceEmail, Recipient
+from domain.rendering.documents import InvoiceDocument
 from domain.rendering.links import pay_url
+from domain.rendering.renderer import DocumentRenderer
+
+EMAIL_TEMPLATE = "email/invoice.html"
+
+
+@dataclass(frozen=True)
+class EmailFacts:
+    """What the email says about the invoice, from a stored invoice or a designer's fixture."""
+
+    customer_name: str
+    language: str
+    number: str
+    issued_at: datetime
+    due_date: date
+    total: Decimal
+    pay_url: str
+
+    @classmethod
+    def of_invoice(cls, settings: Settings, invoice: Invoice, customer: Customer) -> EmailFacts:
+        return cls(
+            customer.name,
+            customer.language,
+            invoice.number or "",
+            invoice.created_at,
+            invoice.due_date,
+            invoice.total,
+            pay_url(settings, invoice.id, invoice.number),
+        )
+
+    @classmethod
+    def of_document(cls, document: InvoiceDocument) -> EmailFacts:
+        return cls(
+            document.client.name,
+            document.client.language,
+            document.number,
+            document.issued_at,
+            document.due_date,
+            document.subtotal + document.tax,
+            document.payment_url,
+        )
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    language: str
+    subject: str
+    text_body: str
+    html_body: str
+    variables: dict[str, str]  # what a Mailjet template is given
+
+
+def one_line(name: str | None) -> str:
+    """A display name on one line: rows saved before line breaks were refused may hold them."""
+    return " ".join((name or "").split())
+
+
+def recipient(name: str | None, address: str) -> Recipient:
+    """A mailbox as it goes on the wire: the name on one line, the domain in IDNA form
+    (bücher.example -> xn--bcher-kva.example); a non-ASCII local part stays as it is and
+    the message is then sent as SMTPUTF8."""
+    try:
+        checked = validate_email(address, check_deliverability=False)
+        address = f"{checked.local_part}@{checked.ascii_domain}"
+    except EmailNotValidError:
+        pass  # stored before addresses were checked: sent as stored, the provider decides
+    return Recipient(address, one_line(name))
+
+
+async def email_content(
+    settings: Settings, documents: DocumentRenderer, facts: EmailFacts, view_url: str
+) -> EmailContent:
+    """Subject, text and HTML of the email; raises TemplateFailure for a broken template.
+
+    A language without an email template variant is written in the default language,
+    words and numbers alike."""
+    business = settings.business
+    language = documents.templates.language_for(
+        EMAIL_TEMPLATE, facts.language, business.default_language
+    )
+    formatter = Formatter.of(business, language)
+    credit = is_credit_note(facts.total)
+    variables = {
+        "document": "credit_note" if credit else "invoice",
+        "customer_name": facts.customer_name,
+        "invoice_number": facts.number,
+        "invoice_date": formatter.long_date(facts.issued_at.astimezone(business.zone)),
+        "due_date": formatter.long_date(facts.due_date),
+        "total_amount": formatter.money(facts.total),
+        "invoice_url": view_url,
+        "pay_url": facts.pay_url,
+    }
+    subject_key, body_key = (
+        ("credit_note_subject", "credit_note_body") if credit else ("email_subject", "email_body")
+    )
+    subject = text(language, subject_key, number=facts.number, business=business.name)
+    text_body = text(
+        language,
+        body_key,
+        customer=facts.customer_name,
+        number=facts.number,
+        date=variables["invoice_date"],
+        total=variables["total_amount"],
+        credit=formatter.money(-facts.total),
+        due=variables["due_date"],
+        pay_url=facts.pay_url,
+        invoice_url=view_url,
+        business=business.name,
+    )
+    page: dict[str, Any] = {
+        **variables,
+        "subject": subject,
+        "language": language,
+        "credit_amount": formatter.money(-facts.total),
+        "business": {
+            "name": business.name,
+            "address": list(business.address),
+            "email": business.email,
+            "phone": business.phone,
+        },
+    }
+    html = await documents.render_template(EMAIL_TEMPLATE, language, page)
+    html = html if html.endswith("\n") else html + "\n"  # as MIME carries it, for Mailjet too
+    return EmailContent(language, subject, text_body, html, variables)
 
 
 def invoice_email(
     settings: Settings,
-    invoice: Invoice,
-    customer: Customer,
+    content: EmailContent,
     contacts: Sequence[Contact],
     filename: str,
     pdf: bytes,
-    view_url: str,
+    written_at: datetime,
 ) -> InvoiceEmail:
-    """The email; `view_url` is the invoice's page for its customer (links.share_url)."""
-    language = customer.language
-    business = settings.business
-    formatter = Formatter.of(business, language)
-    variables = {
-        "customer_name": customer.name,
-        "invoice_number": invoice.number or "",
-        "invoice_date": formatter.long_date(invoice.created_at.astimezone(business.zone)),
-        "due_date": formatter.long_date(invoice.due_date),
-        "total_amount": formatter.money(invoice.total),
-        "invoice_url": view_url,
-        "pay_url": pay_url(settings, invoice.id, invoice.number),
-    }
-    credit = is_credit_note(invoice.total)
-    variables["document"] = "credit_note" if credit else "invoice"
-    subject_key, body_key = (
-        ("credit_note_subject", "credit_note_body") if credit else ("email_subject", "email_body")
-    )
     return InvoiceEmail(
-        sender=Recipient(settings.mailjet.sender_email, settings.mailjet.sender_name),
-        recipients=tuple(Recipient(c.email, c.name) for c in contacts),
-        subject=text(language, subject_key, number=invoice.number, business=business.name),
-        text_body=text(
-            language,
-            body_key,
-            customer=customer.name,
-            number=invoice.number,
-            date=variables["invoice_date"],
-            total=variables["total_amount"],
-            credit=formatter.money(-invoice.total),
-            due=variables["due_date"],
-            pay_url=variables["pay_url"],
-            invoice_url=variables["invoice_url"],
-            business=business.name,
-        ),
+        sender=recipient(settings.mailjet.sender_name, settings.mailjet.sender_email),
+        recipients=tuple(recipient(c.name, c.email) for c in contacts),
+        subject=content.subject,
+        text_body=content.text_body,
+        html_body=content.html_body,
         template_id=settings.mailjet.invoice_template_id,
-        variables=variables,
+        variables=content.variables,
         attachment_name=filename,
         attachment=pdf,
+        written_at=written_at,
+        message_id=make_msgid(domain=settings.mailjet.sender_email.rpartition("@")[2]),
     )

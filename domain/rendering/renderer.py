@@ -9,8 +9,9 @@ and nobody has to remember to clear anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import Any
 
 from domain.config import Settings
 from domain.ports import PdfRenderer, RenderedPdf
@@ -52,9 +53,13 @@ class DocumentRenderer:
         stopped (PdfRenderer.render_html), and the event loop stays free meanwhile. The
         HTML is a pure function of the document and the template sources, so it is
         remembered; asset contents are still checked on every call (by their stat)."""
-        name = self.templates.pick(
-            template or self.settings.invoice.template_filename, document.client.language
+        filename = template or self.settings.invoice.template_filename
+        language = self.templates.language_for(
+            filename, document.client.language, self.settings.business.default_language
         )
+        if language != document.client.language:
+            document = replace(document, client=replace(document.client, language=language))
+        name = self.templates.pick(filename, language)
         memo_key = (document, name, self.templates.sources_signature())
         html = self._html.get(memo_key)
         if html is None:
@@ -67,6 +72,13 @@ class DocumentRenderer:
         assets = self.templates.assets(name)
         key = render_key(html, assets, self._render_settings)
         return PreparedDocument(html, name, assets, key, document.texts())
+
+    async def render_template(self, filename: str, language: str, variables: dict[str, Any]) -> str:
+        """Any other page of the template folder (the email's HTML part) in its language
+        variant, in a render worker with the same limits as an invoice page."""
+        name = self.templates.pick(filename, language)
+        page = partial(render_page, str(self.templates.directory), name, variables)
+        return await self.renderer.render_html(page, name)
 
     async def render(self, prepared: PreparedDocument) -> RenderedPdf:
         """The PDF; raises RenderFailed."""

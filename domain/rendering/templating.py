@@ -91,8 +91,17 @@ class TemplateSet:
     def pick(self, filename: str, language: str) -> str:
         """The customer's language variant (invoice_es.html) if there is one, else the base file."""
         base = Path(filename)
-        variant = f"{base.stem}_{language}{base.suffix}"
+        variant = base.with_name(f"{base.stem}_{language}{base.suffix}").as_posix()
         return variant if (self.directory / variant).is_file() else filename
+
+    def language_for(self, filename: str, language: str, default: str) -> str:
+        """The language a document from `filename` is written in for a customer of
+        `language`: theirs where the template has a variant for it (or it is the default,
+        which the base file is written in), else the default, so that the words and the
+        numbers and dates never come from two different languages."""
+        if language == default or self.pick(filename, language) != filename:
+            return language
+        return default
 
     def render(self, name: str, variables: dict[str, Any]) -> str:
         try:

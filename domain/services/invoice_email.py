@@ -13,8 +13,8 @@ from domain.model.access import Viewer
 from domain.model.entities import Contact, Customer, Invoice
 from domain.model.enums import ContactType, EventKind
 from domain.model.invoice_rules import ensure_sendable
-from domain.ports import EmailFailed, MailSender
-from domain.rendering.email import invoice_email
+from domain.ports import EmailFailed, MailSender, TemplateFailure
+from domain.rendering.email import EmailFacts, email_content, invoice_email
 from domain.rendering.links import share_url
 from domain.services.invoice_pdfs import InvoicePdfs
 from domain.store import deployment, invoice_events
@@ -68,7 +68,15 @@ async def email_invoice(
         )
     secret = await deployment.link_secret(db, settings)
     view_url = share_url(settings, secret, invoice.id, db.now())
-    email = invoice_email(settings, invoice, customer, chosen, pdf.filename, pdf.data, view_url)
+    facts = EmailFacts.of_invoice(settings, invoice, customer)
+    try:
+        content = await email_content(settings, pdfs.documents, facts, view_url)
+    except TemplateFailure as failure:
+        raise DomainError(
+            ErrorCode.EMAIL_TEMPLATE_FAILED,
+            f"The email template is broken: {failure}. Nothing was sent.",
+        ) from None
+    email = invoice_email(settings, content, chosen, pdf.filename, pdf.data, db.now())
     addresses = ", ".join(recipient.email for recipient in email.recipients)
     event_id = await _claim_send(db, settings, viewer, invoice.id, addresses)
     try:

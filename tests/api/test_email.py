@@ -16,11 +16,12 @@ from sqlalchemy import update
 
 from domain.bootstrap import Runtime, open_mail
 from domain.config import settings_from_mapping
+from domain.errors import InvalidInput
 from domain.model.access import SYSTEM
-from domain.model.commands import GenerateRequest
-from domain.model.entities import Customer
+from domain.model.commands import ContactData, GenerateRequest
+from domain.model.entities import Contact, Customer
 from domain.model.enums import ContactType, Role
-from domain.services import billing
+from domain.services import billing, customers
 from domain.services.tokens import mint_token
 from graph.app import build_app
 from tests.conftest import TEMPLATES
@@ -248,14 +249,43 @@ async def test_the_outbox_keeps_each_message_with_its_pdf(
         sent = (await dev.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
         assert sent["errors"] == []
     [file] = list(outbox.glob("*.eml"))
-    message = email.message_from_bytes(file.read_bytes())
-    assert "ap@acme.example" in message["To"] and message["Subject"].startswith("Invoice INV-")
-    body, attachment = list(message.walk())[1:]
+    message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+    assert all(part.defects == [] for part in message.walk())
+    assert [a.addr_spec for a in message["To"].addresses] == ["ap@acme.example"]
     assert (
-        "Pay online: https://portal.example.com/invoices/" in body.get_payload(decode=True).decode()
+        message["Subject"].startswith("Invoice INV-") and message["Date"] and message["Message-ID"]
     )
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Pay online: https://portal.example.com/invoices/" in text
+    assert 'href="https://portal.example.com/invoices/' in html and "Amount due" in html
+    [attachment] = message.iter_attachments()
     assert attachment.get_filename() == f"Invoice_{invoice_id:05d}.pdf"
-    assert "Acme Logistics" in " ".join(pdf_pages(attachment.get_payload(decode=True)))
+    assert "Acme Logistics" in " ".join(pdf_pages(attachment.get_content()))
+
+
+async def test_without_a_mailjet_template_mailjet_sends_the_same_parts_as_the_outbox(
+    api: Api, runtime: Runtime, mailjet: FakeMailjet, tmp_path: Path
+) -> None:
+    mailjet.sent.clear()
+    settings = _mailjet_settings(mailjet)
+    settings["mailjet"]["invoice_template_id"] = 0
+    async for mj in _api(api, runtime, **settings):
+        invoice_id, _ = await _invoice(mj, runtime, [("ap@acme.example", ContactType.BILLING)])
+        assert (await mj.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]["errors"] == []
+    outbox = tmp_path / "outbox"
+    async for dev in _api(api, runtime, email={"backend": "outbox", "outbox_dir": str(outbox)}):
+        assert (await dev.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]["errors"] == []
+    [sent] = mailjet.sent
+    assert "TemplateID" not in sent and "Variables" not in sent
+    [file] = list(outbox.glob("*.eml"))
+    message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+
+    def part(kind: str) -> str:  # as a mail client shows it: line ends are the transport's
+        return message.get_body(preferencelist=(kind,)).get_content().replace("\r\n", "\n")
+
+    assert sent["TextPart"] == part("plain") and sent["HTMLPart"] == part("html")
+    assert sent["Subject"] == message["Subject"]
 
 
 async def test_a_customer_saved_with_an_unknown_language_still_gets_an_english_invoice(
@@ -348,23 +378,52 @@ async def test_a_customer_sees_staff_or_you_in_the_history_never_a_tokens_name(
 async def test_a_contacts_name_never_adds_a_recipient_or_a_header(
     api: Api, runtime: Runtime, tmp_path: Path
 ) -> None:
-    from domain.model.commands import ContactData
-    from domain.services import customers
-
     outbox = tmp_path / "outbox"
     async for dev in _api(api, runtime, email={"backend": "outbox", "outbox_dir": str(outbox)}):
         invoice_id, customer_id = await _invoice(dev, runtime, [])
-        for name, address in (
-            ("Bob <bob@evil.example>, Alice", "ap@acme.example"),
-            ("Carol\r\nBcc: victim@evil.example", "ar@acme.example"),
-        ):
+        await customers.add_contact(
+            dev.db,
+            SYSTEM,
+            customer_id,
+            ContactData("Bob <bob@evil.example>, Alice", "ap@acme.example", ContactType.BILLING),
+        )
+        # A line break in a name is refused at the door...
+        with pytest.raises(InvalidInput, match="one line"):
             await customers.add_contact(
-                dev.db, SYSTEM, customer_id, ContactData(name, address, ContactType.BILLING)
+                dev.db,
+                SYSTEM,
+                customer_id,
+                ContactData(
+                    "Carol\r\nBcc: victim@evil.example", "ar@acme.example", ContactType.BILLING
+                ),
+            )
+        # ...and one saved before that still cannot add a header.
+        async with dev.db.transaction() as session:
+            session.add(
+                Contact(
+                    customer_id=customer_id,
+                    name="Carol\r\nBcc: victim@evil.example",
+                    email="ar@acme.example",
+                    type=ContactType.BILLING,
+                )
             )
         sent = (await dev.gql(EMAIL, {"id": str(invoice_id)}))["emailInvoice"]
         assert sent["errors"] == [], sent
     [file] = list(outbox.glob("*.eml"))
     message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+    assert all(part.defects == [] for part in message.walk())
     assert [a.addr_spec for a in message["To"].addresses] == ["ap@acme.example", "ar@acme.example"]
     assert message["To"].addresses[0].display_name == "Bob <bob@evil.example>, Alice"
     assert message["Bcc"] is None and "victim" not in str(message["To"].addresses[1].addr_spec)
+
+
+async def test_a_name_with_a_line_break_is_refused_by_the_api(mj_api: Api) -> None:
+    customer = await make_customer(mj_api.db, "Acme Logistics")
+    answer = await mj_api.gql(
+        """mutation($id: ID!, $name: String!) {
+          updateCustomer(id: $id, input: {name: $name}) { errors { code field message } }
+        }""",
+        {"id": str(customer.id), "name": "Acme\nBcc: x@evil.example"},
+    )
+    [error] = answer["updateCustomer"]["errors"]
+    assert error["code"] == "INVALID_INPUT" and error["field"] == "name"

@@ -229,3 +229,24 @@ async def test_a_render_timeout_counts_render_time_only_and_spares_other_renders
         assert all(getattr(o, "page_count", None) == 1 for o in outcomes[1:]), outcomes
     finally:
         renderer.close()
+
+
+async def test_a_language_without_a_template_prints_in_the_default_language_words_and_numbers(
+    pdf_renderer: WeasyPrintPool,
+) -> None:
+    """French is offered but no template speaks it: an English page with French dates
+    (10 janvier 2025 beside "Due date") would be two languages at once."""
+    settings = settings_from_mapping(
+        {
+            "invoice": {"template_dir": str(TEMPLATES)},
+            "business": {"languages": ["en", "es", "fr"]},
+        }
+    )
+    documents = DocumentRenderer(settings, pdf_renderer)
+    prepared = await documents.prepare(document(language="fr"))
+    [page] = pdf_pages((await documents.render(prepared)).data)
+    assert prepared.template == "norfone_invoice_template.html"
+    assert "Due date February 10, 2025" in page and "février" not in page
+    spanish = await documents.prepare(document(language="es"))
+    assert spanish.template == "norfone_invoice_template_es.html"
+    assert "10 de febrero de 2025" in " ".join(pdf_pages((await documents.render(spanish)).data))

@@ -155,3 +155,19 @@ def test_path_traversal_is_refused(server: str) -> None:
         body = response.read().decode(errors="replace")
         assert response.status == 404, path
         assert "root:" not in body
+
+
+async def test_the_page_opens_on_the_configured_template_and_fetches_nothing_missing(
+    server: str, browser: BrowserContext
+) -> None:
+    page = await browser.new_page()
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    page.on("requestfailed", lambda r: missing.append(r.url))
+    await page.goto(server + "/")
+    await expect(page.locator("header strong").first).to_have_text("norfone_invoice_template")
+    html = page.frame_locator("#html")
+    await expect(html.locator("img").first).to_be_visible()
+    await expect(page.locator("#pdfinfo")).to_contain_text("pages")
+    assert await html.locator("img").first.evaluate("img => img.naturalWidth") > 0
+    assert missing == []

@@ -21,7 +21,10 @@ async def test_each_combination_has_a_page_html_and_pdf(preview: httpx.AsyncClie
     html = await preview.get("/preview/cifi_invoice_template/short.html")
     pdf = await preview.get("/preview/cifi_invoice_template/short.pdf")
     assert page.status_code == html.status_code == pdf.status_code == 200
-    assert "Acme Logistics Pty Ltd" in html.text and '<base href="/templates/">' in html.text
+    assert (
+        "Acme Logistics Pty Ltd" in html.text
+        and '<base href="http://preview/templates/">' in html.text
+    )
     assert pdf.headers["content-type"] == "application/pdf" and pdf.headers["x-cache"] == "MISS"
     assert "Acme Logistics Pty Ltd" in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     again = await preview.get("/preview/cifi_invoice_template/short.pdf")
@@ -109,3 +112,19 @@ async def test_only_files_under_the_folders_are_served(preview: httpx.AsyncClien
 async def test_missing_templates_and_fixtures_are_404(preview: httpx.AsyncClient) -> None:
     assert (await preview.get("/preview/nope/short.html")).status_code == 404
     assert (await preview.get("/preview/cifi_invoice_template/nope.pdf")).status_code == 404
+
+
+async def test_the_invoice_email_is_previewed_per_fixture_and_language(
+    preview: httpx.AsyncClient, folders
+) -> None:
+    english = await preview.get("/email/short")
+    assert english.status_code == 200 and "Amount due" in english.text
+    assert "Acme Logistics Pty Ltd" in english.text
+    spanish = await preview.get("/email/spanish?lang=es")
+    assert "Importe a pagar" in spanish.text
+    text = await preview.get("/email/short?part=text")
+    assert text.headers["content-type"].startswith("text/plain") and "Pay online:" in text.text
+    templates, _ = folders
+    (templates / "email" / "invoice.html").write_text("<p>{{ customer_name }</p>")
+    broken = await preview.get("/email/short")
+    assert broken.status_code == 422 and broken.json()["error"]["file"] == "invoice.html"
