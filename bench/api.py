@@ -202,20 +202,22 @@ async def main(url: str, rounds: int) -> None:
                     lambda: floor.post(memory_url, json={"query": MEMORY_PAGE}), rounds
                 )
                 rows_out.append((label, http, sql, memory, 30))
-            for label, term in (
-                ("search: customer name", "Falcon Dental"),
-                ("search: title, broad", "Mobile services"),
-                ("search: title, narrow and old", "March 2024"),
-                ("search: number", "INV-2025-7000"),
+            for label, term, customer in (
+                ("search: customer name", "Falcon Dental", None),
+                ("search: title, broad", "Mobile services", None),
+                ("search: title, accents and case", "MOBILÉ sèrvices", None),
+                ("search: title, narrow and old", "March 2024", None),
+                ("search: number", "INV-2025-7000", None),
+                ("search: one customer's invoices", "march 2024", "4242"),
             ):
-                http = await p50(lambda t=term: gql(LIST, {"p": 1, "f": {"search": t}}), rounds)
+                found = {"search": term, **({"customerId": customer} if customer else {})}
+                http = await p50(lambda f=found: gql(LIST, {"p": 1, "f": f}), rounds)
+                criteria = invoices.InvoiceFilter(
+                    search=term, customer_id=int(customer) if customer else None
+                )
                 sql = await p50(
-                    lambda t=term: invoices.list_invoices(
-                        db,
-                        SYSTEM,
-                        invoices.InvoiceFilter(search=t),
-                        invoices.InvoiceSort(),
-                        PageRequest(),
+                    lambda c=criteria: invoices.list_invoices(
+                        db, SYSTEM, c, invoices.InvoiceSort(), PageRequest()
                     ),
                     rounds,
                 )

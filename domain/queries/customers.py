@@ -9,7 +9,8 @@ from domain.model.access import Viewer
 from domain.model.entities import Customer
 from domain.model.paging import Page, PageRequest
 from domain.store.database import Database
-from domain.store.pagination import contains_pattern, fetch_page
+from domain.store.pagination import fetch_page
+from domain.store.text_search import contains
 
 
 async def get_customer(db: Database, viewer: Viewer, customer_id: int) -> Customer | None:
@@ -27,6 +28,6 @@ async def list_customers(
         query = query.where(Customer.id == viewer.customer_scope)
     term = validation.search_term(search)
     if term:
-        query = query.where(Customer.name.ilike(contains_pattern(term), escape="\\"))
+        query = query.where(contains(Customer.name, term))
     async with db.read() as session:
         return await fetch_page(session, query, request)

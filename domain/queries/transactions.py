@@ -16,7 +16,8 @@ from domain.model.paging import Page, PageRequest
 from domain.model.periods import day_range
 from domain.store.charges import unbilled_charges_query
 from domain.store.database import Database
-from domain.store.pagination import contains_pattern, fetch_page
+from domain.store.pagination import fetch_page
+from domain.store.text_search import contains
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,9 @@ def _filtered(viewer: Viewer, zone: ZoneInfo, criteria: TransactionFilter) -> Se
         query = query.where(Transaction.created_at < upper)
     text = validation.search_term(criteria.search)
     if text:
-        pattern = contains_pattern(text)
         matches: list[ColumnElement[bool]] = [
-            Transaction.title.ilike(pattern, escape="\\"),
-            Transaction.description.ilike(pattern, escape="\\"),
+            contains(Transaction.title, text),
+            contains(Transaction.description, text),
         ]
         if text.isascii() and text.isdigit() and len(text) < 18:
             matches.append(Transaction.id == int(text))

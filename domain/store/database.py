@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from domain.config import DatabaseSettings
 from domain.ports import Clock
+from domain.store.text_search import register_fold
 
 # Raised by the driver when the database server cannot be reached or answer.
 DATABASE_UNAVAILABLE = (OperationalError, DBAPIError, OSError, TimeoutError)
@@ -58,6 +59,7 @@ def _install_sqlite_fixes(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        register_fold(dbapi_connection)  # searches compare text folded (store/text_search.py)
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.helpers import Api, make_customer, snapshot
+from tests.helpers import Api, make_charge, make_customer, snapshot
 
 CREATE = """
 mutation($input: CustomerInput!) {
@@ -157,3 +157,22 @@ async def test_page_arguments_out_of_range_are_refused(
         {"p": page, "n": per_page},
     )
     assert errors[0]["extensions"] == {"code": "INVALID_INPUT", "field": field}
+
+
+async def test_customers_and_their_charges_are_found_whatever_the_case_and_accents(
+    api: Api,
+) -> None:
+    café = await make_customer(api.db, "Café Ñandú")
+    await make_customer(api.db, "Cafeteria Central")
+    await make_charge(api.db, café.id, "5.00", title="Crème brûlée")
+    customers = "query($s: String) { customers(search: $s) { items { name } } }"
+    for term in ("Cafe", "café", "CAFÉ"):
+        found = (await api.gql(customers, {"s": term}))["customers"]["items"]
+        assert sorted(c["name"] for c in found) == ["Cafeteria Central", "Café Ñandú"], term
+    assert [
+        c["name"] for c in (await api.gql(customers, {"s": "nandu"}))["customers"]["items"]
+    ] == ["Café Ñandú"]
+    charges = "query($s: String) { transactions(filter: {search: $s}) { items { title } } }"
+    for term in ("creme brulee", "CRÈME"):
+        found = (await api.gql(charges, {"s": term}))["transactions"]["items"]
+        assert [t["title"] for t in found] == ["Crème brûlée"], term

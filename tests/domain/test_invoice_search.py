@@ -104,3 +104,27 @@ async def test_a_customers_search_skips_customer_names(db: Database, ledger: dic
     by_number = (await invoices.get_invoice(db, SYSTEM, falcon_invoices[0])).number
     assert (await _search(db, by_number))[0] == 1
     assert (await _search(db, str(falcon_invoices[0])))[0] >= 1
+
+
+async def test_search_ignores_case_and_accents_on_every_database(
+    db: Database, settings: Settings
+) -> None:
+    café = await make_customer(db, "Café Ñandú")
+    for index, title in enumerate(["Café crème - May", "Cafe latte - June", "Tea - July"]):
+        issued = START + timedelta(days=index)
+        await make_charge(db, café.id, "10.00", created_at=issued)
+        await billing.generate_invoice(
+            db,
+            settings,
+            SYSTEM,
+            GenerateRequest(
+                customer_id=café.id, title=title, start_date=issued.date(), end_date=issued.date()
+            ),
+            issued_at=issued,
+        )
+    for term in ("Cafe", "café", "CAFÉ", "cafe"):
+        # Both café titles; the customer's own name matches "Tea - July" too, system-wide.
+        assert (await _search(db, term))[0] == 3, term
+        scoped = Viewer(role=Role.CUSTOMER, name="café", customer_id=café.id)
+        assert (await _search(db, term, scoped))[0] == 2, term
+    assert (await _search(db, "nandu"))[0] == 3 and (await _search(db, "CRÈME"))[0] == 1
