@@ -6,6 +6,7 @@ import click
 
 from cli.common import clear_errors, settings_of, with_runtime
 from domain.bootstrap import Runtime
+from domain.model.texts import counted
 from domain.ops.check import check_database
 from domain.ops.migrations import upgrade as run_upgrade
 from domain.ops.seed import database_is_empty, seed_demo_data
@@ -22,8 +23,13 @@ def db() -> None:
 @clear_errors
 def upgrade(ctx: click.Context) -> None:
     """Migrate the database to the latest schema (safe to repeat)."""
-    run_upgrade(settings_of(ctx).database.url)
-    click.echo("database is at the latest schema")
+    before, after = run_upgrade(settings_of(ctx).database.url)
+    if before == after:
+        click.echo(f"database already at the latest schema ({after}); nothing to do")
+    elif before is None:
+        click.echo(f"empty database: created the schema ({after})")
+    else:
+        click.echo(f"database migrated from {before} to {after}")
 
 
 @db.command()
@@ -39,8 +45,9 @@ def seed(ctx: click.Context, transactions: int) -> None:
             return
         report = await seed_demo_data(runtime.db, runtime.settings, transactions=transactions)
         click.echo(
-            f"seeded {report.customers} customers, {report.products} products, "
-            f"{report.transactions} transactions, {report.invoices} invoices"
+            f"seeded {counted(report.customers, 'customer')}, "
+            f"{counted(report.products, 'product')}, "
+            f"{counted(report.transactions, 'transaction')}, {counted(report.invoices, 'invoice')}"
         )
 
     with_runtime(settings_of(ctx), work)
@@ -53,7 +60,7 @@ def rebuild_summaries(ctx: click.Context) -> None:
     """Recount the stats summary (needed after changing business.timezone)."""
     settings = settings_of(ctx)
     rows = with_runtime(settings, lambda rt: rebuild(rt.db, settings.business.zone))
-    click.echo(f"stats summary rebuilt: {rows} rows")
+    click.echo(f"stats summary rebuilt: {counted(rows, 'row')}")
 
 
 @db.command("check")

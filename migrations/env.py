@@ -23,14 +23,31 @@ def _database_settings() -> DatabaseSettings:
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite changes a table by rebuilding it (batch mode): with foreign keys enforced,
+        # dropping the old copy would fail or cascade. SQLite's own procedure: turn them
+        # off (only possible outside a transaction, hence on the driver's connection
+        # before SQLAlchemy begins one), migrate, then check every reference still holds.
+        raw = connection.connection.cursor()
+        raw.execute("PRAGMA foreign_keys=OFF")
+        raw.close()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
+    migration = context.get_context()
+    before = migration.get_current_revision()
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+    # For `invoicing db upgrade` to say what it did.
+    config.attributes["revisions"] = (before, migration.get_current_revision())
 
 
 async def _run_online() -> None:

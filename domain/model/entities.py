@@ -52,6 +52,7 @@ class Base(DeclarativeBase):
 
 class Customer(Base):
     __tablename__ = "customers"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused (migration 0011)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -68,6 +69,7 @@ class Customer(Base):
 
 class Contact(Base):
     __tablename__ = "contacts"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused (migration 0011)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -93,6 +95,7 @@ class PaymentMethod(Base):
 
 class Product(Base):
     __tablename__ = "products"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused (migration 0011)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -105,6 +108,7 @@ class Transaction(Base):
         # Unbilled charges of a customer in a period: the preview and generate query.
         Index("ix_transactions_customer_unbilled", "customer_id", "invoice_id", "created_at"),
         Index("ix_transactions_created_at", "created_at"),
+        {"sqlite_autoincrement": True},  # ids are never reused (migration 0011)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,6 +136,7 @@ class Invoice(Base):
         Index("ix_invoices_title_id", "title", "id"),
         Index("ix_invoices_status_id", "status", "id"),
         Index("ix_invoices_payment_reference", "payment_reference"),
+        {"sqlite_autoincrement": True},  # ids are never reused (migration 0011)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,7 +173,10 @@ class PaymentAttempt(Base):
     and an outcome lost to a crash is settled later by asking the provider."""
 
     __tablename__ = "payment_attempts"
-    __table_args__ = (Index("ix_payment_attempts_invoice_state", "invoice_id", "state"),)
+    __table_args__ = (
+        Index("ix_payment_attempts_invoice_state", "invoice_id", "state"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
@@ -271,7 +279,10 @@ class InvoiceEvent(Base):
     """Something that happened to an invoice: what, when, who, and the detail that explains it."""
 
     __tablename__ = "invoice_events"
-    __table_args__ = (Index("ix_invoice_events_invoice", "invoice_id", "id"),)
+    __table_args__ = (
+        Index("ix_invoice_events_invoice", "invoice_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))

@@ -18,9 +18,13 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url` to `revision`; a no-op when it is already there."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
+    """Migrate the database at `url` to `revision`; a no-op when it is already there.
+    Answers the revision it was at (None: an empty database) and the one it is at now."""
+    config = alembic_config(url)
+    command.upgrade(config, revision)
+    before, after = config.attributes.get("revisions", (None, None))
+    return before, after
 
 
 async def upgrade_async(url: str, revision: str = "head") -> None:
