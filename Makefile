@@ -31,9 +31,10 @@ run: install
 	  echo "$$TOKEN" && echo ""
 	$(BIN)/invoicing serve --host $(HOST) --port $(PORT)
 
-# Live preview of the invoice templates against fixtures: http://127.0.0.1:5001/
+# Live preview of the invoice templates against fixtures: http://127.0.0.1:5001/ (or PORT=).
+PREVIEW_PORT := $(if $(filter command line environment,$(origin PORT)),$(PORT),5001)
 preview: install
-	$(BIN)/invoicing preview --port 5001
+	$(BIN)/invoicing preview --host $(HOST) --port $(PREVIEW_PORT)
 
 # Style, the layers (import-linter: see pyproject.toml) and types (mypy, strict on domain/).
 lint: install

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from domain.model.access import Viewer
 from domain.model.commands import BillingOrder
 from domain.model.enums import Role
 from domain.model.formatting import Formatter
+from domain.model.texts import counted
 from domain.services.billing import BillingRun, billing_targets, run_billing
 
 _DAY = click.DateTime(["%Y-%m-%d"])
@@ -47,7 +49,11 @@ def billing_run(
 
     async def work(runtime: Runtime) -> BillingRun:
         _, targets = await billing_targets(runtime.db, settings, order, list(customer_ids) or None)
-        with click.progressbar(length=len(targets), label="billing", file=sys.stderr) as bar:
+        # A bar on a terminal; piped or logged, click would print only its label.
+        shown = sys.stderr.isatty()
+        with click.progressbar(
+            length=len(targets), label="billing", file=sys.stderr if shown else io.StringIO()
+        ) as bar:
             return await run_billing(
                 runtime.db,
                 settings,
@@ -61,8 +67,9 @@ def billing_run(
     total = sum((invoice.total for invoice in run.invoices), Decimal(0))
     formatter = Formatter.of(settings.business, settings.business.default_language)
     click.echo(
-        f"{len(run.invoices)} invoices for {formatter.money(total)}, "
-        f"{len(run.skipped_customer_ids)} customers with nothing to bill, {len(run.failures)} failed"
+        f"{counted(len(run.invoices), 'invoice')} for {formatter.money(total)}, "
+        f"{counted(len(run.skipped_customer_ids), 'customer')} with nothing to bill, "
+        f"{len(run.failures)} failed"
     )
     for customer_id, error in run.failures:
         click.echo(f"customer {customer_id}: {error.message}", err=True)

@@ -10,6 +10,7 @@ import click
 from cli.common import clear_errors, settings_of
 from domain.bootstrap import open_glyph_coverage, open_renderer
 from domain.config import Settings
+from domain.model.texts import counted
 from domain.ports import PdfRenderer
 from preview_server.checks import check_all, snapshot
 from preview_server.workspace import Workspace
@@ -98,7 +99,7 @@ def templates_snapshot(
     finally:
         renderer.close()
     for row in rows:
-        click.echo(f"{row.status:8s} {row.name} ({row.pages} pages) {row.detail}")
+        click.echo(f"{row.status:8s} {row.name} ({counted(row.pages, 'page')}) {row.detail}")
     failed = [row for row in rows if row.status in ("changed", "new", "error")]
     click.echo(f"{len(rows) - len(failed)} passed, {len(failed)} failed")
     if failed:

@@ -22,7 +22,7 @@ from domain.config import Settings, load_settings
 from graph.context import Context
 from graph.http.auth import graphql_error_response, viewer_or_refusal
 from graph.http.body_limit import BodySizeLimit
-from graph.http.health import healthz
+from graph.http.health import healthz, home
 from graph.http.invoice_page import invoice_asset, invoice_page, invoice_page_pdf
 from graph.http.json_body import decode_request_json
 from graph.http.metrics import metrics_endpoint
@@ -95,10 +95,14 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
+            Route("/", home, methods=["GET"]),
             Route(
-                "/graphql", GraphQLEndpoint(build_schema(settings.limits)), methods=["GET", "POST"]
+                "/graphql",
+                GraphQLEndpoint(build_schema(settings.limits)),
+                methods=["GET", "POST"],
+                name="graphql",
             ),
-            Route("/healthz", healthz, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"], name="healthz"),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/crm/invoice/{invoice_id}/pdf", invoice_pdf, methods=["GET"]),
             Route("/crm/invoice-preview/pdf", draft_pdf, methods=["GET"]),

@@ -87,6 +87,33 @@ def _error(error: PreviewError) -> Response:
     return JSONResponse({"error": error.as_dict()}, status_code=error.status)
 
 
+class QuietStop:
+    """Ctrl+C: uvicorn gives open requests a moment, then cancels them (the live-update
+    stream never ends by itself). A request cancelled so ends quietly, not as a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except asyncio.CancelledError:
+            if scope["type"] != "http":
+                raise
+            log.info("request %s cut short: the server is stopping", scope.get("path"))
+            if not started:
+                await PlainTextResponse("The preview server is stopping.", 503)(
+                    scope, receive, send
+                )
+
+
 DEFAULT_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 TOKEN_COOKIE = "preview_token"
 
@@ -229,7 +256,10 @@ def build_preview_app(
         assert isinstance(error, PreviewError)
         return _error(error)
 
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))]
+    middleware = [
+        Middleware(QuietStop),
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+    ]
     if token is not None:
         middleware.append(Middleware(RequireToken, token=token))
     app = Starlette(

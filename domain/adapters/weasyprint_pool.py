@@ -20,6 +20,7 @@ import io
 import logging
 import multiprocessing
 import resource
+import signal
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from importlib.metadata import version
@@ -100,6 +101,9 @@ def run_page(page: Callable[[], str], cpu_seconds: float | None) -> str:
 
 
 def _warm_up(memory_bytes: int | None) -> None:
+    # Ctrl+C reaches the whole process group: the parent stops the pool; a worker that
+    # handled it too would print a KeyboardInterrupt traceback per worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A template can ask for memory ({{ "x" * 10**10 }}): past the limit, it gets a
     # MemoryError (a template error) instead of the machine's memory.
     if memory_bytes is not None:

@@ -14,6 +14,7 @@ PENDING), nothing else may pay, void or refund the invoice.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -225,3 +226,17 @@ def charge_problem(
     if customer_ref and expected_customer_ref and customer_ref != expected_customer_ref:
         return f"paid by {customer_ref}, the invoice's customer is {expected_customer_ref}"
     return None
+
+
+def ensure_exclusions_known(excluded: Iterable[int], candidates: Iterable[int]) -> None:
+    """Every id left out of an invoice must be one of the charges it would bill: an id
+    that is not (a typo, another customer's charge) is refused, not silently ignored."""
+    unknown = sorted(set(excluded) - set(candidates))
+    if unknown:
+        ids = ", ".join(str(i) for i in unknown)
+        raise DomainError(
+            ErrorCode.TRANSACTION_UNAVAILABLE,
+            f"Excluded transaction {ids} {'is' if len(unknown) == 1 else 'are'} not among "
+            "the unbilled charges of this customer in the period.",
+            "excluded_transaction_ids",
+        )

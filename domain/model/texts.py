@@ -43,3 +43,8 @@ _TEXTS: dict[str, dict[str, str]] = {
 def text(language: str, key: str, **values: object) -> str:
     table = _TEXTS.get(language, _TEXTS["en"])
     return table[key].format(**values)
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """'1 invoice', '2 invoices': for the service's own English messages and the CLI."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

@@ -12,7 +12,7 @@ from domain.config import Settings
 from domain.errors import NotFound
 from domain.model.access import Viewer
 from domain.model.entities import Customer, Transaction
-from domain.model.invoice_rules import line_totals
+from domain.model.invoice_rules import ensure_exclusions_known, line_totals
 from domain.model.periods import Period, local_day, resolve_period
 from domain.rendering.documents import InvoiceDocument, draft_document
 from domain.store.charges import unbilled_charges_query
@@ -76,6 +76,7 @@ async def preview_invoice(
             raise NotFound("Customer", customer_id, "customer_id")
         query = unbilled_charges_query(customer_id, zone, period.start, period.end)
         rows = (await session.execute(query)).scalars().all()
+    ensure_exclusions_known(excluded, (row.id for row in rows))
     return Preview(period, customer, [PreviewLine(row, row.id not in excluded) for row in rows])
 
 

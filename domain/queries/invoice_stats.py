@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, ColumnElement, case, func, select, type_coerc
 
 from domain.config import Settings
 from domain.model.access import Viewer
-from domain.model.entities import InvoiceTotals
+from domain.model.entities import Customer, InvoiceTotals
 from domain.model.enums import InvoiceStatus
 from domain.model.formatting import Formatter
 from domain.model.periods import local_day, month_start
@@ -88,12 +88,17 @@ async def invoice_stats(
         InvoiceTotals.void.is_(False),
         InvoiceTotals.customer_id == (customer_id if customer_id is not None else ALL_CUSTOMERS),
     )
+    business = settings.business
+    language = business.default_language  # staff read the widgets in the business's language
     async with db.read() as session:
         row = (await session.execute(query)).one()
+        if scope is not None:
+            # A customer reads its own in its language, as its PDFs and emails print amounts.
+            own = await session.scalar(select(Customer.language).where(Customer.id == scope))
+            language = own if own in business.languages else language
     amounts = [Decimal(int(row[i])).scaleb(-2) for i in range(0, 10, 2)]
     counts = [int(row[i]) for i in range(1, 10, 2)]
-    # Widgets are read by staff: in the business's language.
-    formatter = Formatter.of(settings.business, settings.business.default_language)
+    formatter = Formatter.of(business, language)
 
     def card(index: int, previous: int | None = None) -> StatCard:
         percent, trend = (

@@ -24,7 +24,12 @@ from domain.model.access import Actor, Viewer, require_staff
 from domain.model.commands import BillingOrder, GenerateRequest
 from domain.model.entities import Invoice, InvoiceLine, Transaction
 from domain.model.enums import EventKind, InvoiceStatus, Role, TransactionKind
-from domain.model.invoice_rules import invoice_number, is_credit_note, line_totals
+from domain.model.invoice_rules import (
+    ensure_exclusions_known,
+    invoice_number,
+    is_credit_note,
+    line_totals,
+)
 from domain.model.periods import (
     Period,
     day_range,
@@ -33,7 +38,7 @@ from domain.model.periods import (
     month_key,
     resolve_period,
 )
-from domain.model.texts import text
+from domain.model.texts import counted, text
 from domain.model.validation import required_text
 from domain.ports import BillingJob, BillOutcome, WorkQueue
 from domain.store import invoice_events, invoice_totals
@@ -149,7 +154,7 @@ async def _generate(
         invoice.id,
         EventKind.GENERATED,
         actor,
-        f"{invoice.number}: {len(charges)} transactions from {period.start} to {period.end}, total {invoice.total}",
+        f"{invoice.number}: {counted(len(charges), 'transaction')} from {period.start} to {period.end}, total {invoice.total}",
     )
     if invoice.status is InvoiceStatus.PAID:
         invoice_events.record(session, invoice.id, EventKind.PAID, actor, "totals 0.00: settled")
@@ -175,7 +180,9 @@ async def _charges_to_bill(
     excluded = set(request.excluded_transaction_ids)
     if request.transaction_ids is None:
         query = _locked(unbilled_charges_query(customer_id, zone, period.start, period.end))
-        return [row for row in (await session.execute(query)).scalars() if row.id not in excluded]
+        rows = list((await session.execute(query)).scalars())
+        ensure_exclusions_known(excluded, (row.id for row in rows))
+        return [row for row in rows if row.id not in excluded]
 
     wanted = list(dict.fromkeys(request.transaction_ids))
     found = {
@@ -206,6 +213,7 @@ async def _charges_to_bill(
             )
         if transaction_id not in excluded:
             chosen.append(row)
+    ensure_exclusions_known(excluded, wanted)
     return sorted(chosen, key=lambda row: (row.created_at, row.id))
 
 

@@ -76,7 +76,7 @@ async def pay_by_hand(db: Database, viewer: Viewer, request: PaymentRequest) -> 
     key = IdempotencyKey.of("payInvoice", request.idempotency_key, request, viewer)
 
     async def settle_by_hand(session: AsyncSession) -> Invoice:
-        invoice = await lock_invoice(session, viewer, request.invoice_id)
+        invoice = await lock_invoice(session, viewer, request.invoice_id, "invoice_id")
         ensure_payable(invoice, request.method)
         ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
         await record_payment(session, db, invoice, request.method, reference, viewer)
@@ -114,7 +114,7 @@ async def pay_by_card(
     await _reconcile_visible(db, settings, metrics, cards, viewer, request.invoice_id)
 
     async def claim(session: AsyncSession) -> _Claim:
-        invoice = await lock_invoice(session, viewer, request.invoice_id)
+        invoice = await lock_invoice(session, viewer, request.invoice_id, "invoice_id")
         ensure_payable(invoice, PaymentMethodKind.STRIPE)
         ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
         customer = await customer_of(session, invoice)

@@ -12,8 +12,11 @@ from domain.model.entities import Customer, Invoice
 from domain.store.database import Database
 
 
-async def lock_invoice(session: AsyncSession, viewer: Viewer, invoice_id: int) -> Invoice:
-    """The invoice, row-locked for this transaction; NOT_FOUND if the viewer may not see it."""
+async def lock_invoice(
+    session: AsyncSession, viewer: Viewer, invoice_id: int, field: str = "id"
+) -> Invoice:
+    """The invoice, row-locked for this transaction; NOT_FOUND (naming the input `field`
+    that held the id) if the viewer may not see it."""
     invoice = (
         await session.execute(
             select(Invoice)
@@ -23,7 +26,7 @@ async def lock_invoice(session: AsyncSession, viewer: Viewer, invoice_id: int) -
         )
     ).scalar_one_or_none()
     if invoice is None or not viewer.can_see_customer(invoice.customer_id):
-        raise NotFound("Invoice", invoice_id, "id")
+        raise NotFound("Invoice", invoice_id, field)
     return invoice
 
 

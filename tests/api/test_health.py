@@ -28,3 +28,15 @@ async def test_healthz_and_graphql_answer_503_while_the_database_is_down() -> No
 
 async def test_healthz_answers_ok_when_the_database_answers(api: Api) -> None:
     assert (await api.client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_the_root_points_a_newcomer_to_the_graphql_endpoint(api: Api) -> None:
+    as_json = await api.client.get("/")
+    assert as_json.status_code == 200
+    assert as_json.json() == {
+        "graphql": "http://testserver/graphql",
+        "health": "http://testserver/healthz",
+    }
+    in_browser = await api.client.get("/", headers={"Accept": "text/html,*/*"})
+    assert in_browser.status_code == 200
+    assert '<a href="http://testserver/graphql">' in in_browser.text

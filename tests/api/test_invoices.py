@@ -102,6 +102,31 @@ async def test_preview_lists_unbilled_charges_marking_exclusions(api: Api) -> No
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
 
 
+async def test_an_unknown_excluded_id_is_refused_not_ignored(api: Api) -> None:
+    customer = await make_customer(api.db)
+    other = await make_customer(api.db, "Globex")
+    await make_charge(api.db, customer.id, "10.00", created_at=jan(2))
+    theirs = await make_charge(api.db, other.id, "5.00", created_at=jan(3))
+    period = {"customerId": str(customer.id), "startDate": "2025-01-01", "endDate": "2025-01-31"}
+    for wrong in ("999999", str(theirs.id)):
+        before = await snapshot(api.db)
+        answer = (
+            await api.gql(GENERATE, {"input": {**period, "excludedTransactionIds": [wrong]}})
+        )["generateInvoice"]
+        [error] = answer["errors"]
+        assert (
+            error["code"] == "TRANSACTION_UNAVAILABLE"
+            and error["field"] == "excludedTransactionIds"
+        )
+        assert f"Excluded transaction {wrong} is not among" in error["message"]
+        assert await snapshot(api.db) == before  # nothing billed
+        errors = await api.gql_errors(
+            "query($i: InvoicePreviewInput!) { invoicePreview(input: $i) { total } }",
+            {"i": {**period, "excludedTransactionIds": [wrong]}},
+        )
+        assert errors[0]["extensions"]["code"] == "TRANSACTION_UNAVAILABLE"
+
+
 async def test_a_spanish_draft_reads_spanish_and_carries_no_number_and_no_pay_link(
     api: Api,
 ) -> None:

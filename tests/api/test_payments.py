@@ -412,6 +412,13 @@ async def test_self_care_pays_only_its_own_invoices_and_only_by_card(
         )
     )["payInvoice"]
     assert other["errors"][0]["code"] == "NOT_FOUND"
+    missing = (
+        await pay_api.gql(
+            PAY.replace("errors { code message }", "errors { code field }"),
+            {"input": {"invoiceId": "999999", "method": "CASH"}},
+        )
+    )["payInvoice"]
+    assert missing["errors"] == [{"code": "NOT_FOUND", "field": "invoiceId"}]  # the input's name
     other_card = (
         await pay_api.gql(
             ATTACH, {"c": str(their_customer), "pm": "pm_card_visa", "d": False}, token=token

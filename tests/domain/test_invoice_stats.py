@@ -103,6 +103,19 @@ async def test_a_customer_sees_only_its_own_stats(
     assert await invoice_stats(db, settings, portal, globex.id) is None
 
 
+async def test_a_spanish_customer_reads_its_stats_as_its_invoices_print_amounts(
+    db: Database, settings: Settings, clock: PinnableClock
+) -> None:
+    clock.pin(NOW)
+    andina = await make_customer(db, "Compañía Andina", language="es")
+    await _invoice(db, settings, andina.id, "313.58", datetime(2025, 3, 1, tzinfo=UTC))
+    portal = Viewer(role=Role.CUSTOMER, name="portal", customer_id=andina.id)
+    assert (await invoice_stats(db, settings, portal)).total.display == "$344,94"
+    # Staff read every widget in the business's language, this customer's too.
+    staff = await invoice_stats(db, settings, SYSTEM, andina.id)
+    assert staff.total.display == "$344.94"
+
+
 async def test_months_are_calendar_months_in_the_business_zone(
     db: Database, clock: PinnableClock
 ) -> None:

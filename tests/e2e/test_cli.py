@@ -1,6 +1,14 @@
+import os
+import signal
+import subprocess
+import threading
+import time
 from pathlib import Path
 
-from tests.e2e.conftest import run_cli
+import httpx
+
+from tests.e2e.conftest import REPO, run_cli
+from tests.e2e.processes import INVOICING, free_port
 
 
 def test_db_upgrade_migrates_an_empty_database_and_twice_changes_nothing(
@@ -9,8 +17,10 @@ def test_db_upgrade_migrates_an_empty_database_and_twice_changes_nothing(
     env = {"DATABASE_URL": empty_database_url}
     first = run_cli("db", "upgrade", env=env)
     assert first.returncode == 0, first.stderr
+    assert "empty database: created the schema" in first.stdout
     second = run_cli("db", "upgrade", env=env)
     assert second.returncode == 0, second.stderr
+    assert "already at the latest schema" in second.stdout
     seeded = run_cli("db", "seed", env=env)
     assert seeded.returncode == 0 and "seeded 8 customers" in seeded.stdout, seeded.stderr
     again = run_cli("db", "seed", env=env)
@@ -139,6 +149,7 @@ def test_billing_run_bills_each_customer_once_and_reports(tmp_path: Path) -> Non
         env=env,
     )
     assert again.stdout.startswith("0 invoices for $0.00")
+    assert again.stderr == ""  # no progress bar, nor its label, when not on a terminal
     backwards = run_cli(
         "billing",
         "run",
@@ -281,3 +292,50 @@ def test_db_check_passes_on_seeded_data_and_names_what_was_tampered_with(
     assert f"differ from their frozen line (transaction ids): {charge_id}" in tampered.stderr
     assert "do not match their status (invoice ids)" in tampered.stderr
     assert str(paid_id) in tampered.stderr
+
+
+def test_ctrl_c_stops_the_preview_mid_render_without_tracebacks() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [INVOICING, "preview", "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # Ctrl+C reaches the group: the server and its workers
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        answers: list[int] = []
+
+        def fetch(fixture: str) -> None:
+            try:
+                url = f"{base}/preview/norfone_invoice_template/{fixture}.pdf"
+                answers.append(httpx.get(url, timeout=30).status_code)
+            except httpx.HTTPError:
+                answers.append(0)
+
+        fetching = [
+            threading.Thread(target=fetch, args=(f,))
+            for f in ("long_120_lines", "twenty_lines", "short")
+        ]
+        for thread in fetching:
+            thread.start()
+        time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+        for thread in fetching:
+            thread.join()
+        assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+        assert 500 not in answers  # renders in flight finish (or are told it is stopping)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

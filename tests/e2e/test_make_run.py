@@ -84,6 +84,15 @@ def test_make_run_serves_the_api_with_demo_data_and_a_printed_token(tmp_path: Pa
         request = urllib.request.Request(pdf_url, headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=60) as response:
             assert response.read(5) == b"%PDF-"
+        status, body = _get(f"http://127.0.0.1:{port}/")
+        assert body["graphql"] == f"http://127.0.0.1:{port}/graphql"
+
+        # Ctrl+C reaches the whole group (make, the server, its render workers): it stops
+        # cleanly, without a traceback from each worker.
+        os.killpg(process.pid, signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+        assert "Traceback" not in rest and "KeyboardInterrupt" not in rest, rest
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
 
-from domain.ports import BillingJob, BillOutcome
+from domain.ports import BillingJob, BillOutcome, RenderedPdf, RenderFailed
 
 
 class FakeJobs:
@@ -27,3 +29,21 @@ class FakeJobs:
     async def render_invoice_pdf(self, invoice_id: int) -> None:
         await self.render_gate.wait()
         self.rendered.append(invoice_id)
+
+
+class InlinePages:
+    """A PdfRenderer that renders template pages in this process (the sandboxed Jinja
+    environment is the real one; only the worker process and its limits are left out)
+    and no PDFs: for tests of what pages say, without WeasyPrint."""
+
+    timeout_seconds = 10.0
+    engine = "inline-pages"
+
+    async def render(self, html: str, base_dir: str | Path) -> RenderedPdf:
+        raise RenderFailed("InlinePages renders no PDFs")
+
+    async def render_html(self, page: Callable[[], str], template: str) -> str:
+        return page()
+
+    def close(self) -> None:
+        pass

@@ -12,7 +12,6 @@ import pytest
 
 from domain.adapters.mime import wire_bytes
 from domain.adapters.outbox import OutboxSender
-from domain.adapters.weasyprint_pool import WeasyPrintPool
 from domain.config import EmailSettings, Settings, settings_from_mapping
 from domain.model.entities import Contact, Customer, Invoice
 from domain.model.enums import ContactType
@@ -20,6 +19,7 @@ from domain.ports import InvoiceEmail
 from domain.rendering.email import EmailFacts, email_content, invoice_email
 from domain.rendering.renderer import DocumentRenderer
 from tests.fakes.clock import PinnableClock
+from tests.fakes.ports import InlinePages
 
 VIEW_URL = "https://crm.example/i/344.1767225600.signed"
 WRITTEN_AT = datetime(2025, 1, 10, 9, 30, tzinfo=UTC)
@@ -37,7 +37,6 @@ def _invoice(total: str = "1234.50") -> Invoice:
 
 
 async def _email(
-    renderer: WeasyPrintPool,
     language: str,
     *,
     contacts: list[tuple[str, str]] | None = None,
@@ -51,7 +50,9 @@ async def _email(
         for name, address in (contacts or [("Cuentas", "ap@miramar.example")])
     ]
     facts = EmailFacts.of_invoice(settings, _invoice(total), customer)
-    content = await email_content(settings, DocumentRenderer(settings, renderer), facts, VIEW_URL)
+    content = await email_content(
+        settings, DocumentRenderer(settings, InlinePages()), facts, VIEW_URL
+    )
     return invoice_email(settings, content, people, "Invoice_00344.pdf", b"%PDF-1.7", WRITTEN_AT)
 
 
@@ -64,10 +65,8 @@ def _parsed(email: InvoiceEmail) -> EmailMessage:
     return message
 
 
-async def test_a_spanish_customer_reads_amounts_and_dates_as_the_pdf_prints_them(
-    pdf_renderer: WeasyPrintPool,
-) -> None:
-    email = await _email(pdf_renderer, "es")
+async def test_a_spanish_customer_reads_amounts_and_dates_as_the_pdf_prints_them() -> None:
+    email = await _email("es")
     assert email.variables["total_amount"] == "$1.234,50"
     assert email.variables["invoice_date"] == "10 de enero de 2025"
     assert email.variables["due_date"] == "10 de febrero de 2025"
@@ -77,39 +76,33 @@ async def test_a_spanish_customer_reads_amounts_and_dates_as_the_pdf_prints_them
     assert "Estimado/a Hotel Miramar Cancún:" in email.html_body
 
 
-async def test_an_english_customer_reads_english(pdf_renderer: WeasyPrintPool) -> None:
-    email = await _email(pdf_renderer, "en")
+async def test_an_english_customer_reads_english() -> None:
+    email = await _email("en")
     assert email.variables["total_amount"] == "$1,234.50"
     assert "for $1,234.50, due on February 10, 2025" in email.text_body
     assert "Amount due" in email.html_body and "$1,234.50" in email.html_body
 
 
-async def test_a_language_without_an_email_template_is_written_in_the_default_language(
-    pdf_renderer: WeasyPrintPool,
-) -> None:
+async def test_a_language_without_an_email_template_is_written_in_the_default_language() -> None:
     """French is offered but no template speaks it: the words and the numbers are both
     English, never English words with French dates."""
     settings = settings_from_mapping({"business": {"languages": ["en", "es", "fr"]}})
-    email = await _email(pdf_renderer, "fr", settings=settings)
+    email = await _email("fr", settings=settings)
     assert email.subject == "Invoice INV-2025-000344 from Norfone Telecom"
     assert email.variables["due_date"] == "February 10, 2025"
     assert email.variables["total_amount"] == "$1,234.50"
     assert 'lang="en"' in email.html_body
 
 
-async def test_a_credit_note_says_what_is_in_the_customers_favour(
-    pdf_renderer: WeasyPrintPool,
-) -> None:
-    email = await _email(pdf_renderer, "en", total="-50.00")
+async def test_a_credit_note_says_what_is_in_the_customers_favour() -> None:
+    email = await _email("en", total="-50.00")
     assert email.variables["document"] == "credit_note"
     assert "$50.00</strong> in your favour" in email.html_body
     assert "Pay online" not in email.html_body
 
 
-async def test_the_message_has_a_text_and_an_html_part_the_pdf_a_date_and_a_message_id(
-    pdf_renderer: WeasyPrintPool,
-) -> None:
-    message = _parsed(await _email(pdf_renderer, "en"))
+async def test_the_message_has_a_text_and_an_html_part_the_pdf_a_date_and_a_message_id() -> None:
+    message = _parsed(await _email("en"))
     assert message.get_content_type() == "multipart/mixed"
     assert [p.get_content_type() for p in message.walk()] == [
         "multipart/mixed",
@@ -130,30 +123,23 @@ async def test_the_message_has_a_text_and_an_html_part_the_pdf_a_date_and_a_mess
     (attachment,) = message.iter_attachments()
     assert attachment.get_filename() == "Invoice_00344.pdf"
     assert attachment.get_content() == b"%PDF-1.7"
-    assert b"\r\n" in wire_bytes(await _email(pdf_renderer, "en"))  # SMTP line ends
+    assert b"\r\n" in wire_bytes(await _email("en"))  # SMTP line ends
 
 
 @pytest.mark.parametrize(
     "name",
     ['Zoë "Ñandú" 東京, Jr.', "Bob <bob@evil.example>, Alice", "O'Brien; Smith (AP)"],
 )
-async def test_each_contact_is_one_recipient_whatever_its_name(
-    pdf_renderer: WeasyPrintPool, name: str
-) -> None:
-    email = await _email(
-        pdf_renderer, "en", contacts=[(name, "zoe@acme.example"), ("AP", "ap@acme.example")]
-    )
+async def test_each_contact_is_one_recipient_whatever_its_name(name: str) -> None:
+    email = await _email("en", contacts=[(name, "zoe@acme.example"), ("AP", "ap@acme.example")])
     message = _parsed(email)
     addresses = message["To"].addresses
     assert [a.addr_spec for a in addresses] == ["zoe@acme.example", "ap@acme.example"]
     assert addresses[0].display_name == name
 
 
-async def test_international_addresses_go_out_in_idna_and_utf8_never_as_encoded_words(
-    pdf_renderer: WeasyPrintPool,
-) -> None:
+async def test_international_addresses_go_out_in_idna_and_utf8_never_as_encoded_words() -> None:
     email = await _email(
-        pdf_renderer,
         "en",
         contacts=[("Jürgen", "jurgen@bücher.example"), ("José", "josé@example.com")],
     )
@@ -164,13 +150,11 @@ async def test_international_addresses_go_out_in_idna_and_utf8_never_as_encoded_
     assert [a.display_name for a in addresses] == ["Jürgen", "José"]
 
 
-async def test_the_outbox_writes_the_message_byte_for_byte(
-    pdf_renderer: WeasyPrintPool, tmp_path: Path
-) -> None:
+async def test_the_outbox_writes_the_message_byte_for_byte(tmp_path: Path) -> None:
     clock = PinnableClock()
     clock.pin(WRITTEN_AT)
     sender = OutboxSender(EmailSettings(outbox_dir=str(tmp_path)), clock)
-    email = await _email(pdf_renderer, "es")
+    email = await _email("es")
     await sender.send(email)
     (written,) = tmp_path.glob("*.eml")
     assert written.name.startswith("20250110T093000-INV-2025-000344-")
