@@ -339,3 +339,20 @@ def test_ctrl_c_stops_the_preview_mid_render_without_tracebacks() -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_make_preview_listens_on_port_when_given_and_5001_otherwise() -> None:
+    def command(*args: str) -> str:
+        env = {k: v for k, v in os.environ.items() if k not in ("PORT", "MAKEFLAGS")}
+        planned = subprocess.run(
+            ["make", "-n", "--no-print-directory", "preview", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        return planned.stdout.strip().splitlines()[-1]
+
+    assert command("PORT=5123").endswith("invoicing preview --host 127.0.0.1 --port 5123")
+    assert command().endswith("--port 5001")

@@ -63,3 +63,18 @@ def test_compact_amounts_round_into_the_next_unit_at_every_boundary(
     amount: str, shown: str
 ) -> None:
     assert Formatter("USD", "$").compact(Decimal(amount)) == shown
+
+
+def test_counts_read_as_english_says_them() -> None:
+    from domain.model.texts import counted
+
+    assert [counted(n, "invoice") for n in (0, 1, 2)] == ["0 invoices", "1 invoice", "2 invoices"]
+    assert counted(1, "transaction") == "1 transaction"
+
+
+def test_search_folds_case_and_accents_as_mariadbs_collation_does() -> None:
+    from domain.model.folding import fold
+
+    assert {fold(w) for w in ("Café", "CAFÉ", "cafe", "café")} == {"cafe"}
+    assert fold("Ñandú Zoë Crème brûlée") == "nandu zoe creme brulee"
+    assert fold("東京") == "東京"  # scripts without case or accents stay as they are
