@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from sqlalchemy import text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.api import p50  # noqa: E402
 from bench.dataset import KINDS, SUFFIXES, WORDS, invoice_title  # noqa: E402
 from domain.bootstrap import open_database  # noqa: E402
 from domain.config import settings_from_mapping  # noqa: E402
@@ -83,15 +82,6 @@ async def load(db: Database, count: int) -> None:
             ),
             rows,
         )
-
-
-async def p50(call, rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        await call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 async def main(count: int, rounds: int) -> None:
