@@ -57,6 +57,27 @@ class ServerSettings(_Section):
     public_url: str = ""
     # When set, GET /metrics answers only `Authorization: Bearer <metrics_token>`.
     metrics_token: SecretStr = SecretStr("")
+    # Browser apps on these origins may call the API (CORS); empty: none. Exact origins
+    # (scheme://host[:port]); "*" for any, since no cookie ever authenticates a request.
+    cors_origins: list[str] = []
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        # CORS_ORIGINS="https://a.example,https://b.example" from the environment.
+        return (
+            [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+        )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and (
+                not origin.startswith(("http://", "https://")) or origin.count("/") != 2
+            ):
+                raise ValueError(f"{origin!r} is not an origin such as https://app.example.com")
+        return origins
 
     @property
     def base_url(self) -> str:
@@ -283,6 +304,7 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "REDIS_URL": "workers.redis_url",
     "METRICS_TOKEN": "server.metrics_token",
     "LINK_SECRET": "links.secret",
+    "CORS_ORIGINS": "server.cors_origins",
 }
 
 DEFAULT_CONFIG_FILE = "crm_config.yaml"

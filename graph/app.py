@@ -22,6 +22,7 @@ from domain.config import Settings, load_settings
 from graph.context import Context
 from graph.http.auth import graphql_error_response, viewer_or_refusal
 from graph.http.body_limit import BodySizeLimit
+from graph.http.cors import cors
 from graph.http.health import healthz, home
 from graph.http.invoice_page import invoice_asset, invoice_page, invoice_page_pdf
 from graph.http.json_body import decode_request_json
@@ -112,7 +113,10 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/invoice-assets/{path:path}", invoice_asset, methods=["GET"]),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes)],
+        middleware=[
+            *cors(settings.server.cors_origins),
+            Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes),
+        ],
     )
     if runtime is not None:
         app.state.runtime = runtime

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import MaskErrors
 
@@ -77,6 +77,9 @@ class ClientSafeErrors(MaskErrors):
         super().__init__(should_mask_error=should_mask_error)
         self.timeout_seconds = timeout_seconds
 
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [with_code(error) for error in super()._process_errors(errors)]
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if isinstance(error.original_error, DomainError):
             # A refusal raised by a query's domain function: the client's answer, with its code.
@@ -100,6 +103,39 @@ class ClientSafeErrors(MaskErrors):
                 extensions={"code": "SERVICE_UNAVAILABLE"},
             )
         return super().anonymise_error(error)
+
+
+# graphql-core's words for a variable whose value cannot be coerced to its type; the
+# other "Variable '$x' ..." messages (unused, undefined, wrong position) are validation's.
+_COERCION = ("has invalid value", "got invalid value", "was not provided", "must not be null")
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    """Every error carries `extensions.code`, the way clients tell kinds apart:
+    GRAPHQL_PARSE_FAILED (not GraphQL), GRAPHQL_VALIDATION_FAILED (not valid against the
+    schema), BAD_USER_INPUT (a variable of the wrong shape), INTERNAL_SERVER_ERROR (ours,
+    masked). Errors that already have one (domain refusals, limits) keep it."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    if isinstance(error, GraphQLSyntaxError) or isinstance(
+        error.original_error, GraphQLSyntaxError
+    ):
+        code = "GRAPHQL_PARSE_FAILED"
+    elif error.path is not None:
+        code = "INTERNAL_SERVER_ERROR"
+    elif error.message.startswith("Variable '$") and any(w in error.message for w in _COERCION):
+        code = "BAD_USER_INPUT"
+    else:
+        code = "GRAPHQL_VALIDATION_FAILED"
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions={**(error.extensions or {}), "code": code},
+    )
 
 
 def _is_statement_timeout(error: BaseException | None) -> bool:

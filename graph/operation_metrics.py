@@ -11,6 +11,10 @@ from strawberry.extensions import SchemaExtension
 from graph.context import Context
 
 
+# Codes of a request that was not a valid GraphQL request (graph/errors.py with_code).
+REQUEST_AT_FAULT = {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"}
+
+
 class OperationMetrics(SchemaExtension):
     """Times each operation and counts its outcome, labelled by its first root field
     (`invoices`, `generateInvoice`): the schema bounds those, unlike operation names."""
@@ -25,10 +29,12 @@ class OperationMetrics(SchemaExtension):
         outcome = "ok"
         if errors:
             code = (errors[0].extensions or {}).get("code")
-            if isinstance(code, str) and code.isupper():
+            if code in REQUEST_AT_FAULT or (code is None and errors[0].path is None):
+                outcome = "invalid"  # the document or its variables (parsing, validation)
+            elif code == "INTERNAL_SERVER_ERROR" or not isinstance(code, str):
+                outcome = "error"
+            else:
                 outcome = code
-            else:  # without a path, the request itself was at fault (parsing, validation)
-                outcome = "invalid" if errors[0].path is None else "error"
         context = self.execution_context.context
         if isinstance(context, Context):
             context.runtime.metrics.operation(operation, outcome, seconds)

@@ -4,7 +4,7 @@ dates within the range the service supports (model/periods.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import strawberry
@@ -59,19 +59,37 @@ def _isoformat(value: date) -> str:
     return value.isoformat()
 
 
+def _utc_milliseconds(value: datetime) -> str:
+    """One form for every moment the API hands out: UTC, `Z`, milliseconds."""
+    moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 DecimalScalar = strawberry.scalar(
     name="Decimal",
-    description='An exact amount as a string with two fraction digits, e.g. "19.95".',
+    description=(
+        'An exact amount: a string with exactly two fraction digits, e.g. "19.95" or '
+        '"-5.00" (an xsd:decimal lexical form; never a JSON number, which would be a float).'
+    ),
+    specified_by_url="https://www.w3.org/TR/xmlschema11-2/#decimal",
     serialize=_serialize_decimal,
     parse_value=_parse_decimal,
 )
 DateScalar = strawberry.scalar(
-    name="Date", description="Date (isoformat)", serialize=_isoformat, parse_value=parse_date
+    name="Date",
+    description='A calendar day, RFC 3339 full-date: "2025-01-31".',
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+    serialize=_isoformat,
+    parse_value=parse_date,
 )
 DateTimeScalar = strawberry.scalar(
     name="DateTime",
-    description="Date with time (isoformat)",
-    serialize=_isoformat,
+    description=(
+        "A moment, RFC 3339 date-time, always in UTC with milliseconds: "
+        '"2025-01-31T09:30:00.000Z". Accepted in any RFC 3339 form (without an offset: UTC).'
+    ),
+    specified_by_url="https://scalars.graphql.org/andimarek/date-time.html",
+    serialize=_utc_milliseconds,
     parse_value=_parse_datetime,
 )
 

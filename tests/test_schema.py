@@ -26,3 +26,13 @@ def test_the_schema_keeps_the_contract() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 incompatible, 0 missing" in result.stdout
+
+
+def test_the_scalars_say_what_they_hold_and_where_that_is_specified() -> None:
+    exported = export_sdl()
+    for name, url in (
+        ("Date", "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"),
+        ("DateTime", "https://scalars.graphql.org/andimarek/date-time.html"),
+        ("Decimal", "https://www.w3.org/TR/xmlschema11-2/#decimal"),
+    ):
+        assert f'scalar {name} @specifiedBy(url: "{url}")' in exported

@@ -51,7 +51,7 @@ async def test_a_charge_is_created_with_the_products_tax(api: Api) -> None:
         "21.00",
         "12.60",
     )
-    assert row["createdAt"] == "2025-01-14T23:00:00+00:00"
+    assert row["createdAt"] == "2025-01-14T23:00:00.000Z"  # UTC, Z, milliseconds: always
     assert row["customer"] == {"name": "Globex"} and row["product"] == {"name": "Internet"}
 
 
