@@ -10,7 +10,6 @@ from strawberry.extensions import SchemaExtension
 
 from graph.context import Context
 
-
 # Codes of a request that was not a valid GraphQL request (graph/errors.py with_code).
 REQUEST_AT_FAULT = {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"}
 
