@@ -172,3 +172,12 @@ def should_mask_error(error: GraphQLError) -> bool:
     return (
         error.path is not None and original is not None and not isinstance(original, GraphQLError)
     )
+
+
+def found_or_null(what: str) -> str:
+    """The description of every field that looks one object up by id: not-found is null."""
+    return (
+        f"The {what} with this id, or null when there is none or the viewer may not see it "
+        "(the same answer for both, so a customer token learns nothing of others' data); "
+        "never an error."
+    )

@@ -7,13 +7,14 @@ import strawberry
 from domain.queries.customers import get_customer, list_customers
 from graph.context import Info
 from graph.customers.types import CustomerType
+from graph.errors import found_or_null
 from graph.ids import parse_id
 from graph.paging import Page, page_request
 
 
 @strawberry.type
 class CustomerQueries:
-    @strawberry.field
+    @strawberry.field(description=found_or_null("customer"))
     async def customer(self, info: Info, id: strawberry.ID) -> CustomerType | None:
         customer_id = parse_id(id)
         if customer_id is None:

@@ -8,6 +8,7 @@ from domain.errors import NotFound
 from domain.queries.billing_preview import preview_invoice
 from domain.queries.invoices import get_invoice, list_invoices
 from graph.context import Info
+from graph.errors import found_or_null
 from graph.ids import parse_id
 from graph.invoices.inputs import InvoiceFilter, InvoicePreviewInput, InvoiceSort
 from graph.invoices.preview import InvoicePreview
@@ -38,7 +39,7 @@ async def invoice_page(
 
 @strawberry.type
 class InvoiceQueries:
-    @strawberry.field
+    @strawberry.field(description=found_or_null("invoice"))
     async def invoice(self, info: Info, id: strawberry.ID) -> InvoiceType | None:
         invoice_id = parse_id(id)
         row = (

@@ -6,6 +6,7 @@ import strawberry
 
 from domain.queries.transactions import get_transaction, list_transactions
 from graph.context import Info
+from graph.errors import found_or_null
 from graph.ids import parse_id
 from graph.paging import Page, page_request
 from graph.transactions.types import TransactionFilter, TransactionType
@@ -13,7 +14,7 @@ from graph.transactions.types import TransactionFilter, TransactionType
 
 @strawberry.type
 class TransactionQueries:
-    @strawberry.field
+    @strawberry.field(description=found_or_null("transaction"))
     async def transaction(self, info: Info, id: strawberry.ID) -> TransactionType | None:
         transaction_id = parse_id(id)
         if transaction_id is None:

@@ -47,3 +47,13 @@ async def test_business_refusals_keep_their_own_codes(api: Api) -> None:
     await make_customer(api.db)
     codes = await _codes(api, "{ customers(page: 0) { totalCount } }")
     assert codes == ["INVALID_INPUT"]
+
+
+@pytest.mark.parametrize("field", ["customer", "product", "transaction", "invoice"])
+@pytest.mark.parametrize("ident", ["999999", "abc", "-1"])
+async def test_every_lookup_by_id_answers_null_for_what_is_not_there(
+    api: Api, field: str, ident: str
+) -> None:
+    token = await api.staff_token()
+    answer = await api.post(f'{{ {field}(id: "{ident}") {{ id }} }}', token=token)
+    assert answer.json() == {"data": {field: None}}
