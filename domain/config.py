@@ -95,6 +95,12 @@ class ServerSettings(_Section):
         return url.rstrip("/")
 
 
+class GraphQLSettings(_Section):
+    # Operations one request may carry as a JSON list (Apollo's BatchHttpLink); each is
+    # costed and limited like a request of its own.
+    max_batch: int = Field(default=10, ge=1, le=100)
+
+
 class LimitsSettings(_Section):
     """What one API request may cost; past these it gets a clear error, not a stuck worker."""
 
@@ -285,6 +291,7 @@ class Settings(_Section):
     links: LinksSettings = LinksSettings()
     limits: LimitsSettings = LimitsSettings()
     business: BusinessSettings = BusinessSettings()
+    graphql: GraphQLSettings = GraphQLSettings()
     invoice: InvoiceSettings = InvoiceSettings()
     email: EmailSettings = EmailSettings()
     mailjet: MailjetSettings = MailjetSettings()

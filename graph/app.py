@@ -16,11 +16,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from domain.bootstrap import Runtime
 from domain.config import Settings, load_settings
 from graph.context import Context
-from graph.http.auth import graphql_error_response, viewer_or_refusal
+from graph.http.auth import viewer_or_refusal
 from graph.http.body_limit import BodySizeLimit
 from graph.http.cors import cors
 from graph.http.health import healthz, home
@@ -29,18 +31,22 @@ from graph.http.json_body import decode_request_json
 from graph.http.metrics import metrics_endpoint
 from graph.http.pdfs import draft_pdf, invoice_pdf
 from graph.http.stripe_webhook import stripe_webhook
+from graph.http.transport import negotiated, refusal
 from graph.schema import build_schema
 
 
 class GraphQLEndpoint(GraphQL):
-    """Strawberry's ASGI view, answering 401 before any GraphQL runs without a valid token.
+    """Strawberry's ASGI view, answering 401 before any GraphQL runs without a valid token,
+    and speaking GraphQL over HTTP as clients expect (graph/http/transport.py): queries by
+    GET or POST, mutations by POST, batches up to `graphql.max_batch`, the
+    graphql-response+json media type, every refusal as JSON with a code.
 
     GraphiQL (a browser's GET asking for HTML) is served without a token; the queries it
     sends carry the token set in its headers panel.
     """
 
     def __init__(self, schema: strawberry.Schema) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,12 +61,22 @@ class GraphQLEndpoint(GraphQL):
             return
         scope.setdefault("state", {})["viewer"] = viewer
         try:
-            response = await self.run(request)
+            response = negotiated(request, await self.run(request))
         except HTTPException as refused:
-            # Refused before GraphQL ran (a body that is not JSON, a wrong method): the same
-            # JSON error shape as every other answer, never Strawberry's plain text.
-            response = graphql_error_response(refused.status_code, "BAD_REQUEST", refused.reason)
+            # Refused before GraphQL ran (a body that is not JSON, a mutation over GET, a
+            # batch too large): JSON with a code, never Strawberry's plain text.
+            response = refusal(request, refused)
         await response(scope, receive, send)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        answer = await super().process_result(request, result)
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            # Nothing was executed (parsing, validation, variables): a request error has
+            # no "data" entry at all (GraphQL over HTTP), and is a 400 where negotiated.
+            answer.pop("data", None)
+        return answer
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_request_json(data)
@@ -99,7 +115,7 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/", home, methods=["GET"]),
             Route(
                 "/graphql",
-                GraphQLEndpoint(build_schema(settings.limits)),
+                GraphQLEndpoint(build_schema(settings.limits, settings.graphql)),
                 methods=["GET", "POST"],
                 name="graphql",
             ),

@@ -17,7 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from domain.config import LimitsSettings
+from domain.config import GraphQLSettings, LimitsSettings
 from graph.customers.mutations import CustomerMutations
 from graph.customers.queries import CustomerQueries
 from graph.errors import ClientSafeErrors, is_incident
@@ -51,8 +51,11 @@ class InvoicingSchema(strawberry.Schema):
         super().process_errors([e for e in errors if is_incident(e)], execution_context)
 
 
-def build_schema(limits: LimitsSettings | None = None) -> strawberry.Schema:
+def build_schema(
+    limits: LimitsSettings | None = None, graphql: GraphQLSettings | None = None
+) -> strawberry.Schema:
     limits = limits or LimitsSettings()
+    graphql = graphql or GraphQLSettings()
     # The limiters' rule classes are made once: ValidationCache keys on the rules as well
     # as the document, and a limiter built per request would make every key new.
     request_shape_rules = [
@@ -62,7 +65,9 @@ def build_schema(limits: LimitsSettings | None = None) -> strawberry.Schema:
     return InvoicingSchema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(scalar_map=SCALARS),
+        config=StrawberryConfig(
+            scalar_map=SCALARS, batching_config={"max_operations": graphql.max_batch}
+        ),
         extensions=[
             # First, so that it sees the answer as the client will (errors masked).
             OperationMetrics,

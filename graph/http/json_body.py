@@ -23,6 +23,12 @@ def decode_request_json(data: str | bytes) -> Any:
         raise HTTPException(400, _too_deep()) from None
     if _depth(value) > MAX_JSON_DEPTH:
         raise HTTPException(400, _too_deep())
+    if not isinstance(value, dict) and not (
+        isinstance(value, list) and all(isinstance(item, dict) for item in value)
+    ):
+        raise HTTPException(
+            400, "The request body must be a JSON object, or a list of them (a batch)."
+        )
     return value
 
 
