@@ -26,10 +26,10 @@ run: install
 	$(BIN)/invoicing db seed
 	@TOKEN=$$($(BIN)/invoicing token local 2>/dev/null) && \
 	  echo "" && \
-	  echo "API:         http://$(HOST):$(PORT)/graphql (GraphiQL in a browser)" && \
+	  echo "API:         http://$(HOST):$(PORT)/graphql (GraphiQL in a browser: paste the token)" && \
 	  echo "Staff token: send 'Authorization: Bearer <token>' with every request" && \
 	  echo "$$TOKEN" && echo ""
-	$(BIN)/invoicing serve --host $(HOST) --port $(PORT)
+	GRAPHIQL=$${GRAPHIQL:-true} $(BIN)/invoicing serve --host $(HOST) --port $(PORT)
 
 # Live preview of the invoice templates against fixtures: http://127.0.0.1:5001/ (or PORT=).
 PREVIEW_PORT := $(if $(filter command line environment,$(origin PORT)),$(PORT),5001)

@@ -57,6 +57,9 @@ class ServerSettings(_Section):
     public_url: str = ""
     # When set, GET /metrics answers only `Authorization: Bearer <metrics_token>`.
     metrics_token: SecretStr = SecretStr("")
+    # GraphiQL for a browser opening /graphql (served from this package, no internet
+    # needed); off unless asked for (`make run` turns it on).
+    graphiql: bool = False
     # Browser apps on these origins may call the API (CORS); empty: none. Exact origins
     # (scheme://host[:port]); "*" for any, since no cookie ever authenticates a request.
     cors_origins: list[str] = []
@@ -312,6 +315,7 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "METRICS_TOKEN": "server.metrics_token",
     "LINK_SECRET": "links.secret",
     "CORS_ORIGINS": "server.cors_origins",
+    "GRAPHIQL": "server.graphiql",
 }
 
 DEFAULT_CONFIG_FILE = "crm_config.yaml"

@@ -25,13 +25,14 @@ from graph.context import Context
 from graph.http.auth import viewer_or_refusal
 from graph.http.body_limit import BodySizeLimit
 from graph.http.cors import cors
+from graph.http.graphiql_page import graphiql_asset, graphiql_page, refusal_page
 from graph.http.health import healthz, home
 from graph.http.invoice_page import invoice_asset, invoice_page, invoice_page_pdf
 from graph.http.json_body import decode_request_json
 from graph.http.metrics import metrics_endpoint
 from graph.http.pdfs import draft_pdf, invoice_pdf
 from graph.http.stripe_webhook import stripe_webhook
-from graph.http.transport import negotiated, refusal
+from graph.http.transport import negotiated, refusal, route_refused
 from graph.schema import build_schema
 
 
@@ -45,15 +46,17 @@ class GraphQLEndpoint(GraphQL):
     sends carry the token set in its headers panel.
     """
 
-    def __init__(self, schema: strawberry.Schema) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+    def __init__(self, schema: strawberry.Schema, graphiql: bool) -> None:
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
+        self.graphiql = graphiql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
-            await (await self.render_graphql_ide(request))(scope, receive, send)
+            page = graphiql_page() if self.graphiql else refusal_page()
+            await page(scope, receive, send)
             return
         viewer = await viewer_or_refusal(request)
         if isinstance(viewer, Response):
@@ -115,9 +118,16 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/", home, methods=["GET"]),
             Route(
                 "/graphql",
-                GraphQLEndpoint(build_schema(settings.limits, settings.graphql)),
+                GraphQLEndpoint(
+                    build_schema(settings.limits, settings.graphql), settings.server.graphiql
+                ),
                 methods=["GET", "POST"],
                 name="graphql",
+            ),
+            *(
+                [Route("/graphiql/{name}", graphiql_asset, methods=["GET"])]
+                if settings.server.graphiql
+                else []
             ),
             Route("/healthz", healthz, methods=["GET"], name="healthz"),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -129,6 +139,7 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/invoice-assets/{path:path}", invoice_asset, methods=["GET"]),
         ],
         lifespan=lifespan,
+        exception_handlers={404: route_refused, 405: route_refused},
         middleware=[
             *cors(settings.server.cors_origins),
             Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes),

@@ -11,14 +11,14 @@ from domain.bootstrap import Runtime
 from domain.model.access import Viewer
 from domain.queries.tokens import authenticate
 from domain.store.database import DATABASE_UNAVAILABLE
+from graph.http.transport import json_error
 
 log = logging.getLogger("invoicing.http")
 
 
 def graphql_error_response(status: int, code: str, message: str) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return json_error(status, code, message, headers)
 
 
 def bearer_token(request: Request) -> str | None:

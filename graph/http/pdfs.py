@@ -12,12 +12,13 @@ from domain.errors import DomainError, ErrorCode
 from domain.queries.billing_preview import preview_document, preview_invoice
 from domain.services.invoice_pdfs import InvoicePdf
 from graph.http.auth import viewer_or_refusal
+from graph.http.transport import json_error
 from graph.ids import parse_id
 from graph.scalars import parse_date
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message}, status_code=status)
+    return json_error(status, code, message)
 
 
 def _from_domain(error: DomainError) -> JSONResponse:

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 from domain.bootstrap import Runtime
 from domain.ports import WebhookRefused
 from domain.services.stripe_events import handle_stripe_event
+from graph.http.transport import json_error
 
 log = logging.getLogger("invoicing.webhooks")
 
@@ -20,15 +21,15 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     payload = await request.body()
     signature = request.headers.get("stripe-signature")
     if not secret:
-        return JSONResponse(
-            {"error": "webhooks are not configured (stripe.webhook_secret)"}, status_code=503
+        return json_error(
+            503, "SERVICE_UNAVAILABLE", "webhooks are not configured (stripe.webhook_secret)"
         )
     if not signature:
-        return JSONResponse({"error": "missing Stripe-Signature header"}, status_code=400)
+        return json_error(400, "BAD_REQUEST", "missing Stripe-Signature header")
     try:
         event = runtime.cards.verify_event(payload, signature, secret, runtime.clock.now())
     except WebhookRefused as refused:
         log.warning("refused a Stripe webhook: %s", refused)
-        return JSONResponse({"error": str(refused)}, status_code=400)
+        return json_error(400, "BAD_REQUEST", str(refused))
     outcome = await handle_stripe_event(runtime.db, runtime.settings, runtime.metrics, event)
     return JSONResponse({"received": True, "outcome": outcome})

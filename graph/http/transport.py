@@ -45,6 +45,18 @@ def error_body(code: str, message: str) -> dict[str, object]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
+def json_error(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    media_type: str = "application/json",
+) -> JSONResponse:
+    """The one error shape of every route, GraphQL or not: {"errors": [{message,
+    extensions: {code}}]}, so a client reads a refusal the same way everywhere."""
+    return JSONResponse(error_body(code, message), status, headers=headers, media_type=media_type)
+
+
 def refusal(request: Request, refused: HTTPException) -> Response:
     """A request refused before GraphQL ran, as JSON with a code."""
     status, reason = refused.status_code, refused.reason or "Bad request."
@@ -58,7 +70,7 @@ def refusal(request: Request, refused: HTTPException) -> Response:
     elif reason == "Too many operations":
         code, reason = "BATCH_TOO_LARGE", "The batch holds more operations than allowed."
     media = GRAPHQL_RESPONSE if wants_graphql_response(request) else "application/json"
-    return JSONResponse(error_body(code, reason), status, headers=headers, media_type=media)
+    return json_error(status, code, reason, headers, media)
 
 
 def negotiated(request: Request, response: Response) -> Response:
@@ -80,3 +92,14 @@ def negotiated(request: Request, response: Response) -> Response:
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     headers["content-type"] = GRAPHQL_RESPONSE
     return Response(response.body, status, headers=headers)
+
+
+async def route_refused(request: Request, error: Exception) -> Response:
+    """No such route (404), or not by that method (405): the same JSON shape as the rest."""
+    status = getattr(error, "status_code", 404)
+    if status == 405:
+        allow = getattr(error, "headers", None) or {}
+        return json_error(
+            405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here.", dict(allow)
+        )
+    return json_error(404, "NOT_FOUND", f"Nothing at {request.url.path}; the API is at /graphql.")

@@ -168,4 +168,5 @@ async def test_the_draft_pdf_route_refuses_dates_outside_the_range_too(api: Api)
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 400
-    assert response.json()["code"] == "INVALID_INPUT" and RANGE in response.json()["message"]
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "INVALID_INPUT" and RANGE in error["message"]

@@ -505,7 +505,7 @@ async def test_a_signed_body_that_is_not_an_event_we_understand_gets_400(
         "/webhooks/stripe", content=content, headers={"Stripe-Signature": signature}
     )
     assert response.status_code == 400
-    assert response.json()["error"].startswith("not an event we understand")
+    assert response.json()["errors"][0]["message"].startswith("not an event we understand")
     assert await snapshot(pay_api.db) == before
 
 

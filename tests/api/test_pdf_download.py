@@ -75,7 +75,8 @@ async def test_downloads_need_a_token_and_customers_get_only_theirs(
         "/crm/invoice/abc/pdf", headers={"Authorization": f"Bearer {await api.staff_token()}"}
     )
     assert other.status_code == missing.status_code == garbage.status_code == 404
-    assert other.json()["code"] == missing.json()["code"] == "NOT_FOUND"
+    code = lambda answer: answer.json()["errors"][0]["extensions"]["code"]  # noqa: E731
+    assert code(other) == code(missing) == code(garbage) == "NOT_FOUND"
 
 
 async def test_a_broken_template_answers_a_json_error_naming_the_line(
@@ -106,7 +107,9 @@ async def test_a_broken_template_answers_a_json_error_naming_the_line(
         )
     assert response.status_code == 422
     body = response.json()
-    assert body["code"] == "PDF_RENDER_FAILED" and "broken.html, line 2" in body["message"]
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "PDF_RENDER_FAILED"
+    assert "broken.html, line 2" in error["message"]
     assert "Traceback" not in response.text
 
 

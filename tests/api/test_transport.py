@@ -100,3 +100,21 @@ async def test_a_batch_over_the_limit_or_not_of_objects_is_refused_in_json(
         )
         assert refused.status_code == 400, body
         assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_every_route_refuses_in_the_one_json_shape(client: httpx.AsyncClient) -> None:
+    def code(answer: httpx.Response) -> str:
+        return answer.json()["errors"][0]["extensions"]["code"]
+
+    nowhere = await client.get("/no/such/route")
+    assert nowhere.status_code == 404 and code(nowhere) == "NOT_FOUND"
+    wrong_method = await client.delete("/graphql")
+    assert wrong_method.status_code == 405 and code(wrong_method) == "METHOD_NOT_ALLOWED"
+    assert "POST" in wrong_method.headers["allow"]
+    pdf = await client.get("/crm/invoice/999999/pdf")
+    assert pdf.status_code == 404 and code(pdf) == "NOT_FOUND"
+    webhook = await client.post("/webhooks/stripe", content=b"{}")
+    assert webhook.status_code in (400, 503) and code(webhook) in (
+        "BAD_REQUEST",
+        "SERVICE_UNAVAILABLE",
+    )
