@@ -102,6 +102,21 @@ class GraphQLSettings(_Section):
     # Operations one request may carry as a JSON list (Apollo's BatchHttpLink); each is
     # costed and limited like a request of its own.
     max_batch: int = Field(default=10, ge=1, le=100)
+    # Automatic persisted queries (Apollo's PersistedQueryLink): documents registered by
+    # hash, kept in the database for every process; at most this many are remembered.
+    apq: bool = True
+    apq_max_documents: int = Field(default=10_000, ge=1)
+    # A JSON manifest of sha256 -> document (graphql-codegen's persisted-documents.json):
+    # those may be sent by hash; with only_trusted, nothing else runs.
+    trusted_documents: str = ""
+    only_trusted: bool = False
+
+    @field_validator("only_trusted")
+    @classmethod
+    def _needs_a_manifest(cls, only: bool, info: ValidationInfo) -> bool:
+        if only and not info.data.get("trusted_documents"):
+            raise ValueError("needs graphql.trusted_documents, the manifest to trust")
+        return only
 
 
 class LimitsSettings(_Section):

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import strawberry
 from cross_web import HTTPException
@@ -16,11 +17,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from domain.bootstrap import Runtime
-from domain.config import Settings, load_settings
+from domain.config import ConfigError, Settings, load_settings
 from graph.context import Context
 from graph.http.auth import viewer_or_refusal
 from graph.http.body_limit import BodySizeLimit
@@ -32,7 +33,14 @@ from graph.http.json_body import decode_request_json
 from graph.http.metrics import metrics_endpoint
 from graph.http.pdfs import draft_pdf, invoice_pdf
 from graph.http.stripe_webhook import stripe_webhook
-from graph.http.transport import negotiated, refusal, route_refused
+from graph.http.transport import (
+    json_error,
+    negotiated,
+    refusal,
+    route_refused,
+    wants_graphql_response,
+)
+from graph.persisted import PersistedDocuments, PersistedQueryError
 from graph.schema import build_schema
 
 
@@ -46,9 +54,12 @@ class GraphQLEndpoint(GraphQL):
     sends carry the token set in its headers panel.
     """
 
-    def __init__(self, schema: strawberry.Schema, graphiql: bool) -> None:
+    def __init__(
+        self, schema: strawberry.Schema, graphiql: bool, persisted: PersistedDocuments
+    ) -> None:
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
         self.graphiql = graphiql
+        self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,6 +76,11 @@ class GraphQLEndpoint(GraphQL):
         scope.setdefault("state", {})["viewer"] = viewer
         try:
             response = negotiated(request, await self.run(request))
+        except PersistedQueryError as missing:
+            # Not an HTTP failure: Apollo's PersistedQueryLink reads the code, then sends
+            # the query with its hash.
+            status = 400 if wants_graphql_response(request) else 200
+            response = json_error(status, missing.code, missing.message)
         except HTTPException as refused:
             # Refused before GraphQL ran (a body that is not JSON, a mutation over GET, a
             # batch too large): JSON with a code, never Strawberry's plain text.
@@ -80,6 +96,34 @@ class GraphQLEndpoint(GraphQL):
             # no "data" entry at all (GraphQL over HTTP), and is a 400 where negotiated.
             answer.pop("data", None)
         return answer
+
+    async def execute_operation(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        db = context.runtime.db
+        if isinstance(request_data, list):
+            request_data = [await self.persisted.resolve(db, item) for item in request_data]
+        else:
+            request_data = await self.persisted.resolve(db, request_data)
+        return await super().execute_operation(
+            request,
+            request_adapter,
+            request_data,
+            context,  # type: ignore[arg-type]
+            root_value,
+            sub_response,
+        )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Decided in __call__ (a browser asking for HTML); a GET without `query` is a
+        # persisted query sent by hash, not a page.
+        return False
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_request_json(data)
@@ -113,13 +157,19 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
                 await asyncio.gather(periodic, return_exceptions=True)
             await opened.close()
 
+    try:
+        persisted = PersistedDocuments.from_settings(settings.graphql)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"graphql.trusted_documents: {error}") from None
     app = Starlette(
         routes=[
             Route("/", home, methods=["GET"]),
             Route(
                 "/graphql",
                 GraphQLEndpoint(
-                    build_schema(settings.limits, settings.graphql), settings.server.graphiql
+                    build_schema(settings.limits, settings.graphql),
+                    settings.server.graphiql,
+                    persisted,
                 ),
                 methods=["GET", "POST"],
                 name="graphql",

@@ -295,6 +295,17 @@ class InvoiceEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class PersistedDocument(Base):
+    """A GraphQL document a client registered under its SHA-256 (Apollo's automatic
+    persisted queries), so later requests send the hash alone; shared by every process."""
+
+    __tablename__ = "persisted_documents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ProcessedWebhookEvent(Base):
     """A provider's webhook event already handled, so a redelivery changes nothing."""
 
