@@ -12,9 +12,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstalled only when the dependencies change.
-$(VENV)/.installed: pyproject.toml scripts/install-fonts.sh | $(BIN)/python
+$(VENV)/.installed: pyproject.toml scripts/install-fonts.sh tests/clients/package-lock.json | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	bash scripts/install-fonts.sh
+	@# Clients nobody here wrote, which the tests run against the API (Node.js, if present).
+	if command -v npm >/dev/null; then npm ci --prefix tests/clients --silent --no-audit --no-fund; fi
 	touch $@
 
 install: $(VENV)/.installed
