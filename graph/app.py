@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import strawberry
@@ -14,15 +15,18 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from domain.bootstrap import Runtime
 from domain.config import ConfigError, Settings, load_settings
-from graph.context import Context
+from domain.queries.tokens import authenticate
+from graph.context import NOBODY, Context, Loaders
 from graph.http.auth import viewer_or_refusal
 from graph.http.body_limit import BodySizeLimit
 from graph.http.cors import cors
@@ -42,6 +46,7 @@ from graph.http.transport import (
 )
 from graph.persisted import PersistedDocuments, PersistedQueryError
 from graph.schema import build_schema
+from graph.subscriptions import InvoiceFeed
 
 
 class GraphQLEndpoint(GraphQL):
@@ -55,13 +60,30 @@ class GraphQLEndpoint(GraphQL):
     """
 
     def __init__(
-        self, schema: strawberry.Schema, graphiql: bool, persisted: PersistedDocuments
+        self,
+        schema: strawberry.Schema,
+        graphiql: bool,
+        persisted: PersistedDocuments,
+        origins: list[str],
     ) -> None:
-        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=10,
+            # A browser's socket from another page is accepted only from listed origins.
+            allowed_origins=[o for o in origins if o != "*"],
+        )
         self.graphiql = graphiql
         self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # Subscriptions (graphql-transport-ws); the token comes in connection_init.
+            await super().__call__(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
@@ -128,10 +150,22 @@ class GraphQLEndpoint(GraphQL):
     def decode_json(self, data: str | bytes) -> object:
         return decode_request_json(data)
 
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        return Context(
-            request=request, runtime=request.app.state.runtime, viewer=request.state.viewer
-        )
+    async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
+        viewer = request.state.viewer if isinstance(request, Request) else NOBODY
+        return Context(request=request, runtime=request.app.state.runtime, viewer=viewer)
+
+    async def on_ws_connect(self, context: Context) -> None:  # type: ignore[override]
+        """connection_init: its payload carries the token ({"Authorization": "Bearer .."})."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        header = str(params.get("Authorization") or params.get("authorization") or "")
+        scheme, _, token = header.partition(" ")
+        viewer = None
+        if scheme.lower() == "bearer" and token.strip():
+            viewer = await authenticate(context.db, token.strip())
+        if viewer is None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        context.viewer = viewer
+        context.loaders = Loaders.create(context.runtime, viewer)
 
 
 def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
@@ -144,6 +178,7 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             return
         opened = Runtime.open(settings)
         app.state.runtime = opened
+        app.state.invoice_feed = InvoiceFeed(opened.db)
         periodic = (
             asyncio.create_task(opened.periodic_jobs())
             if settings.workers.backend == "local"
@@ -161,19 +196,17 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         persisted = PersistedDocuments.from_settings(settings.graphql)
     except (OSError, ValueError) as error:
         raise ConfigError(f"graphql.trusted_documents: {error}") from None
+    graphql = GraphQLEndpoint(
+        build_schema(settings.limits, settings.graphql),
+        settings.server.graphiql,
+        persisted,
+        settings.server.cors_origins,
+    )
     app = Starlette(
         routes=[
             Route("/", home, methods=["GET"]),
-            Route(
-                "/graphql",
-                GraphQLEndpoint(
-                    build_schema(settings.limits, settings.graphql),
-                    settings.server.graphiql,
-                    persisted,
-                ),
-                methods=["GET", "POST"],
-                name="graphql",
-            ),
+            Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
+            WebSocketRoute("/graphql", graphql),
             *(
                 [Route("/graphiql/{name}", graphiql_asset, methods=["GET"])]
                 if settings.server.graphiql
@@ -197,6 +230,7 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     )
     if runtime is not None:
         app.state.runtime = runtime
+        app.state.invoice_feed = InvoiceFeed(runtime.db)
     return app
 
 

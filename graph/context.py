@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import strawberry
 from starlette.requests import Request
+from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from domain.bootstrap import Runtime
@@ -28,7 +29,7 @@ from domain.model.entities import (
     Product,
     Transaction,
 )
-from domain.model.enums import AttemptState
+from domain.model.enums import AttemptState, Role
 from domain.queries.loaders import rows_by_id, rows_by_parent
 from domain.services.invoice_pdfs import PdfStatus
 from domain.store import deployment
@@ -118,13 +119,19 @@ class Loaders:
         )
 
 
+# A socket's viewer until its connection_init brings a token: a customer that is no one's.
+NOBODY = Viewer(role=Role.CUSTOMER, name="not signed in", customer_id=0)
+
+
 @dataclass
 class Context:
-    request: Request
+    request: Request | WebSocket
     runtime: Runtime
     viewer: Viewer
     loaders: Loaders = field(init=False)
     _link_secret: str | None = field(default=None, init=False)
+    # A subscription socket's connection_init payload (Strawberry sets it).
+    connection_params: object = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders.create(self.runtime, self.viewer)

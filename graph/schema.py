@@ -28,6 +28,7 @@ from graph.products.mutations import ProductMutations
 from graph.products.queries import ProductQueries
 from graph.query_budget import OffLoopDocuments
 from graph.scalars import SCALARS
+from graph.subscriptions import Subscription
 from graph.transactions.mutations import TransactionMutations
 from graph.transactions.queries import TransactionQueries
 from graph.viewer import ViewerQueries
@@ -65,6 +66,7 @@ def build_schema(
     return InvoicingSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(
             scalar_map=SCALARS, batching_config={"max_operations": graphql.max_batch}
         ),

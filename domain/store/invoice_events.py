@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import DomainError
 from domain.model.access import Actor, actor_customer, actor_name
-from domain.model.entities import InvoiceEvent
+from domain.model.entities import Invoice, InvoiceEvent
 from domain.model.enums import EventKind
 from domain.store.database import Database
 
@@ -96,3 +96,33 @@ async def count(session: AsyncSession, invoice_id: int, kind: EventKind) -> int:
         InvoiceEvent.invoice_id == invoice_id, InvoiceEvent.kind == kind.value
     )
     return int((await session.execute(query)).scalar_one())
+
+
+@dataclass(frozen=True)
+class Change:
+    """An event as the live feed passes it on: which invoice, whose, what, in what order."""
+
+    sequence: int  # the event's id: increasing, so a client knows what it has seen
+    invoice_id: int
+    customer_id: int
+    kind: EventKind
+
+
+async def latest_sequence(db: Database) -> int:
+    async with db.read() as session:
+        return int(await session.scalar(select(func.coalesce(func.max(InvoiceEvent.id), 0))) or 0)
+
+
+async def changes_after(db: Database, sequence: int, limit: int = 500) -> list[Change]:
+    """The events recorded after `sequence`, oldest first (the primary key serves it)."""
+    async with db.read() as session:
+        rows = await session.execute(
+            select(InvoiceEvent.id, InvoiceEvent.invoice_id, Invoice.customer_id, InvoiceEvent.kind)
+            .join(Invoice, Invoice.id == InvoiceEvent.invoice_id)
+            .where(InvoiceEvent.id > sequence)
+            .order_by(InvoiceEvent.id)
+            .limit(limit)
+        )
+        return [
+            Change(i, invoice, customer, EventKind(kind)) for i, invoice, customer, kind in rows
+        ]

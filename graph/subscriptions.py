@@ -1,0 +1,126 @@
+"""Live updates: `invoiceChanged` over graphql-transport-ws on /graphql.
+
+Every change an invoice goes through is already written to its history (invoice_events)
+in the same transaction as the change itself. One feed per API process reads that
+history's new rows (a primary-key range read, every `POLL_SECONDS`) and hands each to the
+process's subscribers. So a change made by any process, or by a worker on another
+machine, reaches subscribers on every process, with nothing extra to run or lose
+(no broker: the database every process shares is the channel), and each message carries
+the event's sequence, so a client that reconnects knows from where to re-query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+
+import strawberry
+
+from domain.store.database import DATABASE_UNAVAILABLE, Database
+from domain.store.invoice_events import Change, changes_after, latest_sequence
+from graph.context import Info, Loaders
+from graph.enums import EventKind
+from graph.ids import parse_id
+from graph.invoices.types import InvoiceType
+
+log = logging.getLogger("invoicing.subscriptions")
+POLL_SECONDS = 0.25
+QUEUE_SIZE = 1000
+
+
+class FeedLagged(Exception):
+    """A subscriber fell too far behind; it is told to reconnect and re-query."""
+
+
+class InvoiceFeed:
+    """Fans new invoice events out to this process's subscribers; reads only while any."""
+
+    def __init__(self, db: Database, poll_seconds: float = POLL_SECONDS) -> None:
+        self.db = db
+        self.poll_seconds = poll_seconds
+        self.listeners: set[asyncio.Queue[Change | None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()  # subscribers arriving together start one reader
+
+    async def changes(self) -> AsyncIterator[Change]:
+        queue: asyncio.Queue[Change | None] = asyncio.Queue(QUEUE_SIZE)
+        async with self._starting:
+            if self._task is None or self._task.done():
+                start = await latest_sequence(self.db)
+                self._task = asyncio.create_task(self._follow(start))
+            self.listeners.add(queue)
+        try:
+            while True:
+                change = await queue.get()
+                if change is None:
+                    raise FeedLagged(
+                        "Too many changes arrived at once; re-query, then subscribe again."
+                    )
+                yield change
+        finally:
+            self.listeners.discard(queue)
+            if not self.listeners and self._task is not None:
+                self._task.cancel()
+                self._task = None
+
+    async def _follow(self, sequence: int) -> None:
+        while True:
+            try:
+                for change in await changes_after(self.db, sequence):
+                    sequence = change.sequence
+                    for queue in list(self.listeners):
+                        if queue.full():
+                            self.listeners.discard(queue)
+                            queue.get_nowait()
+                            queue.put_nowait(None)  # lagged: end that subscription
+                        else:
+                            queue.put_nowait(change)
+            except DATABASE_UNAVAILABLE:
+                log.warning("invoice feed: database unavailable; retrying")
+            await asyncio.sleep(self.poll_seconds)
+
+
+@strawberry.type(description="An invoice that just changed, and what happened to it.")
+class InvoiceChange:
+    sequence: int = strawberry.field(
+        description="The change's place in the invoice history of the whole system: increasing."
+    )
+    kind: EventKind
+    invoice: InvoiceType
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description=(
+            "Every change of an invoice (generated, emailed, a payment, paid, voided, "
+            "refunded): system-wide for staff, or one customer's (`customerId`); a customer "
+            "token receives only its own. Send the bearer token in connection_init's payload "
+            '({"Authorization": "Bearer ..."}).'
+        )
+    )
+    async def invoice_changed(
+        self, info: Info, customer_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[InvoiceChange, None]:
+        context = info.context
+        viewer = context.viewer
+        wanted = parse_id(customer_id) if customer_id is not None else None
+        scope = viewer.customer_scope
+        if customer_id is not None and (wanted is None or not viewer.can_see_customer(wanted)):
+            return  # nothing to see: ends at once, as for a customer that does not exist
+        feed: InvoiceFeed = context.request.app.state.invoice_feed
+        async for change in feed.changes():
+            if scope is not None and change.customer_id != scope:
+                continue
+            if wanted is not None and change.customer_id != wanted:
+                continue
+            # Fresh reads for every message: a subscription outlives any one request.
+            context.loaders = Loaders.create(context.runtime, viewer)
+            row = await context.loaders.invoice.load(change.invoice_id)
+            if row is not None:
+                yield InvoiceChange(
+                    sequence=change.sequence,
+                    kind=change.kind,
+                    invoice=InvoiceType.from_row(row, context),
+                )

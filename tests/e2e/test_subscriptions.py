@@ -1,0 +1,160 @@
+"""Live updates over graphql-transport-ws, across processes: a subscriber on one API
+process sees what a client does through another, a customer token only its own, and a
+socket without a token is closed."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import websockets
+
+from tests.e2e.conftest import run_cli
+from tests.e2e.processes import start_server, stop
+
+SUBSCRIBE = """subscription($c: ID) {
+  invoiceChanged(customerId: $c) { sequence kind invoice { id number status customer { name } } }
+}"""
+
+
+class Subscriber:
+    def __init__(self, base: str, token: str | None, customer_id: str | None = None) -> None:
+        self.url = base.replace("http://", "ws://") + "/graphql"
+        self.token = token
+        self.variables = {"c": customer_id}
+        self.received: list[dict] = []
+        self.closed: int | None = None
+        self.ready = asyncio.Event()
+
+    async def run(self) -> None:
+        async with websockets.connect(self.url, subprotocols=["graphql-transport-ws"]) as ws:
+            payload = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+            try:
+                ack = json.loads(await ws.recv())
+            except websockets.ConnectionClosed as closed:
+                self.closed = closed.rcvd.code if closed.rcvd else None
+                self.ready.set()
+                return
+            assert ack["type"] == "connection_ack"
+            await ws.send(
+                json.dumps(
+                    {
+                        "id": "1",
+                        "type": "subscribe",
+                        "payload": {"query": SUBSCRIBE, "variables": self.variables},
+                    }
+                )
+            )
+            await asyncio.sleep(0.6)  # the feed starts after its first subscriber
+            self.ready.set()
+            async for raw in ws:
+                message = json.loads(raw)
+                if message["type"] == "next":
+                    self.received.append(message["payload"]["data"]["invoiceChanged"])
+
+
+async def _gql(base: str, token: str, query: str, variables: dict) -> dict:
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            f"{base}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    body = answer.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def _invoice_for(base: str, token: str, name: str) -> tuple[str, str]:
+    made = await _gql(
+        base,
+        token,
+        "mutation($n: String!) { createCustomer(input: {name: $n}) { customer { id } } }",
+        {"n": name},
+    )
+    customer = made["createCustomer"]["customer"]["id"]
+    await _gql(
+        base,
+        token,
+        'mutation($c: ID!) { createTransaction(input: {customerId: $c, title: "Plan", retailCost: "10.00"}) { errors { code } } }',
+        {"c": customer},
+    )
+    generated = await _gql(
+        base,
+        token,
+        "mutation($c: ID!) { generateInvoice(input: {customerId: $c}) { invoice { id } errors { code } } }",
+        {"c": customer},
+    )
+    return customer, generated["generateInvoice"]["invoice"]["id"]
+
+
+async def test_a_change_made_on_one_process_reaches_subscribers_on_another(
+    tmp_path: Path,
+) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    staff = run_cli("token", "create", "--role", "staff", "--name", "ops", env=env)
+    token = staff.stdout.strip().splitlines()[-1]
+    writer, writer_base = start_server(env, tmp_path / "writer.log")
+    reader, reader_base = start_server(env, tmp_path / "reader.log")
+    try:
+        acme, _ = await _invoice_for(writer_base, token, "Acme")  # before anyone listens
+        portal = (
+            run_cli("token", "create", "--role", "customer", "--customer-id", acme, env=env)
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        everyone = Subscriber(reader_base, token)
+        acme_only = Subscriber(reader_base, portal)
+        acme_by_staff = Subscriber(reader_base, token, customer_id=acme)
+        nobody = Subscriber(reader_base, None)
+        tasks = [asyncio.create_task(s.run()) for s in (everyone, acme_only, acme_by_staff, nobody)]
+        for subscriber in (everyone, acme_only, acme_by_staff, nobody):
+            await asyncio.wait_for(subscriber.ready.wait(), 15)
+
+        _, globex_invoice = await _invoice_for(writer_base, token, "Globex")
+        acme_invoice = (
+            await _gql(
+                writer_base,
+                token,
+                'mutation($c: ID!) { createTransaction(input: {customerId: $c, title: "Extra", retailCost: "5.00"}) { errors { code } } }',
+                {"c": acme},
+            )
+        ) and (
+            await _gql(
+                writer_base,
+                token,
+                "mutation($c: ID!) { generateInvoice(input: {customerId: $c}) { invoice { id } } }",
+                {"c": acme},
+            )
+        )["generateInvoice"]["invoice"]["id"]
+        await _gql(
+            writer_base,
+            token,
+            "mutation($i: ID!) { payInvoice(input: {invoiceId: $i, method: CASH}) { errors { code } } }",
+            {"i": acme_invoice},
+        )
+        for _ in range(60):
+            if len(everyone.received) >= 3 and len(acme_only.received) >= 2:
+                break
+            await asyncio.sleep(0.25)
+        await asyncio.sleep(0.5)  # anything that should not come has had time to
+        for task in tasks:
+            task.cancel()
+    finally:
+        stop(writer)
+        stop(reader)
+
+    seen = [(c["kind"], c["invoice"]["id"]) for c in everyone.received]
+    assert seen == [
+        ("GENERATED", globex_invoice),
+        ("GENERATED", acme_invoice),
+        ("PAID", acme_invoice),
+    ]
+    sequences = [c["sequence"] for c in everyone.received]
+    assert sequences == sorted(sequences) and len(set(sequences)) == 3
+    assert everyone.received[-1]["invoice"]["status"] == "PAID"  # read fresh, not cached
+    assert [(c["kind"], c["invoice"]["id"]) for c in acme_only.received] == seen[1:]
+    assert acme_by_staff.received == acme_only.received
+    assert nobody.closed == 4403 and nobody.received == []
