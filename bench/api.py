@@ -47,6 +47,11 @@ LIST = (
     f"{{ invoices(filter: $f, sort: $s, page: $p, perPage: 25) {{ totalCount items {{ {FIELDS} }} }} }}"
 )
 MEMORY_PAGE = f"{{ invoices {{ totalCount items {{ {FIELDS} }} }} }}"
+# The next page after a cursor (endCursor of the page before), as an export walks.
+AFTER = (
+    "query($a: String) "
+    f"{{ invoices(after: $a, perPage: 25) {{ totalCount endCursor items {{ {FIELDS} }} }} }}"
+)
 
 
 _MEMORY: list[InvoiceType] = []
@@ -202,6 +207,23 @@ async def main(url: str, rounds: int) -> None:
                     lambda: floor.post(memory_url, json={"query": MEMORY_PAGE}), rounds
                 )
                 rows_out.append((label, http, sql, memory, 30))
+            # Page 2000 again, reached by cursor: the page before it ends where it starts.
+            before = await invoices.list_invoices(
+                db, SYSTEM, invoices.InvoiceFilter(), invoices.InvoiceSort(), PageRequest(1999, 25)
+            )
+            cursor = before.end_cursor
+            http = await p50(lambda: gql(AFTER, {"a": cursor}), rounds)
+            sql = await p50(
+                lambda: invoices.list_invoices(
+                    db,
+                    SYSTEM,
+                    invoices.InvoiceFilter(),
+                    invoices.InvoiceSort(),
+                    PageRequest(1, 25, cursor),
+                ),
+                rounds,
+            )
+            rows_out.append(("list: page 2000 by cursor (after)", http, sql, None, 30))
             for label, term, customer in (
                 ("search: customer name", "Falcon Dental", None),
                 ("search: title, broad", "Mobile services", None),

@@ -20,6 +20,15 @@ class Page(Generic[T]):
     page: int
     per_page: int
     total_pages: int
+    has_next_page: bool = strawberry.field(description="Whether a page follows this one.")
+    end_cursor: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Lists that page by cursor (invoices): pass it as `after` for the next page, "
+            "which then costs the same however deep it is. Null elsewhere, or on an "
+            "empty page."
+        ),
+    )
 
     @classmethod
     def of(cls, found: paging.Page[R], convert: Callable[[R], T]) -> Page[T]:
@@ -29,8 +38,15 @@ class Page(Generic[T]):
             page=found.page,
             per_page=found.per_page,
             total_pages=found.total_pages,
+            has_next_page=found.has_next_page,
+            end_cursor=found.end_cursor,
         )
 
 
-def page_request(page: int, per_page: int) -> paging.PageRequest:
-    return paging.PageRequest(page=page, per_page=per_page)
+AFTER = strawberry.argument(
+    description="A page's endCursor: the page after it (page must then be 1). For exports."
+)
+
+
+def page_request(page: int, per_page: int, after: str | None = None) -> paging.PageRequest:
+    return paging.PageRequest(page=page, per_page=per_page, after=after)

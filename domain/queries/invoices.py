@@ -13,7 +13,7 @@ from domain.model.access import Viewer
 from domain.model.entities import Invoice, InvoiceTotals
 from domain.model.enums import InvoiceStatus
 from domain.model.paging import Page, PageRequest
-from domain.queries import invoice_search
+from domain.queries import invoice_cursor, invoice_search
 from domain.store.database import Database
 from domain.store.invoice_totals import ALL_CUSTOMERS
 
@@ -126,6 +126,10 @@ async def list_invoices(
         (column.desc(), Invoice.id.desc()) if sort.descending else (column.asc(), Invoice.id.asc())
     )
     filters = _scope_and_state(viewer, criteria)
+    start: list[ColumnElement[bool]] = []
+    if request.after is not None:
+        value, last_id = invoice_cursor.decode(request.after, sort.field.value, sort.descending)
+        start.append(invoice_cursor.after(column, sort.descending, value, last_id))
     term = validation.search_term(criteria.search)
     async with db.read() as session:
         if term:
@@ -143,9 +147,11 @@ async def list_invoices(
             count_query = _count_from_summary(viewer, criteria)
             total = None
             ids_query = select(Invoice.id).where(*filters)
+        # One row more than the page: whether another page follows, without counting.
         page_ids = (
-            ids_query.order_by(*order)
-            .limit(request.per_page)
+            ids_query.where(*start)
+            .order_by(*order)
+            .limit(request.per_page + 1)
             .offset(request.offset)
             .subquery("page_ids")
         )
@@ -161,11 +167,22 @@ async def list_invoices(
             total = int(rows[0][1])
         elif total is None:  # past the last page: no row carried the count
             total = int((await session.execute(count_query)).scalar_one())
+    more = len(rows) > request.per_page
+    items = [row[0] for row in rows[: request.per_page]]
+    end = (
+        invoice_cursor.encode(
+            sort.field.value, sort.descending, getattr(items[-1], column.key), items[-1].id
+        )
+        if items
+        else None
+    )
     return Page(
-        items=[row[0] for row in rows],
+        items=items,
         total_count=total,
         page=request.page,
         per_page=request.per_page,
+        end_cursor=end,
+        more=more,
     )
 
 

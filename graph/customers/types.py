@@ -13,7 +13,7 @@ from domain.queries.transactions import unbilled_charges
 from graph.context import Info
 from graph.enums import ContactType
 from graph.errors import UserError
-from graph.paging import Page
+from graph.paging import AFTER, Page
 
 if TYPE_CHECKING:
     from graph.invoices.inputs import InvoiceFilter, InvoiceSort
@@ -110,10 +110,13 @@ class CustomerType:
         sort: Annotated[InvoiceSort, _INVOICE_INPUTS] | None = None,
         page: int = 1,
         per_page: int = 25,
+        after: Annotated[str | None, AFTER] = None,
     ) -> Page[Annotated[InvoiceType, strawberry.lazy("graph.invoices.types")]]:
         from graph.invoices.queries import invoice_page
 
-        return await invoice_page(info, filter, sort, page, per_page, customer_id=self.row_id)
+        return await invoice_page(
+            info, filter, sort, page, per_page, customer_id=self.row_id, after=after
+        )
 
     @strawberry.field
     async def invoice_stats(

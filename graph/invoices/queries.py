@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.errors import NotFound
@@ -14,7 +16,7 @@ from graph.invoices.inputs import InvoiceFilter, InvoicePreviewInput, InvoiceSor
 from graph.invoices.preview import InvoicePreview
 from graph.invoices.stats import InvoiceStats, stats_of
 from graph.invoices.types import InvoicePage, InvoiceType
-from graph.paging import Page, page_request
+from graph.paging import AFTER, Page, page_request
 
 
 async def invoice_page(
@@ -24,6 +26,7 @@ async def invoice_page(
     page: int,
     per_page: int,
     customer_id: int | None = None,
+    after: str | None = None,
 ) -> InvoicePage:
     """The invoices list, system-wide or (customer_id) one customer's tab."""
     ctx = info.context
@@ -32,7 +35,7 @@ async def invoice_page(
         ctx.viewer,
         (filter or InvoiceFilter()).to_domain(customer_id),
         (sort or InvoiceSort()).to_domain(),
-        page_request(page, per_page),
+        page_request(page, per_page, after),
     )
     return Page.of(found, lambda row: InvoiceType.from_row(row, ctx))
 
@@ -57,8 +60,9 @@ class InvoiceQueries:
         sort: InvoiceSort | None = None,
         page: int = 1,
         per_page: int = 25,
+        after: Annotated[str | None, AFTER] = None,
     ) -> InvoicePage:
-        return await invoice_page(info, filter, sort, page, per_page)
+        return await invoice_page(info, filter, sort, page, per_page, after=after)
 
     @strawberry.field(
         description="Stats widgets: system-wide, or for one customer when customerId is given."

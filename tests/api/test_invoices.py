@@ -475,3 +475,28 @@ async def test_counts_follow_every_filter_and_the_viewer(api: Api, ledger: dict)
     token = await api.customer_token(ledger["acme"].id)
     assert await count(token=token) == 2
     assert await count({"customerId": str(ledger["globex_customer"].id)}, token=token) == 0
+
+
+async def test_the_invoices_list_pages_by_cursor_over_the_api(api: Api) -> None:
+    customer = await make_customer(api.db)
+    for day in (2, 3, 4):
+        await make_charge(api.db, customer.id, "10.00", created_at=jan(day))
+        await api.gql(
+            GENERATE,
+            {
+                "input": {
+                    "customerId": str(customer.id),
+                    "startDate": f"2025-01-0{day}",
+                    "endDate": f"2025-01-0{day}",
+                }
+            },
+        )
+    query = """query($after: String) { invoices(perPage: 2, after: $after) {
+        items { id } totalCount hasNextPage endCursor } }"""
+    first = (await api.gql(query, {"after": None}))["invoices"]
+    assert len(first["items"]) == 2 and first["hasNextPage"] and first["totalCount"] == 3
+    second = (await api.gql(query, {"after": first["endCursor"]}))["invoices"]
+    assert len(second["items"]) == 1 and not second["hasNextPage"]
+    assert {i["id"] for i in first["items"]}.isdisjoint({i["id"] for i in second["items"]})
+    errors = await api.gql_errors(query, {"after": "made-up"})
+    assert errors[0]["extensions"] == {"code": "INVALID_INPUT", "field": "after"}
