@@ -90,9 +90,9 @@ async def _invoice_for(base: str, token: str, name: str) -> tuple[str, str]:
 
 
 async def test_a_change_made_on_one_process_reaches_subscribers_on_another(
-    tmp_path: Path,
+    tmp_path: Path, empty_database_url: str
 ) -> None:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"}
+    env = {"DATABASE_URL": empty_database_url}  # SQLite, then MariaDB
     assert run_cli("db", "upgrade", env=env).returncode == 0
     staff = run_cli("token", "create", "--role", "staff", "--name", "ops", env=env)
     token = staff.stdout.strip().splitlines()[-1]
