@@ -3,42 +3,15 @@ with useGETForQueries, PersistedQueryLink (hash first, by GET; on not-found it s
 query once, and the next client gets it by hash) and BatchHttpLink."""
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
+from tests.e2e.node_clients import needs, run_against_server
 
-from tests.e2e.conftest import REPO, run_cli
-from tests.e2e.processes import start_server, stop
-
-CLIENTS = REPO / "tests" / "clients"
-NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(
-    (NODE is None or not (CLIENTS / "node_modules" / "@apollo" / "client").is_dir())
-    and not os.environ.get("CI"),
-    reason="Node.js or tests/clients/node_modules missing (make install sets them up)",
-)
+pytestmark = needs("@apollo/client")
 
 
 def test_apollo_client_queries_by_get_persists_queries_and_batches(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'apollo.db'}"}
-    assert run_cli("db", "upgrade", env=env).returncode == 0
-    token = run_cli("token", "create", "--role", "staff", env=env).stdout.strip().splitlines()[-1]
-    process, base = start_server(env, tmp_path / "serve.log")
-    try:
-        ran = subprocess.run(
-            [NODE or "node", "apollo_client.mjs", f"{base}/graphql", token],
-            cwd=CLIENTS,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    finally:
-        stop(process)
-    assert ran.returncode == 0, ran.stderr
+    ran = run_against_server("apollo_client.mjs", tmp_path)
     seen = json.loads(ran.stdout)
 
     by_get = seen["get"]

@@ -10,18 +10,13 @@ import subprocess
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.e2e.conftest import REPO, run_cli
+from tests.e2e.node_clients import CLIENTS, needs
 from tests.e2e.processes import start_server, stop
 
-CLIENTS = REPO / "tests" / "clients"
 BIN = CLIENTS / "node_modules" / ".bin"
-pytestmark = pytest.mark.skipif(
-    (shutil.which("node") is None or not (BIN / "graphql-codegen").exists())
-    and not os.environ.get("CI"),
-    reason="Node.js or tests/clients/node_modules missing (make install sets them up)",
-)
+pytestmark = needs("@graphql-codegen/cli")
 
 
 def _run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
