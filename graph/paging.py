@@ -24,9 +24,8 @@ class Page(Generic[T]):
     end_cursor: str | None = strawberry.field(
         default=None,
         description=(
-            "Lists that page by cursor (invoices): pass it as `after` for the next page, "
-            "which then costs the same however deep it is. Null elsewhere, or on an "
-            "empty page."
+            "Pass it as `after` for the next page, which then costs the same however deep "
+            "it is (page numbers read and skip every earlier row). Null on an empty page."
         ),
     )
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, literal, select
@@ -13,7 +16,8 @@ from domain.model.access import Viewer
 from domain.model.entities import Invoice, InvoiceTotals
 from domain.model.enums import InvoiceStatus
 from domain.model.paging import Page, PageRequest
-from domain.queries import invoice_cursor, invoice_search
+from domain.queries import invoice_search
+from domain.store.cursors import Keyset
 from domain.store.database import Database
 from domain.store.invoice_totals import ALL_CUSTOMERS
 
@@ -62,6 +66,15 @@ _SORT_COLUMNS: dict[SortField, Any] = {
     SortField.AMOUNT: Invoice.total,
     # Alphabetical happens to be the order the list wants: PAID, REFUNDED, UNPAID.
     SortField.STATUS: Invoice.status,
+}
+# A sort value back from a cursor's text.
+_PARSE: dict[SortField, Callable[[str], Any]] = {
+    SortField.ID: int,
+    SortField.TITLE: str,
+    SortField.DUE_DATE: date.fromisoformat,
+    SortField.CREATED: datetime.fromisoformat,
+    SortField.AMOUNT: Decimal,
+    SortField.STATUS: InvoiceStatus,
 }
 
 
@@ -126,10 +139,10 @@ async def list_invoices(
         (column.desc(), Invoice.id.desc()) if sort.descending else (column.asc(), Invoice.id.asc())
     )
     filters = _scope_and_state(viewer, criteria)
-    start: list[ColumnElement[bool]] = []
-    if request.after is not None:
-        value, last_id = invoice_cursor.decode(request.after, sort.field.value, sort.descending)
-        start.append(invoice_cursor.after(column, sort.descending, value, last_id))
+    keyset = Keyset(
+        f"invoices.{sort.field.value}", column, Invoice.id, sort.descending, _PARSE[sort.field]
+    )
+    start = [keyset.after(request.after)] if request.after is not None else []
     term = validation.search_term(criteria.search)
     async with db.read() as session:
         if term:
@@ -169,13 +182,7 @@ async def list_invoices(
             total = int((await session.execute(count_query)).scalar_one())
     more = len(rows) > request.per_page
     items = [row[0] for row in rows[: request.per_page]]
-    end = (
-        invoice_cursor.encode(
-            sort.field.value, sort.descending, getattr(items[-1], column.key), items[-1].id
-        )
-        if items
-        else None
-    )
+    end = keyset.cursor(items[-1]) if items else None
     return Page(
         items=items,
         total_count=total,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, or_, select
@@ -15,9 +15,14 @@ from domain.model.entities import Transaction
 from domain.model.paging import Page, PageRequest
 from domain.model.periods import day_range
 from domain.store.charges import unbilled_charges_query
+from domain.store.cursors import Keyset
 from domain.store.database import Database
 from domain.store.pagination import fetch_page
 from domain.store.text_search import contains
+
+NEWEST_FIRST = Keyset(
+    "transactions.created", Transaction.created_at, Transaction.id, True, datetime.fromisoformat
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ async def list_transactions(
         Transaction.created_at.desc(), Transaction.id.desc()
     )
     async with db.read() as session:
-        return await fetch_page(session, query, request)
+        return await fetch_page(session, query, request, NEWEST_FIRST)
 
 
 async def unbilled_charges(

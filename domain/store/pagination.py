@@ -9,17 +9,31 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model.paging import Page, PageRequest
+from domain.store.cursors import Keyset
 
 
-async def fetch_page(session: AsyncSession, query: Select[Any], request: PageRequest) -> Page[Any]:
-    """`query` must already be ordered (with a unique tie-break) for pages to be stable."""
+async def fetch_page(
+    session: AsyncSession, query: Select[Any], request: PageRequest, keyset: Keyset
+) -> Page[Any]:
+    """`query` must be ordered as `keyset` says (column, then id): pages by number or, with
+    `request.after`, from a cursor; one row more than the page tells whether one follows."""
     count_query = select(func.count()).select_from(query.order_by(None).subquery())
     total = (await session.execute(count_query)).scalar_one()
+    if request.after is not None:
+        query = query.where(keyset.after(request.after))
     rows: Sequence[Any] = []
-    if request.offset < total:
-        result = await session.execute(query.limit(request.per_page).offset(request.offset))
+    if request.after is not None or request.offset < total:
+        result = await session.execute(query.limit(request.per_page + 1).offset(request.offset))
         rows = result.scalars().all()
-    return Page(items=rows, total_count=total, page=request.page, per_page=request.per_page)
+    items = rows[: request.per_page]
+    return Page(
+        items=items,
+        total_count=total,
+        page=request.page,
+        per_page=request.per_page,
+        end_cursor=keyset.cursor(items[-1]) if items else None,
+        more=len(rows) > request.per_page,
+    )
 
 
 def _escaped(text: str) -> str:

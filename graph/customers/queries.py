@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.queries.customers import get_customer, list_customers
@@ -9,7 +11,7 @@ from graph.context import Info
 from graph.customers.types import CustomerType
 from graph.errors import found_or_null
 from graph.ids import parse_id
-from graph.paging import Page, page_request
+from graph.paging import AFTER, Page, page_request
 
 
 @strawberry.type
@@ -24,8 +26,14 @@ class CustomerQueries:
 
     @strawberry.field
     async def customers(
-        self, info: Info, search: str | None = None, page: int = 1, per_page: int = 25
+        self,
+        info: Info,
+        search: str | None = None,
+        page: int = 1,
+        per_page: int = 25,
+        after: Annotated[str | None, AFTER] = None,
     ) -> Page[CustomerType]:
         ctx = info.context
-        found = await list_customers(ctx.db, ctx.viewer, search, page_request(page, per_page))
+        request = page_request(page, per_page, after)
+        found = await list_customers(ctx.db, ctx.viewer, search, request)
         return Page.of(found, CustomerType.from_row)

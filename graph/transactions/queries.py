@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.queries.transactions import get_transaction, list_transactions
 from graph.context import Info
 from graph.errors import found_or_null
 from graph.ids import parse_id
-from graph.paging import Page, page_request
+from graph.paging import AFTER, Page, page_request
 from graph.transactions.types import TransactionFilter, TransactionType
 
 
@@ -24,7 +26,12 @@ class TransactionQueries:
 
     @strawberry.field
     async def transactions(
-        self, info: Info, filter: TransactionFilter | None = None, page: int = 1, per_page: int = 25
+        self,
+        info: Info,
+        filter: TransactionFilter | None = None,
+        page: int = 1,
+        per_page: int = 25,
+        after: Annotated[str | None, AFTER] = None,
     ) -> Page[TransactionType]:
         ctx = info.context
         criteria = (filter or TransactionFilter()).to_domain()
@@ -33,6 +40,6 @@ class TransactionQueries:
             ctx.viewer,
             ctx.settings.business.zone,
             criteria,
-            page_request(page, per_page),
+            page_request(page, per_page, after),
         )
         return Page.of(found, TransactionType.from_row)

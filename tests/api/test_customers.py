@@ -176,3 +176,37 @@ async def test_customers_and_their_charges_are_found_whatever_the_case_and_accen
     for term in ("creme brulee", "CRÈME"):
         found = (await api.gql(charges, {"s": term}))["transactions"]["items"]
         assert [t["title"] for t in found] == ["Crème brûlée"], term
+
+
+@pytest.mark.parametrize("field", ["customers", "transactions"])
+async def test_customers_and_transactions_page_by_cursor_as_by_number(api: Api, field: str) -> None:
+    for index in range(7):
+        customer = await make_customer(api.db, f"Customer {index % 3}")  # repeated names
+        await make_charge(api.db, customer.id, "1.00")  # same moment: ties broken by id
+    by_number, page = [], 1
+    while True:
+        found = (
+            await api.gql(
+                f"query($p: Int!) {{ {field}(page: $p, perPage: 3) {{ items {{ id }} hasNextPage }} }}",
+                {"p": page},
+            )
+        )[field]
+        by_number += [item["id"] for item in found["items"]]
+        if not found["hasNextPage"]:
+            break
+        page += 1
+    by_cursor, after = [], None
+    while True:
+        found = (
+            await api.gql(
+                f"query($a: String) {{ {field}(after: $a, perPage: 3) {{ items {{ id }} hasNextPage endCursor }} }}",
+                {"a": after},
+            )
+        )[field]
+        by_cursor += [item["id"] for item in found["items"]]
+        if not found["hasNextPage"]:
+            break
+        after = found["endCursor"]
+    assert len(by_number) == 7 and by_cursor == by_number
+    errors = await api.gql_errors(f'query {{ {field}(after: "bm9wZQ") {{ totalCount }} }}')
+    assert errors[0]["extensions"] == {"code": "INVALID_INPUT", "field": "after"}
