@@ -47,6 +47,8 @@ def label(template: str, fixture: str, language: str | None) -> str:
 
 async def check_all(workspace: Workspace, glyphs: GlyphCoverage) -> list[CheckRow]:
     rows = []
+    # The fixture's text is the same under every template and language: checked once.
+    unprintable_in: dict[str, list[str]] = {}
     for template, fixture, language in combinations(workspace):
         name = label(template, fixture, language)
         try:
@@ -57,7 +59,9 @@ async def check_all(workspace: Workspace, glyphs: GlyphCoverage) -> list[CheckRo
             rows.append(CheckRow(name, problem=str(error)))
             continue
         problems = [f"missing variable {v}" for v in report.missing]
-        problems += unprintable(glyphs, workspace.document(fixture).texts())
+        if fixture not in unprintable_in:
+            unprintable_in[fixture] = unprintable(glyphs, workspace.document(fixture).texts())
+        problems += unprintable_in[fixture]
         problems += [f"remote URL {u}" for u in report.remote_urls]
         elapsed = (time.perf_counter() - started) * 1000
         rows.append(CheckRow(name, pdf.page_count, len(pdf.data), elapsed, "; ".join(problems)))

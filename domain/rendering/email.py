@@ -113,6 +113,7 @@ async def email_content(
         "invoice_url": view_url,
         "pay_url": facts.pay_url,
     }
+    credit_amount = formatter.money(-facts.total)
     subject_key, body_key = (
         ("credit_note_subject", "credit_note_body") if credit else ("email_subject", "email_body")
     )
@@ -124,7 +125,7 @@ async def email_content(
         number=facts.number,
         date=variables["invoice_date"],
         total=variables["total_amount"],
-        credit=formatter.money(-facts.total),
+        credit=credit_amount,
         due=variables["due_date"],
         pay_url=facts.pay_url,
         invoice_url=view_url,
@@ -134,7 +135,7 @@ async def email_content(
         **variables,
         "subject": subject,
         "language": language,
-        "credit_amount": formatter.money(-facts.total),
+        "credit_amount": credit_amount,
         "business": {
             "name": business.name,
             "address": list(business.address),

@@ -43,6 +43,7 @@ from domain.services.settlement import (
     record_payment,
     rejected,
     settle,
+    unconfirmed,
 )
 from domain.store import attempts, invoice_events
 from domain.store.database import Database
@@ -186,8 +187,7 @@ async def _charge(
             f"{failure} Whether the card was charged is being confirmed with the provider; "
             "the invoice shows the outcome shortly. Try again in a minute if it is still unpaid."
         )
-        await invoice_events.record_alone(db, invoice.id, EventKind.PAYMENT_FAILED, viewer, message)
-        raise DomainError(ErrorCode.PAYMENT_PROVIDER_ERROR, message) from None
+        raise await unconfirmed(db, invoice.id, viewer, message) from None
     settled = await settle(db, settings, metrics, claimed.attempt_id, result, viewer)
     if settled.outcome == "pending":
         await invoice_events.record_alone(

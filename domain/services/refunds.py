@@ -13,12 +13,12 @@ from domain.errors import DomainError, ErrorCode
 from domain.model.access import Viewer, require_staff
 from domain.model.commands import RefundRequest
 from domain.model.entities import Invoice
-from domain.model.enums import AttemptKind, EventKind
+from domain.model.enums import AttemptKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_refundable
 from domain.model.money import to_minor_units
 from domain.ports import CardGateway, Metrics, ProviderRejected, ProviderUnavailable
-from domain.services.settlement import reconcile_open, rejected, settle
-from domain.store import attempts, invoice_events
+from domain.services.settlement import reconcile_open, rejected, settle, unconfirmed
+from domain.store import attempts
 from domain.store.database import Database
 from domain.store.deployment import key_prefix
 from domain.store.idempotency import IdempotencyKey, idempotent
@@ -84,10 +84,7 @@ async def refund_invoice(
             f"Refund: {failure} Whether it was refunded is being confirmed with the provider; "
             "the invoice shows the outcome shortly."
         )
-        await invoice_events.record_alone(
-            db, claimed.invoice.id, EventKind.PAYMENT_FAILED, viewer, message
-        )
-        raise DomainError(ErrorCode.PAYMENT_PROVIDER_ERROR, message) from None
+        raise await unconfirmed(db, claimed.invoice.id, viewer, message) from None
     settled = await settle(db, settings, metrics, claimed.attempt_id, result, viewer)
     if settled.outcome == "failed":
         raise DomainError(

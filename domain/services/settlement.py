@@ -144,6 +144,13 @@ async def rejected(db: Database, attempt_id: int, actor: Actor, message: str) ->
     return DomainError(ErrorCode.PAYMENT_REJECTED, message)
 
 
+async def unconfirmed(db: Database, invoice_id: int, actor: Actor, message: str) -> DomainError:
+    """The provider did not answer: the attempt stays open for the reconciler, which asks
+    the provider what happened; the history says so, and the error is returned to raise."""
+    await invoice_events.record_alone(db, invoice_id, EventKind.PAYMENT_FAILED, actor, message)
+    return DomainError(ErrorCode.PAYMENT_PROVIDER_ERROR, message)
+
+
 def needs_review(
     session: AsyncSession, metrics: Metrics, invoice_id: int, actor: Actor, why: str
 ) -> str:

@@ -75,12 +75,8 @@ def refusal(request: Request, refused: HTTPException) -> Response:
 
 def negotiated(request: Request, response: Response) -> Response:
     """The executed answer in the media type the client asked for."""
-    if not wants_graphql_response(request) or response.media_type not in (
-        None,
-        "application/json",
-    ):
-        return response
-    if response.headers.get("content-type", "").split(";")[0] != "application/json":
+    sent_as = response.headers.get("content-type", "").split(";")[0]
+    if not wants_graphql_response(request) or sent_as != "application/json":
         return response
     status = response.status_code
     try:
