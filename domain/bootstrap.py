@@ -2,7 +2,8 @@
 
 The adapters are chosen here and nowhere else: Stripe for cards, Mailjet or the outbox for
 email (email.backend), WeasyPrint for PDFs, a local or a Redis work queue
-(workers.backend), Prometheus for metrics, the system clock (tests hand in their own).
+(workers.backend), httpx for webhooks, Prometheus for metrics, the system clock (tests hand
+in their own).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from domain.adapters.metrics import PrometheusMetrics, serve_metrics
 from domain.adapters.outbox import OutboxSender
 from domain.adapters.stripe_gateway import StripeGateway
 from domain.adapters.weasyprint_pool import WeasyPrintPool
+from domain.adapters.webhook_http import HttpWebhookSender
 from domain.config import Settings
 from domain.ports import (
     CardGateway,
@@ -28,6 +30,7 @@ from domain.ports import (
     MailSender,
     Metrics,
     PdfRenderer,
+    WebhookSender,
     WorkQueue,
 )
 from domain.rendering.renderer import DocumentRenderer
@@ -47,6 +50,7 @@ class Runtime:
     mail: MailSender
     work: WorkQueue
     metrics: Metrics
+    webhooks: WebhookSender
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -57,6 +61,7 @@ class Runtime:
         cards = StripeGateway(settings.stripe)
         glyphs = open_glyph_coverage(settings.invoice.template_dir)
         pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, renderer), metrics, glyphs)
+        webhooks = open_webhook_sender(settings)
         prerender = settings.invoice.pdf_cache.prerender_on_generate
         work: WorkQueue
         if settings.workers.backend == "redis":
@@ -64,7 +69,7 @@ class Runtime:
 
             work = RedisWorkQueue(settings.workers, prerender=prerender)
         else:
-            jobs = RuntimeJobs(db, settings, pdfs, cards, metrics)
+            jobs = RuntimeJobs(db, settings, pdfs, cards, metrics, webhooks)
             work = LocalWorkQueue(jobs, prerender=prerender)
         return cls(
             settings=settings,
@@ -76,20 +81,32 @@ class Runtime:
             mail=open_mail(settings, clock),
             work=work,
             metrics=metrics,
+            webhooks=webhooks,
         )
 
     def jobs(self) -> RuntimeJobs:
-        return RuntimeJobs(self.db, self.settings, self.pdfs, self.cards, self.metrics)
+        return RuntimeJobs(
+            self.db, self.settings, self.pdfs, self.cards, self.metrics, self.webhooks
+        )
 
     async def periodic_jobs(self) -> None:
         """With workers.backend: local there are no workers to run the periodic jobs: the
         API process runs them (`invoicing serve`); runs until cancelled."""
-        while True:
-            await asyncio.sleep(self.settings.payments.reconcile_every_seconds)
-            await self.jobs().reconcile_payments()
+
+        async def every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                await job()
+
+        jobs = self.jobs()
+        await asyncio.gather(
+            every(self.settings.payments.reconcile_every_seconds, jobs.reconcile_payments),
+            every(self.settings.webhooks.dispatch_every_seconds, jobs.dispatch_webhooks),
+        )
 
     async def close(self) -> None:
         await self.work.close()
+        await self.webhooks.close()
         self.renderer.close()
         await self.db.dispose()
 
@@ -111,6 +128,13 @@ def open_renderer(settings: Settings, workers: int | None = None) -> PdfRenderer
 
 def open_glyph_coverage(template_dir: str | Path) -> GlyphCoverage:
     return InstalledFonts(template_dir)
+
+
+def open_webhook_sender(settings: Settings) -> WebhookSender:
+    return HttpWebhookSender(
+        timeout_seconds=settings.webhooks.timeout_seconds,
+        allow_private_targets=settings.webhooks.allow_private_targets,
+    )
 
 
 def open_mail(settings: Settings, clock: Clock) -> MailSender:
@@ -138,4 +162,5 @@ def run_worker(settings: Settings, metrics_port: int | None = None, metrics_host
         open_jobs,
         render_after_billing=prerender,
         reconcile_every_seconds=settings.payments.reconcile_every_seconds,
+        webhooks_every_seconds=settings.webhooks.dispatch_every_seconds,
     ).run()

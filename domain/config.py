@@ -303,6 +303,29 @@ class LinksSettings(_Section):
     lifetime_days: int = Field(default=90, ge=1, le=3650)
 
 
+class WebhooksSettings(_Section):
+    """Outbound webhooks to integrators' endpoints (docs/webhooks.md)."""
+
+    # Endpoints on loopback, private, link-local or other non-public addresses are refused
+    # (at creation and again at every send, after resolving the name) unless allowed here:
+    # a webhook must not become a way into the machines around ours.
+    allow_private_targets: bool = False
+    # How long one endpoint gets to answer; its answer must be a 2xx to count as delivered.
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+    # Failed deliveries are tried again after retry_base_seconds, then twice as long each
+    # time up to retry_max_interval_seconds apart, for retry_for_hours after the event.
+    retry_base_seconds: float = Field(default=30, gt=0)
+    retry_max_interval_seconds: float = Field(default=6 * 3600, gt=0)
+    retry_for_hours: float = Field(default=72, gt=0)
+    # How often the workers (or the API process, with workers.backend: local) look for
+    # events to announce and deliveries due.
+    dispatch_every_seconds: float = Field(default=1, gt=0)
+    # Deliveries sent at once by one dispatcher.
+    concurrency: int = Field(default=8, ge=1, le=100)
+    # After rotateWebhookSecret the old secret also signs for this long.
+    rotation_overlap_hours: float = Field(default=24, ge=0)
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
@@ -316,6 +339,7 @@ class Settings(_Section):
     stripe: StripeSettings = StripeSettings()
     payments: PaymentsSettings = PaymentsSettings()
     workers: WorkersSettings = WorkersSettings()
+    webhooks: WebhooksSettings = WebhooksSettings()
 
 
 #: Environment variable -> dotted key it overrides.

@@ -3,6 +3,7 @@
     Clock          what time it is                   adapters/clock.py (tests pin it)
     CardGateway    cards and charges at a provider   adapters/stripe_gateway.py
     MailSender     delivering an invoice email       adapters/mailjet.py, adapters/outbox.py
+    WebhookSender  POSTing a signed event            adapters/webhook_http.py
     PdfRenderer    HTML to PDF                       adapters/weasyprint_pool.py
     WorkQueue      work done away from the request   adapters/local_queue.py, adapters/redis_queue.py
     Jobs           what the queue runs               worker.py
@@ -15,7 +16,7 @@ provider's refusal without knowing which provider it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -179,6 +180,39 @@ class MailSender(Protocol):
     async def send(self, email: InvoiceEmail) -> None: ...
 
 
+# --- webhooks ------------------------------------------------------------------------
+
+
+class TargetRefused(Exception):
+    """The URL cannot be resolved, or leads to an address webhooks may not reach."""
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """What an endpoint answered: its status, or why there was no answer (timeout, refused
+    connection, a target refused): `status_code` None then."""
+
+    status_code: int | None
+    error: str = ""
+    milliseconds: int = 0
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WebhookSender(Protocol):
+    async def check_target(self, url: str) -> None:
+        """Raise TargetRefused if a delivery to `url` would be refused now."""
+        ...
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> WebhookAnswer:
+        """Never raises for what the endpoint or the network did: that is in the answer."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 # --- PDFs ----------------------------------------------------------------------------
 
 
@@ -330,6 +364,10 @@ class Jobs(Protocol):
 
     async def reconcile_payments(self) -> None:
         """Settle card payments and refunds whose outcome was lost (a periodic job)."""
+        ...
+
+    async def dispatch_webhooks(self) -> None:
+        """Make and send the webhook deliveries due (a periodic job)."""
         ...
 
 

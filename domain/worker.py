@@ -1,6 +1,7 @@
 """The work queue's jobs, whichever queue runs them (ports.WorkQueue): bill one customer of
-a billing run, render one invoice's PDF, settle lost payment outcomes (periodically). The local queue calls these in the asking process;
-`invoicing worker` processes call them for jobs taken from Redis."""
+a billing run, render one invoice's PDF, and periodically settle lost payment outcomes and
+send webhooks. The local queue calls these in the asking process; `invoicing worker`
+processes call them for jobs taken from Redis."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import logging
 from domain.config import Settings
 from domain.errors import DomainError
 from domain.model.access import SYSTEM
-from domain.ports import BillingJob, BillOutcome, CardGateway, Metrics, TryLater
+from domain.ports import BillingJob, BillOutcome, CardGateway, Metrics, TryLater, WebhookSender
 from domain.services.billing import bill_customer
 from domain.services.invoice_pdfs import InvoicePdfs
 from domain.services.settlement import reconcile_payments
+from domain.services.webhook_dispatch import dispatch
 from domain.store.database import DATABASE_UNAVAILABLE, Database
 
 log = logging.getLogger("invoicing.worker")
@@ -26,12 +28,14 @@ class RuntimeJobs:
         pdfs: InvoicePdfs,
         cards: CardGateway,
         metrics: Metrics,
+        webhooks: WebhookSender,
     ) -> None:
         self.db = db
         self.settings = settings
         self.pdfs = pdfs
         self.cards = cards
         self.metrics = metrics
+        self.webhooks = webhooks
 
     async def bill_customer(self, job: BillingJob) -> BillOutcome:
         try:
@@ -62,3 +66,17 @@ class RuntimeJobs:
             return
         if report.total:
             log.info("reconciled payment attempts: %s", report.outcomes)
+
+    async def dispatch_webhooks(self) -> None:
+        try:
+            report = await dispatch(self.db, self.settings, self.webhooks)
+        except DATABASE_UNAVAILABLE:
+            log.warning("sending webhooks: database unavailable; next round")
+            return
+        if report.announced or report.sent:
+            log.info(
+                "webhooks: %s deliveries made, %s sent %s",
+                report.announced,
+                report.sent,
+                report.outcomes,
+            )

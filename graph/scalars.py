@@ -4,12 +4,13 @@ dates within the range the service supports (model/periods.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from domain.model.formatting import utc_milliseconds
 from domain.model.money import parse_decimal, to_cents
 from domain.model.periods import supported_day
 
@@ -59,12 +60,6 @@ def _isoformat(value: date) -> str:
     return value.isoformat()
 
 
-def _utc_milliseconds(value: datetime) -> str:
-    """One form for every moment the API hands out: UTC, `Z`, milliseconds."""
-    moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 DecimalScalar = strawberry.scalar(
     name="Decimal",
     description=(
@@ -89,7 +84,7 @@ DateTimeScalar = strawberry.scalar(
         '"2025-01-31T09:30:00.000Z". Accepted in any RFC 3339 form (without an offset: UTC).'
     ),
     specified_by_url="https://scalars.graphql.org/andimarek/date-time.html",
-    serialize=_utc_milliseconds,
+    serialize=utc_milliseconds,
     parse_value=_parse_datetime,
 )
 

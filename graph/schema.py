@@ -32,12 +32,29 @@ from graph.subscriptions import Subscription
 from graph.transactions.mutations import TransactionMutations
 from graph.transactions.queries import TransactionQueries
 from graph.viewer import ViewerQueries
+from graph.webhooks.mutations import WebhookMutations
+from graph.webhooks.queries import WebhookQueries
 
 Query = merge_types(
-    "Query", (ViewerQueries, CustomerQueries, ProductQueries, TransactionQueries, InvoiceQueries)
+    "Query",
+    (
+        ViewerQueries,
+        CustomerQueries,
+        ProductQueries,
+        TransactionQueries,
+        InvoiceQueries,
+        WebhookQueries,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (CustomerMutations, ProductMutations, TransactionMutations, InvoiceMutations)
+    "Mutation",
+    (
+        CustomerMutations,
+        ProductMutations,
+        TransactionMutations,
+        InvoiceMutations,
+        WebhookMutations,
+    ),
 )
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.graphql"

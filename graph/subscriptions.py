@@ -95,7 +95,7 @@ class Subscription:
     @strawberry.subscription(
         description=(
             "Every change of an invoice (generated, emailed, a payment, paid, voided, "
-            "refunded): system-wide for staff, or one customer's (`customerId`); a customer "
+            "refunded, its PDF ready): system-wide for staff, or one customer's (`customerId`); a customer "
             "token receives only its own. Send the bearer token in connection_init's payload "
             '({"Authorization": "Bearer ..."}).'
         )

@@ -78,6 +78,8 @@ def settings(database_url: str) -> Settings:
                 "template_dir": str(TEMPLATES),
                 "pdf_cache": {"prerender_on_generate": False},
             },
+            # The tests' webhook receivers listen on 127.0.0.1; the guard has tests of its own.
+            "webhooks": {"allow_private_targets": True, "timeout_seconds": 2},
         }
     )
 

@@ -141,9 +141,10 @@ def build_worker(
     *,
     render_after_billing: bool,
     reconcile_every_seconds: float = 60,
+    webhooks_every_seconds: float = 1,
 ) -> Worker:
     """An arq worker running `Jobs` (opened at start-up, closed at shutdown), and the
-    periodic reconciliation of payments whose outcome was lost."""
+    periodic jobs: reconciling payments whose outcome was lost, sending webhooks."""
 
     async def bill_customer(ctx: dict[str, Any], payload: dict[str, object]) -> dict[str, Any]:
         jobs: Jobs = ctx["jobs"]
@@ -166,6 +167,9 @@ def build_worker(
     async def reconcile_payments(ctx: dict[str, Any]) -> None:
         await ctx["jobs"].reconcile_payments()
 
+    async def dispatch_webhooks(ctx: dict[str, Any]) -> None:
+        await ctx["jobs"].dispatch_webhooks()
+
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["jobs"], ctx["close"] = await open_jobs()
 
@@ -179,8 +183,12 @@ def build_worker(
             func(bill_customer, name="bill_customer"),
             func(render_invoice_pdf, name="render_invoice_pdf"),
         ],
-        # One run at a time across all workers (arq's cron jobs are unique by default).
-        cron_jobs=[_every(reconcile_every_seconds, reconcile_payments, "reconcile_payments")],
+        # Each tick runs once across all workers (arq's cron jobs are unique by default);
+        # webhook rounds of different ticks may overlap, which their claims allow for.
+        cron_jobs=[
+            _every(reconcile_every_seconds, reconcile_payments, "reconcile_payments"),
+            _every(webhooks_every_seconds, dispatch_webhooks, "dispatch_webhooks"),
+        ],
         redis_settings=redis_settings(workers),
         queue_name=workers.queue_name,
         max_jobs=workers.max_jobs,

@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from domain.model.columns import Hundredths, UTCDateTime, stored_enum
 from domain.model.enums import (
@@ -35,6 +35,7 @@ from domain.model.enums import (
     PaymentMethodKind,
     Role,
     TransactionKind,
+    WebhookDeliveryStatus,
 )
 
 NAMING = {
@@ -292,6 +293,71 @@ class InvoiceEvent(Base):
     # everywhere else, never a token's name (the actor column is staff's view).
     actor_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookOutbox(Base):
+    """An invoice event an integrator may want, written in the same transaction as the event
+    and taken off by the dispatcher when it has made the endpoints' deliveries (the outbox:
+    nothing committed is missed, nothing rolled back is announced)."""
+
+    __tablename__ = "webhook_outbox"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("invoice_events.id"), primary_key=True, autoincrement=False
+    )
+    event: Mapped[InvoiceEvent] = relationship(lazy="raise")
+
+
+class WebhookEndpoint(Base):
+    """An integrator's URL and the event types it wants, with the secret deliveries are
+    signed with (kept as is: signing needs it; it is shown once, when made or rotated)."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    # Space-separated event types ("invoice.paid payment.failed").
+    events: Mapped[str] = mapped_column(String(400))
+    secret: Mapped[str] = mapped_column(String(100))
+    # After a rotation the old secret also signs until this moment, so receivers can switch.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: its frozen JSON body and how sending it has gone."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    # The invoice event it announces: its id is the delivery's event id and sequence.
+    event_id: Mapped[int] = mapped_column(ForeignKey("invoice_events.id"))
+    event_type: Mapped[str] = mapped_column(String(40))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[WebhookDeliveryStatus] = mapped_column(stored_enum(WebhookDeliveryStatus))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # While SENDING: the moment another worker may take it over (its sender died).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    # Set on a copy made by redeliverWebhook: the delivery it repeats (no foreign key: a
+    # row pointing at its own table would make deleting a log in bulk order-dependent).
+    redelivery_of: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -68,3 +68,26 @@ class EventKind(enum.StrEnum):
     PAYMENT_PENDING = "PAYMENT_PENDING"
     PAYMENT_RECONCILED = "PAYMENT_RECONCILED"
     NEEDS_REVIEW = "NEEDS_REVIEW"
+    PDF_READY = "PDF_READY"
+
+
+class WebhookEventType(enum.StrEnum):
+    """What an integrator's endpoint can subscribe to; the value is the delivery's `type`."""
+
+    INVOICE_GENERATED = "invoice.generated"
+    INVOICE_EMAILED = "invoice.emailed"
+    INVOICE_PAID = "invoice.paid"
+    INVOICE_VOIDED = "invoice.voided"
+    INVOICE_REFUNDED = "invoice.refunded"
+    PAYMENT_FAILED = "payment.failed"
+    INVOICE_PDF_READY = "invoice.pdf_ready"
+
+
+class WebhookDeliveryStatus(enum.StrEnum):
+    """PENDING until the endpoint answers 2xx (SUCCEEDED) or retries run out (FAILED);
+    SENDING while a worker holds it (a worker that dies lets it go when its lease ends)."""
+
+    PENDING = "PENDING"
+    SENDING = "SENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"

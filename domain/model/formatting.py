@@ -10,7 +10,7 @@ are the currency's (ISO 4217).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Protocol
@@ -95,3 +95,10 @@ class Formatter:
         else:
             day = datetime.fromisoformat(str(value)).date()
         return str(format_date(day, format="long", locale=self.locale))
+
+
+def utc_milliseconds(value: datetime) -> str:
+    """One form for every moment handed out (the API's DateTime, webhook bodies): UTC, `Z`,
+    milliseconds."""
+    moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -115,7 +115,12 @@ async def _claim_send(
                     "your account, and it has been; try again later or ask us to send it.",
                 )
         event = invoice_events.record(
-            session, invoice_id, EventKind.EMAILED, viewer, f"sending to {addresses}"
+            session,
+            invoice_id,
+            EventKind.EMAILED,
+            viewer,
+            f"sending to {addresses}",
+            announce=False,  # announced once the provider took it (settle)
         )
         await session.flush()
         return event.id

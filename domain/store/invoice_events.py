@@ -14,15 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import DomainError
 from domain.model.access import Actor, actor_customer, actor_name
-from domain.model.entities import Invoice, InvoiceEvent
+from domain.model.entities import Invoice, InvoiceEvent, WebhookOutbox
 from domain.model.enums import EventKind
+from domain.model.webhooks import ANNOUNCED
 from domain.store.database import Database
 
 
 def record(
-    session: AsyncSession, invoice_id: int, kind: EventKind, actor: Actor, message: str = ""
+    session: AsyncSession,
+    invoice_id: int,
+    kind: EventKind,
+    actor: Actor,
+    message: str = "",
+    *,
+    announce: bool = True,
 ) -> InvoiceEvent:
-    """Add the event to the unit of work; it is stamped with the unit of work's clock."""
+    """Add the event to the unit of work; it is stamped with the unit of work's clock. An
+    event integrators can subscribe to also goes to the webhook outbox, in the same
+    transaction (`announce=False` for a claim whose outcome `settle` will announce)."""
     event = InvoiceEvent(
         invoice_id=invoice_id,
         kind=kind.value,
@@ -31,6 +40,8 @@ def record(
         message=message,
     )
     session.add(event)
+    if announce and kind in ANNOUNCED:
+        session.add(WebhookOutbox(event=event))
     return event
 
 
@@ -42,6 +53,8 @@ async def settle(db: Database, event_id: int, kind: EventKind, message: str) -> 
             .where(InvoiceEvent.id == event_id)
             .values(kind=kind.value, message=message)
         )
+        if kind in ANNOUNCED:
+            session.add(WebhookOutbox(event_id=event_id))
 
 
 async def count_since(

@@ -13,11 +13,14 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.config import PdfCacheSettings
 from domain.model.entities import Customer, Invoice, InvoiceLine, InvoicePdfCache
+from domain.model.enums import EventKind
+from domain.store import invoice_events
 from domain.store.database import Database
 
 # Writing last_accessed on every download would turn reads into writes; a minute is fine
 # for pruning that counts in days.
 ACCESS_RESOLUTION = timedelta(minutes=1)
+RENDERER = "renderer"  # who a PDF_READY event names
 
 
 @dataclass(frozen=True)
@@ -128,14 +131,19 @@ async def stored(db: Database, invoice_id: int) -> InvoicePdfCache | None:
 
 
 async def store(db: Database, row: InvoicePdfCache) -> bool:
-    """Replace the invoice's cached PDF; False if another process stored one at the same
-    moment (either is good)."""
+    """Replace the invoice's cached PDF and note in its history that the PDF is ready (for
+    subscribers and webhooks); False if another process stored one at the same moment
+    (either is good)."""
+    pages = f"{row.page_count} page{'' if row.page_count == 1 else 's'}"
     try:
         async with db.transaction() as session:
             await session.execute(
                 delete(InvoicePdfCache).where(InvoicePdfCache.invoice_id == row.invoice_id)
             )
             session.add(row)
+            invoice_events.record(
+                session, row.invoice_id, EventKind.PDF_READY, RENDERER, f"{pages}, {row.filename}"
+            )
     except IntegrityError:
         return False
     return True

@@ -197,7 +197,11 @@ async def test_mailjet_refusing_is_an_email_provider_error_and_nothing_counts_as
     history = await mj_api.gql(
         "query($id: ID!) { invoice(id: $id) { events { kind } } }", {"id": str(invoice_id)}
     )
-    assert [e["kind"] for e in history["invoice"]["events"]] == ["GENERATED", "EMAIL_FAILED"]
+    assert [e["kind"] for e in history["invoice"]["events"]] == [
+        "GENERATED",
+        "PDF_READY",  # rendered to be attached
+        "EMAIL_FAILED",
+    ]
 
 
 async def test_bad_mailjet_credentials_are_reported(
@@ -370,11 +374,17 @@ async def test_a_customer_sees_staff_or_you_in_the_history_never_a_tokens_name(
     ]
     assert [(e["kind"], e["actor"]) for e in as_customer] == [
         ("GENERATED", "staff"),
+        ("PDF_READY", "staff"),
         ("EMAILED", "staff"),
         ("EMAILED", "you"),
     ]
-    assert [e["actor"] for e in as_staff] == ["system", "Jane Doe (collections)", "portal of acme"]
-    assert as_customer[1]["message"] == "sent to ap@acme.example"
+    assert [e["actor"] for e in as_staff] == [
+        "system",
+        "renderer",
+        "Jane Doe (collections)",
+        "portal of acme",
+    ]
+    assert as_customer[2]["message"] == "sent to ap@acme.example"
 
 
 async def test_a_contacts_name_never_adds_a_recipient_or_a_header(

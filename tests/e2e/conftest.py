@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from tests.conftest import _mysql_database
 
 REPO = Path(__file__).resolve().parents[2]
 INVOICING = str(Path(sys.executable).with_name("invoicing"))
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def run_cli(
@@ -32,3 +35,25 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
     else:
         yield from _mysql_database()
+
+
+@pytest.fixture
+def queue() -> Iterator[str]:
+    """A queue of this test's own on the real Redis, deleted afterwards."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis at 127.0.0.1:6379 is required (REQUIRE_REDIS=1): {exc}")
+        pytest.skip(f"Redis at 127.0.0.1:6379 is not reachable: {exc}")
+    name = f"invoicing-test-{secrets.token_hex(4)}"
+    yield name
+    for key in client.scan_iter(f"*{name}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    yield from _mysql_database()

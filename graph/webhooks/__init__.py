@@ -1,0 +1,1 @@
+"""Outbound webhooks: endpoints, their deliveries, and the mutations that manage them."""
