@@ -9,6 +9,7 @@ in their own).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,9 @@ from domain.rendering.renderer import DocumentRenderer
 from domain.services.invoice_pdfs import InvoicePdfs
 from domain.store.database import Database
 from domain.worker import RuntimeJobs
+
+
+log = logging.getLogger("invoicing")
 
 
 @dataclass
@@ -96,7 +100,10 @@ class Runtime:
         async def every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
             while True:
                 await asyncio.sleep(seconds)
-                await job()
+                try:
+                    await job()
+                except Exception:  # one bad round must not end the periodic jobs
+                    log.exception("periodic job %s failed; next round", job.__name__)
 
         jobs = self.jobs()
         await asyncio.gather(

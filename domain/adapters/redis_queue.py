@@ -143,8 +143,9 @@ def build_worker(
     reconcile_every_seconds: float = 60,
     webhooks_every_seconds: float = 1,
 ) -> Worker:
-    """An arq worker running `Jobs` (opened at start-up, closed at shutdown), and the
-    periodic jobs: reconciling payments whose outcome was lost, sending webhooks."""
+    """An arq worker running `Jobs` (opened at start-up, closed at shutdown), the periodic
+    reconciliation of payments whose outcome was lost, and a webhook sending round every
+    `webhooks_every_seconds`."""
 
     async def bill_customer(ctx: dict[str, Any], payload: dict[str, object]) -> dict[str, Any]:
         jobs: Jobs = ctx["jobs"]
@@ -167,13 +168,26 @@ def build_worker(
     async def reconcile_payments(ctx: dict[str, Any]) -> None:
         await ctx["jobs"].reconcile_payments()
 
-    async def dispatch_webhooks(ctx: dict[str, Any]) -> None:
-        await ctx["jobs"].dispatch_webhooks()
+    async def send_webhooks(jobs: Jobs) -> None:
+        # Beside the queue rather than on it: a round queued behind a billing run's
+        # thousand jobs would wait for all of them. Each worker runs its own; their claims
+        # keep them from sending one delivery twice.
+        while True:
+            await asyncio.sleep(webhooks_every_seconds)
+            try:
+                await jobs.dispatch_webhooks()
+            except Exception:
+                log.exception("sending webhooks failed; next round")
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["jobs"], ctx["close"] = await open_jobs()
+        ctx["webhooks"] = asyncio.create_task(send_webhooks(ctx["jobs"]))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        sending = ctx.get("webhooks")
+        if sending is not None:
+            sending.cancel()
+            await asyncio.gather(sending, return_exceptions=True)
         close = ctx.get("close")
         if close is not None:
             await close()
@@ -183,12 +197,8 @@ def build_worker(
             func(bill_customer, name="bill_customer"),
             func(render_invoice_pdf, name="render_invoice_pdf"),
         ],
-        # Each tick runs once across all workers (arq's cron jobs are unique by default);
-        # webhook rounds of different ticks may overlap, which their claims allow for.
-        cron_jobs=[
-            _every(reconcile_every_seconds, reconcile_payments, "reconcile_payments"),
-            _every(webhooks_every_seconds, dispatch_webhooks, "dispatch_webhooks"),
-        ],
+        # One run at a time across all workers (arq's cron jobs are unique by default).
+        cron_jobs=[_every(reconcile_every_seconds, reconcile_payments, "reconcile_payments")],
         redis_settings=redis_settings(workers),
         queue_name=workers.queue_name,
         max_jobs=workers.max_jobs,

@@ -6,7 +6,9 @@ crashes, retries), checked on either database. Each finding names the offending 
 - every invoice's totals are the sums of its lines;
 - every invoice's payments and refunds come to what its status says
   (model/invoice_rules.py `expected_balance`);
-- the stats summary equals a recount of the invoices.
+- the stats summary equals a recount of the invoices;
+- each event is delivered to an endpoint once, apart from redeliveries asked for, and a
+  delivery recorded as SUCCEEDED was answered 2xx.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from domain.model.entities import Invoice, InvoiceLine, Transaction
-from domain.model.enums import TransactionKind
+from domain.model.entities import Invoice, InvoiceLine, Transaction, WebhookDelivery
+from domain.model.enums import TransactionKind, WebhookDeliveryStatus
 from domain.model.invoice_rules import expected_balance
 from domain.store import invoice_totals
 from domain.store.database import Database
@@ -124,6 +126,21 @@ async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
             "invoices whose payments and refunds do not match their status (invoice ids)",
             wrong_balance,
         )
+
+        made_twice = await session.execute(
+            select(func.min(WebhookDelivery.id))
+            .where(WebhookDelivery.redelivery_of.is_(None))
+            .group_by(WebhookDelivery.endpoint_id, WebhookDelivery.event_id)
+            .having(func.count() > 1)
+        )
+        found("events made into two deliveries (delivery ids)", list(made_twice.scalars()))
+        unanswered = await session.execute(
+            select(WebhookDelivery.id).where(
+                WebhookDelivery.status == WebhookDeliveryStatus.SUCCEEDED,
+                ~func.coalesce(WebhookDelivery.last_status_code, 0).between(200, 299),
+            )
+        )
+        found("deliveries SUCCEEDED without a 2xx answer (ids)", list(unanswered.scalars()))
 
     stored, counted = await invoice_totals.stored(db), await invoice_totals.recount(db, zone)
     if stored != counted:

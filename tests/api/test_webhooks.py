@@ -19,10 +19,13 @@ from domain.bootstrap import Runtime, open_webhook_sender
 from domain.errors import DomainError, ErrorCode
 from domain.model import webhooks as rules
 from domain.model.access import SYSTEM
+from domain.model.entities import WebhookDelivery
 from domain.model.enums import WebhookDeliveryStatus, WebhookEventType
+from domain.ops.check import check_database
 from domain.services import webhooks
 from domain.services.webhook_dispatch import dispatch, fan_out
 from domain.store import webhooks as webhook_store
+from tests.consistency import UTC as UTC_ZONE
 from tests.consistency import assert_consistent
 from tests.fakes.clock import PinnableClock
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -459,3 +462,34 @@ async def test_customer_tokens_can_neither_see_nor_manage_webhooks(
             token=token,
         )
         assert answer[mutation]["errors"] == [{"code": "FORBIDDEN"}]
+
+
+async def test_the_database_check_names_an_event_made_into_two_deliveries(
+    api: Api, runtime: Runtime, hooks: WebhookReceiver
+) -> None:
+    endpoint, _ = await _endpoint(api, hooks.url, ["INVOICE_GENERATED"])
+    await _invoice(api)
+    await dispatch(runtime.db, runtime.settings, runtime.webhooks)
+    await assert_consistent(runtime.db)
+    async with runtime.db.transaction() as session:
+        original = await session.get(
+            WebhookDelivery, int((await _deliveries(api, endpoint))[0]["id"])
+        )
+        assert original is not None
+        twin = WebhookDelivery(
+            **{
+                c: getattr(original, c)
+                for c in ("endpoint_id", "event_id", "event_type", "invoice_id", "body")
+            },
+            status=WebhookDeliveryStatus.SUCCEEDED,
+            attempts=1,
+            next_attempt_at=original.next_attempt_at,
+            last_status_code=500,
+            last_error="",
+        )
+        session.add(twin)
+    findings = [str(f) for f in await check_database(runtime.db, UTC_ZONE)]
+    assert findings == [
+        f"events made into two deliveries (delivery ids): {original.id}",
+        f"deliveries SUCCEEDED without a 2xx answer (ids): {twin.id}",
+    ]

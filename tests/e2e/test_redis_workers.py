@@ -111,7 +111,8 @@ async def _billed_once(db: Database, customers: int) -> None:
 async def test_two_workers_share_a_billing_run_and_render_each_pdf_once(
     mariadb_url: str, queue: str, tmp_path: Path
 ) -> None:
-    customers = 1000
+    # Enough for both workers to take a good share; the whole run's speed is bench/workers.py's.
+    customers = 300
     db = await customers_with_charges(mariadb_url, customers)
     env = environment(tmp_path, mariadb_url, queue, job_timeout=60)
     logs = [tmp_path / "worker1.log", tmp_path / "worker2.log"]
@@ -120,7 +121,7 @@ async def test_two_workers_share_a_billing_run_and_render_each_pdf_once(
         run = billing_run(env)
         output, _ = run.communicate(timeout=600)
         assert run.returncode == 0, output
-        assert f"{customers} invoices for $44,000.00" in output
+        assert f"{customers} invoices for ${customers * 44:,}.00" in output
         await _billed_once(db, customers)
         per_worker = [renders(log) for log in logs]
         every = per_worker[0] + per_worker[1]

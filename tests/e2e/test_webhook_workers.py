@@ -180,3 +180,57 @@ async def test_workers_deliver_signed_events_retry_500s_and_lose_nothing_when_ki
         if survivor is not None:
             stop(survivor)
         receiver.close()
+
+
+async def test_with_the_local_backend_the_api_process_sends_webhooks_itself(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'local.db'}"
+    config = tmp_path / "local.yaml"
+    config.write_text(
+        f"invoice:\n  template_dir: {TEMPLATES}\n  render_workers: 1\n"
+        "webhooks:\n  allow_private_targets: true\n  dispatch_every_seconds: 0.5\n"
+    )
+    env = {"DATABASE_URL": url, "CRM_CONFIG": str(config)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    token = run_cli("token", "create", "--role", "staff", "--name", "erp", env=env)
+    token = token.stdout.strip().splitlines()[-1]
+    receiver = WebhookReceiver()
+    api, base = start_server(env, tmp_path / "api.log")
+    try:
+        made = await _gql(
+            base,
+            token,
+            "mutation($u: String!) { createWebhookEndpoint(input: {url: $u, events: "
+            "[INVOICE_GENERATED]}) { secret } }",
+            {"u": receiver.url},
+        )
+        secret = made["createWebhookEndpoint"]["secret"]
+        customer = (
+            await _gql(
+                base,
+                token,
+                'mutation { createCustomer(input: {name: "Acme"}) { customer { id } } }',
+            )
+        )["createCustomer"]["customer"]["id"]
+        await _gql(
+            base,
+            token,
+            'mutation($c: ID!) { createTransaction(input: {customerId: $c, title: "Plan", retailCost: "10.00"}) { errors { code } } }',
+            {"c": customer},
+        )
+        await _gql(
+            base,
+            token,
+            "mutation($c: ID!) { generateInvoice(input: {customerId: $c}) { invoice { id } } }",
+            {"c": customer},
+        )
+        await _wait(lambda: len(receiver.events()) == 1, seconds=30)
+        [received] = receiver.received
+        assert received.json()["type"] == "invoice.generated"
+        assert rules.verify(
+            secret, received.headers["Invoicing-Signature"], received.body, now=int(time.time())
+        )
+    finally:
+        stop(api)
+        receiver.close()
