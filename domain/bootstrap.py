@@ -39,7 +39,6 @@ from domain.services.invoice_pdfs import InvoicePdfs
 from domain.store.database import Database
 from domain.worker import RuntimeJobs
 
-
 log = logging.getLogger("invoicing")
 
 
