@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
@@ -26,6 +27,8 @@ from graph.invoices.types import InvoiceType
 
 log = logging.getLogger("invoicing.subscriptions")
 POLL_SECONDS = 0.25
+GAP_SECONDS = 5
+MAX_GAPS = 1000
 QUEUE_SIZE = 1000
 
 
@@ -65,10 +68,23 @@ class InvoiceFeed:
                 self._task = None
 
     async def _follow(self, sequence: int) -> None:
+        # Ids are handed out when a row is inserted, not when it commits: a transaction
+        # that started first may commit after a later one, leaving a gap behind the read
+        # position for a moment. Gaps are looked at again for GAP_SECONDS (a rolled-back
+        # insert leaves one for ever).
+        gaps: dict[int, float] = {}
         while True:
             try:
-                for change in await changes_after(self.db, sequence):
-                    sequence = change.sequence
+                now = time.monotonic()
+                for missing in [i for i, seen in gaps.items() if now - seen > GAP_SECONDS]:
+                    del gaps[missing]
+                for change in await changes_after(self.db, sequence, also=gaps):
+                    if change.sequence in gaps:
+                        del gaps[change.sequence]
+                    else:
+                        if change.sequence - sequence <= MAX_GAPS:
+                            gaps.update((i, now) for i in range(sequence + 1, change.sequence))
+                        sequence = change.sequence
                     for queue in list(self.listeners):
                         if queue.full():
                             self.listeners.discard(queue)

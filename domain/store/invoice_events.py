@@ -4,12 +4,12 @@ webhook, with who did it (the token's name and, for a customer's own token, its 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import DomainError
@@ -126,13 +126,19 @@ async def latest_sequence(db: Database) -> int:
         return int(await session.scalar(select(func.coalesce(func.max(InvoiceEvent.id), 0))) or 0)
 
 
-async def changes_after(db: Database, sequence: int, limit: int = 500) -> list[Change]:
-    """The events recorded after `sequence`, oldest first (the primary key serves it)."""
+async def changes_after(
+    db: Database, sequence: int, limit: int = 500, also: Collection[int] = ()
+) -> list[Change]:
+    """The events recorded after `sequence`, and those of the ids in `also` (gaps below
+    it that may still commit), oldest first (the primary key serves it)."""
+    wanted = InvoiceEvent.id > sequence
+    if also:
+        wanted = or_(wanted, InvoiceEvent.id.in_(list(also)))
     async with db.read() as session:
         rows = await session.execute(
             select(InvoiceEvent.id, InvoiceEvent.invoice_id, Invoice.customer_id, InvoiceEvent.kind)
             .join(Invoice, Invoice.id == InvoiceEvent.invoice_id)
-            .where(InvoiceEvent.id > sequence)
+            .where(wanted)
             .order_by(InvoiceEvent.id)
             .limit(limit)
         )
