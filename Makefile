@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-fast lint schema preview clean
+.PHONY: install run test test-slow test-all test-fast lint schema preview clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,10 +45,18 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# Every test but the slow lane's (marked `slow`: processes, workers, browsers, Node
+# clients, 1000-line PDFs), which `make test-slow` runs; `make test-all` runs both.
 test: lint
+	$(BIN)/pytest -m "not slow"
+
+test-slow: install
+	$(BIN)/pytest -m slow
+
+test-all: lint
 	$(BIN)/pytest
 
-# The fast lane: the model, rendering and adapters against in-memory fakes (no database).
+# The quickest lane: the model, rendering and adapters against in-memory fakes (no database).
 test-fast: install
 	$(BIN)/pytest tests/unit
 

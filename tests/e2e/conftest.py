@@ -1,3 +1,6 @@
+"""The end-to-end tests: `invoicing` processes, workers, Node clients, browsers. All of them
+are in the slow lane (`make test-slow`)."""
+
 from __future__ import annotations
 
 import os
@@ -15,6 +18,13 @@ from tests.conftest import _mysql_database
 REPO = Path(__file__).resolve().parents[2]
 INVOICING = str(Path(sys.executable).with_name("invoicing"))
 REDIS_URL = "redis://127.0.0.1:6379/0"
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.slow)
 
 
 def run_cli(

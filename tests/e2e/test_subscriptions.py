@@ -6,11 +6,11 @@ import asyncio
 import json
 from pathlib import Path
 
-import httpx
 import websockets
 
 from tests.e2e.conftest import run_cli
 from tests.e2e.processes import start_server, stop
+from tests.e2e.staff_api import add_charge, generate, invoice_for, pay_cash
 
 SUBSCRIBE = """subscription($c: ID) {
   invoiceChanged(customerId: $c) { sequence kind invoice { id number status customer { name } } }
@@ -59,41 +59,6 @@ def changes(subscriber: Subscriber) -> list[dict]:
     return [c for c in subscriber.received if c["kind"] != "PDF_READY"]
 
 
-async def _gql(base: str, token: str, query: str, variables: dict) -> dict:
-    async with httpx.AsyncClient() as client:
-        answer = await client.post(
-            f"{base}/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    body = answer.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
-async def _invoice_for(base: str, token: str, name: str) -> tuple[str, str]:
-    made = await _gql(
-        base,
-        token,
-        "mutation($n: String!) { createCustomer(input: {name: $n}) { customer { id } } }",
-        {"n": name},
-    )
-    customer = made["createCustomer"]["customer"]["id"]
-    await _gql(
-        base,
-        token,
-        'mutation($c: ID!) { createTransaction(input: {customerId: $c, title: "Plan", retailCost: "10.00"}) { errors { code } } }',
-        {"c": customer},
-    )
-    generated = await _gql(
-        base,
-        token,
-        "mutation($c: ID!) { generateInvoice(input: {customerId: $c}) { invoice { id } errors { code } } }",
-        {"c": customer},
-    )
-    return customer, generated["generateInvoice"]["invoice"]["id"]
-
-
 async def test_a_change_made_on_one_process_reaches_subscribers_on_another(
     tmp_path: Path, empty_database_url: str
 ) -> None:
@@ -104,7 +69,7 @@ async def test_a_change_made_on_one_process_reaches_subscribers_on_another(
     writer, writer_base = start_server(env, tmp_path / "writer.log")
     reader, reader_base = start_server(env, tmp_path / "reader.log")
     try:
-        acme, _ = await _invoice_for(writer_base, token, "Acme")  # before anyone listens
+        acme, _ = await invoice_for(writer_base, token, "Acme")  # before anyone listens
         portal = (
             run_cli("token", "create", "--role", "customer", "--customer-id", acme, env=env)
             .stdout.strip()
@@ -118,28 +83,10 @@ async def test_a_change_made_on_one_process_reaches_subscribers_on_another(
         for subscriber in (everyone, acme_only, acme_by_staff, nobody):
             await asyncio.wait_for(subscriber.ready.wait(), 15)
 
-        _, globex_invoice = await _invoice_for(writer_base, token, "Globex")
-        acme_invoice = (
-            await _gql(
-                writer_base,
-                token,
-                'mutation($c: ID!) { createTransaction(input: {customerId: $c, title: "Extra", retailCost: "5.00"}) { errors { code } } }',
-                {"c": acme},
-            )
-        ) and (
-            await _gql(
-                writer_base,
-                token,
-                "mutation($c: ID!) { generateInvoice(input: {customerId: $c}) { invoice { id } } }",
-                {"c": acme},
-            )
-        )["generateInvoice"]["invoice"]["id"]
-        await _gql(
-            writer_base,
-            token,
-            "mutation($i: ID!) { payInvoice(input: {invoiceId: $i, method: CASH}) { errors { code } } }",
-            {"i": acme_invoice},
-        )
+        _, globex_invoice = await invoice_for(writer_base, token, "Globex")
+        await add_charge(writer_base, token, acme, "Extra", "5.00")
+        acme_invoice = await generate(writer_base, token, acme)
+        await pay_cash(writer_base, token, acme_invoice)
 
         def rendered(subscriber: Subscriber) -> set[str]:
             return {c["invoice"]["id"] for c in subscriber.received if c["kind"] == "PDF_READY"}

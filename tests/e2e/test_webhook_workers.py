@@ -9,13 +9,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from domain.model import webhooks as rules
 from tests.conftest import TEMPLATES
 from tests.e2e.conftest import REDIS_URL, run_cli
 from tests.e2e.processes import start_server, stop
+from tests.e2e.staff_api import add_charge, generate, gql, invoice_for, pay_cash
 from tests.e2e.test_redis_workers import start_worker
 from tests.fakes.webhook_receiver import WebhookReceiver
 
@@ -33,18 +33,6 @@ def _environment(tmp_path: Path, url: str, queue_name: str) -> dict[str, str]:
         f"  timeout_seconds: {TIMEOUT_SECONDS}\n  dispatch_every_seconds: 1\n"
     )
     return {**os.environ, "DATABASE_URL": url, "CRM_CONFIG": str(config)}
-
-
-async def _gql(base: str, token: str, query: str, variables: dict | None = None) -> dict:
-    async with httpx.AsyncClient(timeout=30) as client:
-        answer = await client.post(
-            f"{base}/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    body = answer.json()
-    assert "errors" not in body, body
-    return body["data"]
 
 
 async def _wait(condition: Callable[[], bool], seconds: float = 60) -> None:
@@ -69,7 +57,7 @@ async def test_workers_deliver_signed_events_retry_500s_and_lose_nothing_when_ki
     worker = start_worker(env, tmp_path / "worker1.log")
     survivor = None
     try:
-        made = await _gql(
+        made = await gql(
             base,
             token,
             "mutation($u: String!) { createWebhookEndpoint(input: {url: $u, events: "
@@ -78,34 +66,9 @@ async def test_workers_deliver_signed_events_retry_500s_and_lose_nothing_when_ki
         )
         endpoint = made["createWebhookEndpoint"]["endpoint"]["id"]
         secret = made["createWebhookEndpoint"]["secret"]
-        customer = (
-            await _gql(
-                base,
-                token,
-                'mutation { createCustomer(input: {name: "Acme"}) { customer { id } } }',
-            )
-        )["createCustomer"]["customer"]["id"]
-        await _gql(
-            base,
-            token,
-            'mutation($c: ID!) { createTransaction(input: {customerId: $c, title: "Plan", retailCost: "10.00"}) { errors { code } } }',
-            {"c": customer},
-        )
         receiver.answer_with([500, 500])  # the first two tries fail
-        invoice = (
-            await _gql(
-                base,
-                token,
-                "mutation($c: ID!) { generateInvoice(input: {customerId: $c}) { invoice { id } } }",
-                {"c": customer},
-            )
-        )["generateInvoice"]["invoice"]["id"]
-        await _gql(
-            base,
-            token,
-            "mutation($i: ID!) { payInvoice(input: {invoiceId: $i, method: CASH}) { errors { code } } }",
-            {"i": invoice},
-        )
+        customer, invoice = await invoice_for(base, token, "Acme")
+        await pay_cash(base, token, invoice)
         # generated, paid and the PDF the worker rendered: each delivered despite the 500s.
         await _wait(lambda: len({e["type"] for e in receiver.events()}) == 3)
         assert {e["type"] for e in receiver.events()} == {
@@ -121,7 +84,7 @@ async def test_workers_deliver_signed_events_retry_500s_and_lose_nothing_when_ki
                 received.body,
                 now=int(time.time()),
             )
-        log = await _gql(
+        log = await gql(
             base,
             token,
             "query($e: ID!) { webhookDeliveries(endpointId: $e) { items { status attempts } } }",
@@ -134,27 +97,15 @@ async def test_workers_deliver_signed_events_retry_500s_and_lose_nothing_when_ki
         # The worker is killed while the endpoint is still answering its request.
         receiver.hang_seconds, receiver.hang_requests = 1.5, 1
         arrived = receiver.arrived
-        await _gql(
-            base,
-            token,
-            'mutation($c: ID!) { createTransaction(input: {customerId: $c, title: "Extra", retailCost: "5.00"}) { errors { code } } }',
-            {"c": customer},
-        )
-        second = (
-            await _gql(
-                base,
-                token,
-                "mutation($c: ID!) { generateInvoice(input: {customerId: $c}) { invoice { id } } }",
-                {"c": customer},
-            )
-        )["generateInvoice"]["invoice"]["id"]
+        await add_charge(base, token, customer, "Extra", "5.00")
+        second = await generate(base, token, customer)
         await _wait(lambda: receiver.arrived > arrived)
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
         survivor = start_worker(env, tmp_path / "worker2.log")
 
         async def deliveries_of_second() -> list[dict]:
-            log = await _gql(
+            log = await gql(
                 base,
                 token,
                 "query($e: ID!) { webhookDeliveries(endpointId: $e) { items { invoiceId eventType status attempts } } }",
@@ -198,7 +149,7 @@ async def test_with_the_local_backend_the_api_process_sends_webhooks_itself(
     receiver = WebhookReceiver()
     api, base = start_server(env, tmp_path / "api.log")
     try:
-        made = await _gql(
+        made = await gql(
             base,
             token,
             "mutation($u: String!) { createWebhookEndpoint(input: {url: $u, events: "
@@ -206,25 +157,7 @@ async def test_with_the_local_backend_the_api_process_sends_webhooks_itself(
             {"u": receiver.url},
         )
         secret = made["createWebhookEndpoint"]["secret"]
-        customer = (
-            await _gql(
-                base,
-                token,
-                'mutation { createCustomer(input: {name: "Acme"}) { customer { id } } }',
-            )
-        )["createCustomer"]["customer"]["id"]
-        await _gql(
-            base,
-            token,
-            'mutation($c: ID!) { createTransaction(input: {customerId: $c, title: "Plan", retailCost: "10.00"}) { errors { code } } }',
-            {"c": customer},
-        )
-        await _gql(
-            base,
-            token,
-            "mutation($c: ID!) { generateInvoice(input: {customerId: $c}) { invoice { id } } }",
-            {"c": customer},
-        )
+        await invoice_for(base, token, "Acme")
         await _wait(lambda: len(receiver.events()) == 1, seconds=30)
         [received] = receiver.received
         assert received.json()["type"] == "invoice.generated"

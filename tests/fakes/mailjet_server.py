@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes._http import JsonHandler
+from tests.fakes._http import JsonHandler, LocalServer
 
 KEY, SECRET = "mj-test-key", "mj-test-secret"
 
@@ -19,13 +18,11 @@ class FakeMailjet:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
         self.reject_with: str | None = None  # a per-message error, as v3.1 reports them
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LocalServer(self._handler())
+        self.url = self._server.url + "/"
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

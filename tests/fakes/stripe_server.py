@@ -13,11 +13,11 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from tests.fakes._http import JsonHandler
+from tests.fakes._http import JsonHandler, LocalServer
 
 CARDS = {
     "pm_card_visa": ("visa", "4242", 12, 2034),
@@ -27,11 +27,6 @@ CARDS = {
     # A charge that stays `processing` until the test settles it.
     "pm_card_processing": ("visa", "1881", 6, 2033),
 }
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hung up (a killed server) is no error of the fake's."""
 
 
 def _error(kind: str, message: str, code: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -58,9 +53,8 @@ class FakeStripe:
         self._ids = itertools.count(1)
         self._stored: dict[str, tuple[str, int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LocalServer(self._handler())
+        self.url = self._server.url
 
     def reset(self) -> None:
         """Forget everything, as a fresh Stripe test account would."""
@@ -84,8 +78,7 @@ class FakeStripe:
             return list(self._stored)
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

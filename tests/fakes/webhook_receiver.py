@@ -8,10 +8,10 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes._http import JsonHandler
+from tests.fakes._http import JsonHandler, LocalServer
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,8 @@ class WebhookReceiver:
         self.hang_seconds = 0.0  # answer this late (a stuck endpoint) ...
         self.hang_requests = 10**9  # ... the next this many requests
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hooks"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LocalServer(self._handler())
+        self.url = self._server.url + "/hooks"
 
     def answer_with(self, statuses: Iterable[int]) -> None:
         with self._lock:
@@ -53,8 +51,7 @@ class WebhookReceiver:
         return self.events()
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

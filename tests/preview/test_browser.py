@@ -18,9 +18,13 @@ from playwright.async_api import BrowserContext, async_playwright, expect
 from pypdf import PdfReader
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="Chromium is not installed"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+        reason="Chromium is not installed",
+    ),
+]
 
 
 def _free_port() -> int:
