@@ -69,7 +69,7 @@ class RuntimeJobs:
 
     async def dispatch_webhooks(self) -> None:
         try:
-            report = await dispatch(self.db, self.settings, self.webhooks)
+            report = await dispatch(self.db, self.settings, self.webhooks, self.metrics)
         except DATABASE_UNAVAILABLE:
             log.warning("sending webhooks: database unavailable; next round")
             return

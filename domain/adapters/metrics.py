@@ -76,6 +76,12 @@ NEEDS_REVIEW = Counter(
     "customer that does not match, a charge on an invoice no longer open), by source.",
     ["source"],
 )
+WEBHOOKS = Counter(
+    "invoicing_webhook_deliveries_total",
+    "Webhook tries, by event type and outcome (succeeded, pending: to be retried, failed: "
+    "given up, taken over: another worker had taken it).",
+    ["event_type", "outcome"],
+)
 _OUTCOMES = {"payment": PAYMENTS, "email": EMAILS}
 
 
@@ -109,6 +115,9 @@ class PrometheusMetrics:
 
     def queue_depth(self, depth: int) -> None:
         QUEUE_DEPTH.set(depth)
+
+    def webhook_sent(self, event_type: str, outcome: str) -> None:
+        WEBHOOKS.labels(event_type=event_type, outcome=outcome).inc()
 
     def exposition(self) -> tuple[bytes, str]:
         """The metrics in Prometheus' text format, of every process when there are several."""

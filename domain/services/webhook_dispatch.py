@@ -23,7 +23,7 @@ from domain.config import Settings, WebhooksSettings
 from domain.model import webhooks as rules
 from domain.model.entities import WebhookDelivery
 from domain.model.enums import EventKind, WebhookDeliveryStatus
-from domain.ports import WebhookAnswer, WebhookSender
+from domain.ports import Metrics, WebhookAnswer, WebhookSender
 from domain.store import webhooks as store
 from domain.store.database import Database
 
@@ -113,7 +113,11 @@ def _outcome(
 
 
 async def _send_one(
-    db: Database, limits: WebhooksSettings, sender: WebhookSender, claim: store.Claim
+    db: Database,
+    limits: WebhooksSettings,
+    sender: WebhookSender,
+    metrics: Metrics,
+    claim: store.Claim,
 ) -> str:
     body = claim.body.encode()
     headers = {
@@ -134,8 +138,10 @@ async def _send_one(
         error=error,
         next_attempt_at=retry_at,
     )
+    outcome = status.value.lower() if kept else "taken over"
+    metrics.webhook_sent(claim.event_type, outcome)
     if not kept:
-        return "taken over"
+        return outcome
     if status is not WebhookDeliveryStatus.SUCCEEDED:
         log.warning(
             "webhook delivery %s (try %s) to endpoint failed: %s; %s",
@@ -144,10 +150,12 @@ async def _send_one(
             error,
             f"next try at {retry_at:%Y-%m-%d %H:%M:%S}" if retry_at else "giving up",
         )
-    return status.value.lower()
+    return outcome
 
 
-async def dispatch(db: Database, settings: Settings, sender: WebhookSender) -> DispatchReport:
+async def dispatch(
+    db: Database, settings: Settings, sender: WebhookSender, metrics: Metrics
+) -> DispatchReport:
     """One round: fan out, then send what is due (at most `concurrency` at once)."""
     limits = settings.webhooks
     report = DispatchReport(announced=await fan_out(db, settings.business.currency_code))
@@ -157,7 +165,9 @@ async def dispatch(db: Database, settings: Settings, sender: WebhookSender) -> D
         claims = await store.claim_due(db, now, now + lease, limits.concurrency)
         if not claims:
             return report
-        outcomes = await asyncio.gather(*(_send_one(db, limits, sender, claim) for claim in claims))
+        outcomes = await asyncio.gather(
+            *(_send_one(db, limits, sender, metrics, claim) for claim in claims)
+        )
         for outcome in outcomes:
             report.count(outcome)
     return report

@@ -77,6 +77,7 @@ class Claim:
     delivery_id: int
     attempt: int  # this try's number, 1 for the first
     event_id: int
+    event_type: str
     url: str
     body: str
     signing_secrets: tuple[str, ...]
@@ -135,6 +136,7 @@ async def claim_due(db: Database, now: datetime, lease_until: datetime, limit: i
                 delivery_id=delivery.id,
                 attempt=delivery.attempts,
                 event_id=delivery.event_id,
+                event_type=delivery.event_type,
                 url=endpoint.url,
                 body=delivery.body,
                 signing_secrets=signing_secrets(endpoint, now),

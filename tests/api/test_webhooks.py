@@ -89,6 +89,15 @@ async def _deliveries(api: Api, endpoint: str) -> list[dict[str, Any]]:
     return (await api.gql(DELIVERIES, {"e": endpoint}))["webhookDeliveries"]["items"]
 
 
+def _tries(runtime: Runtime, outcome: str) -> float:
+    """invoicing_webhook_deliveries_total for invoice.generated and `outcome`, as /metrics says."""
+    text = runtime.metrics.exposition()[0].decode()
+    wanted = (
+        f'invoicing_webhook_deliveries_total{{event_type="invoice.generated",outcome="{outcome}"}} '
+    )
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(wanted))
+
+
 def _verified(received: Any, secret: str) -> dict[str, Any]:
     header = received.headers["Invoicing-Signature"]
     assert rules.verify(
@@ -116,7 +125,7 @@ async def test_an_endpoint_receives_the_events_it_chose_signed_with_its_secret(
     await api.gql(PAY, {"i": invoice})
     other = await _invoice(api, "Globex")
     await api.gql(VOID, {"i": other})  # not subscribed: never sent
-    report = await dispatch(runtime.db, runtime.settings, runtime.webhooks)
+    report = await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
     assert report.outcomes == {"succeeded": 3}
 
     # Sent side by side, so they may arrive in any order: the sequence orders them.
@@ -148,7 +157,9 @@ async def test_an_endpoint_receives_the_events_it_chose_signed_with_its_secret(
     ][::-1]
     assert json.loads(log[1]["body"]) == paid
     # Nothing more to send: a second round sends nothing.
-    assert (await dispatch(runtime.db, runtime.settings, runtime.webhooks)).sent == 0
+    assert (
+        await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
+    ).sent == 0
     await assert_consistent(runtime.db)
 
 
@@ -160,26 +171,29 @@ async def test_a_delivery_answered_500_is_tried_again_with_growing_waits_until_i
     await _invoice(api)
     hooks.answer_with([500, 503])
     db, settings, sender = runtime.db, runtime.settings, runtime.webhooks
+    retried, succeeded = _tries(runtime, "pending"), _tries(runtime, "succeeded")
 
-    assert (await dispatch(db, settings, sender)).outcomes == {"pending": 1}
+    assert (await dispatch(db, settings, sender, runtime.metrics)).outcomes == {"pending": 1}
     [first] = await _deliveries(api, endpoint)
     assert (first["status"], first["attempts"], first["lastStatusCode"]) == ("PENDING", 1, 500)
     assert first["lastError"] == "answered 500"
     assert first["nextAttemptAt"] == "2026-03-02T09:00:30.000Z"  # retry_base_seconds
 
     clock.pin(NOW + timedelta(seconds=29))
-    assert (await dispatch(db, settings, sender)).sent == 0  # not yet due
+    assert (await dispatch(db, settings, sender, runtime.metrics)).sent == 0  # not yet due
     clock.pin(NOW + timedelta(seconds=30))
-    assert (await dispatch(db, settings, sender)).outcomes == {"pending": 1}
+    assert (await dispatch(db, settings, sender, runtime.metrics)).outcomes == {"pending": 1}
     [second] = await _deliveries(api, endpoint)
     assert (second["attempts"], second["lastStatusCode"]) == (2, 503)
     assert second["nextAttemptAt"] == "2026-03-02T09:01:30.000Z"  # twice as long
 
     clock.pin(NOW + timedelta(seconds=90))
-    assert (await dispatch(db, settings, sender)).outcomes == {"succeeded": 1}
+    assert (await dispatch(db, settings, sender, runtime.metrics)).outcomes == {"succeeded": 1}
     [done] = await _deliveries(api, endpoint)
     assert (done["status"], done["attempts"], done["lastStatusCode"]) == ("SUCCEEDED", 3, 200)
     assert done["nextAttemptAt"] is None
+    assert _tries(runtime, "pending") == retried + 2  # operators see the retries
+    assert _tries(runtime, "succeeded") == succeeded + 1
     # Each try carried the same event, freshly signed.
     assert [r.status for r in hooks.received] == [500, 503, 200]
     assert len({r.body for r in hooks.received}) == 1
@@ -203,7 +217,7 @@ async def test_a_delivery_still_failing_after_three_days_is_given_up(
     hooks.answer_with([500] * 100)
     moments = []
     while True:
-        await dispatch(runtime.db, runtime.settings, runtime.webhooks)
+        await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
         [delivery] = await _deliveries(api, endpoint)
         if delivery["status"] != "PENDING":
             break
@@ -228,9 +242,11 @@ async def test_a_sender_that_died_mid_send_is_taken_over_once_its_lease_ends(
     # A worker claims it, then dies before it can settle: the delivery stays SENDING.
     lease_end = NOW + timedelta(seconds=40)
     [claimed] = await webhook_store.claim_due(db, NOW, lease_end, 10)
-    assert (await dispatch(db, runtime.settings, runtime.webhooks)).sent == 0
+    assert (await dispatch(db, runtime.settings, runtime.webhooks, runtime.metrics)).sent == 0
     clock.pin(lease_end + timedelta(seconds=1))
-    assert (await dispatch(db, runtime.settings, runtime.webhooks)).outcomes == {"succeeded": 1}
+    assert (await dispatch(db, runtime.settings, runtime.webhooks, runtime.metrics)).outcomes == {
+        "succeeded": 1
+    }
     [delivery] = await _deliveries(api, endpoint)
     assert (delivery["status"], delivery["attempts"]) == ("SUCCEEDED", 2)
     # The dead worker's late answer cannot overwrite what the survivor recorded.
@@ -255,7 +271,10 @@ async def test_two_dispatchers_at_once_send_every_delivery_exactly_once(
         await api.gql(PAY, {"i": invoice})
     hooks.hang_seconds = 0.05  # sends overlap
     rounds = await asyncio.gather(
-        *(dispatch(runtime.db, runtime.settings, runtime.webhooks) for _ in range(3))
+        *(
+            dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
+            for _ in range(3)
+        )
     )
     assert sum(r.announced for r in rounds) == 6 * 2 + 6
     assert sum(r.sent for r in rounds) == 18
@@ -277,7 +296,9 @@ async def test_disabled_endpoints_get_nothing_until_enabled_and_events_before_an
     assert disabled["disableWebhookEndpoint"]["endpoint"]["enabled"] is False
     assert disabled["disableWebhookEndpoint"]["endpoint"]["disabledAt"]
     await api.gql(PAY, {"i": before})
-    assert (await dispatch(runtime.db, runtime.settings, runtime.webhooks)).announced == 0
+    assert (
+        await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
+    ).announced == 0
     assert hooks.received == []
 
     await api.gql(
@@ -285,7 +306,7 @@ async def test_disabled_endpoints_get_nothing_until_enabled_and_events_before_an
     )
     later = await _invoice(api, "Later")
     await api.gql(PAY, {"i": later})
-    await dispatch(runtime.db, runtime.settings, runtime.webhooks)
+    await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
     assert [(b["type"], b["data"]["invoice"]["id"]) for b in hooks.events()] == [
         ("invoice.paid", later)
     ]
@@ -303,10 +324,10 @@ async def test_a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends(
     new = rotated["rotateWebhookSecret"]["secret"]
     assert new.startswith("whsec_") and new != old
     await _invoice(api)
-    await dispatch(runtime.db, runtime.settings, runtime.webhooks)
+    await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
     clock.pin(NOW + timedelta(hours=25))  # rotation_overlap_hours: 24
     await _invoice(api, "Next day")
-    await dispatch(runtime.db, runtime.settings, runtime.webhooks)
+    await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
     during, after = hooks.received
     at = int(NOW.timestamp())
     assert during.headers["Invoicing-Signature"].count("v1=") == 2
@@ -323,7 +344,7 @@ async def test_redelivering_sends_the_same_event_again_as_a_new_delivery_in_the_
 ) -> None:
     endpoint, secret = await _endpoint(api, hooks.url, ["INVOICE_GENERATED"])
     await _invoice(api)
-    await dispatch(runtime.db, runtime.settings, runtime.webhooks)
+    await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
     [original] = await _deliveries(api, endpoint)
     again = await api.gql(
         "mutation($d: ID!) { redeliverWebhook(deliveryId: $d) { delivery { id status redeliveryOf eventId } errors { code } } }",
@@ -332,7 +353,7 @@ async def test_redelivering_sends_the_same_event_again_as_a_new_delivery_in_the_
     copy = again["redeliverWebhook"]["delivery"]
     assert copy["status"] == "PENDING" and copy["redeliveryOf"] == original["id"]
     assert copy["eventId"] == original["eventId"]
-    await dispatch(runtime.db, runtime.settings, runtime.webhooks)
+    await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
     first, second = (_verified(r, secret) for r in hooks.received)
     assert first == second  # same id: the receiver deduplicates on it
     log = await _deliveries(api, endpoint)
@@ -367,7 +388,7 @@ async def test_a_rendered_pdf_and_a_sent_email_are_announced_and_a_failed_card_t
         {"i": invoice},
     )
     assert declined["payInvoice"]["errors"] == [{"code": "NO_PAYMENT_METHOD"}]  # refused: no event
-    await dispatch(runtime.db, runtime.settings, runtime.webhooks)
+    await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
     events = sorted(hooks.events(), key=lambda body: body["sequence"])
     assert [b["type"] for b in events] == ["invoice.pdf_ready", "invoice.emailed"]
     assert "1 page" in events[0]["data"]["message"]
@@ -415,7 +436,7 @@ async def test_private_network_targets_are_refused_at_creation_and_at_every_send
         # An endpoint made while private targets were allowed is not reached once they are not.
         endpoint, _ = await _endpoint(api, hooks.url, ["INVOICE_GENERATED"])
         await _invoice(api)
-        assert (await dispatch(api.db, guarded, sender)).outcomes == {"pending": 1}
+        assert (await dispatch(api.db, guarded, sender, runtime.metrics)).outcomes == {"pending": 1}
         [delivery] = await _deliveries(api, endpoint)
         assert delivery["lastStatusCode"] is None
         assert delivery["lastError"].startswith("refused: 127.0.0.1 leads to a non-public address")
@@ -469,7 +490,7 @@ async def test_the_database_check_names_an_event_made_into_two_deliveries(
 ) -> None:
     endpoint, _ = await _endpoint(api, hooks.url, ["INVOICE_GENERATED"])
     await _invoice(api)
-    await dispatch(runtime.db, runtime.settings, runtime.webhooks)
+    await dispatch(runtime.db, runtime.settings, runtime.webhooks, runtime.metrics)
     await assert_consistent(runtime.db)
     async with runtime.db.transaction() as session:
         original = await session.get(
