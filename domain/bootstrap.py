@@ -95,15 +95,6 @@ class Runtime:
     async def periodic_jobs(self) -> None:
         """With workers.backend: local there are no workers to run the periodic jobs: the
         API process runs them (`invoicing serve`); runs until cancelled."""
-
-        async def every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
-            while True:
-                await asyncio.sleep(seconds)
-                try:
-                    await job()
-                except Exception:  # one bad round must not end the periodic jobs
-                    log.exception("periodic job %s failed; next round", job.__name__)
-
         jobs = self.jobs()
         await asyncio.gather(
             every(self.settings.payments.reconcile_every_seconds, jobs.reconcile_payments),
@@ -115,6 +106,16 @@ class Runtime:
         await self.webhooks.close()
         self.renderer.close()
         await self.db.dispose()
+
+
+async def every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+    """Run `job` every `seconds` until cancelled; one bad round does not end the rounds."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:
+            log.exception("periodic job %s failed; next round", job.__name__)
 
 
 def open_database(settings: Settings, clock: Clock | None = None) -> Database:
@@ -168,5 +169,7 @@ def run_worker(settings: Settings, metrics_port: int | None = None, metrics_host
         open_jobs,
         render_after_billing=prerender,
         reconcile_every_seconds=settings.payments.reconcile_every_seconds,
-        webhooks_every_seconds=settings.webhooks.dispatch_every_seconds,
+        # Each worker sends its own rounds; their claims keep them from sending one
+        # delivery twice.
+        beside=lambda jobs: every(settings.webhooks.dispatch_every_seconds, jobs.dispatch_webhooks),
     ).run()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from arq import Retry, create_pool
@@ -141,11 +141,12 @@ def build_worker(
     *,
     render_after_billing: bool,
     reconcile_every_seconds: float = 60,
-    webhooks_every_seconds: float = 1,
+    beside: Callable[[Jobs], Coroutine[Any, Any, None]] | None = None,
 ) -> Worker:
     """An arq worker running `Jobs` (opened at start-up, closed at shutdown), the periodic
-    reconciliation of payments whose outcome was lost, and a webhook sending round every
-    `webhooks_every_seconds`."""
+    reconciliation of payments whose outcome was lost, and `beside(jobs)` as a task of its
+    own for as long as the worker runs (the webhook rounds: queued behind a billing run's
+    thousand jobs, a round would wait for all of them)."""
 
     async def bill_customer(ctx: dict[str, Any], payload: dict[str, object]) -> dict[str, Any]:
         jobs: Jobs = ctx["jobs"]
@@ -168,26 +169,16 @@ def build_worker(
     async def reconcile_payments(ctx: dict[str, Any]) -> None:
         await ctx["jobs"].reconcile_payments()
 
-    async def send_webhooks(jobs: Jobs) -> None:
-        # Beside the queue rather than on it: a round queued behind a billing run's
-        # thousand jobs would wait for all of them. Each worker runs its own; their claims
-        # keep them from sending one delivery twice.
-        while True:
-            await asyncio.sleep(webhooks_every_seconds)
-            try:
-                await jobs.dispatch_webhooks()
-            except Exception:
-                log.exception("sending webhooks failed; next round")
-
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["jobs"], ctx["close"] = await open_jobs()
-        ctx["webhooks"] = asyncio.create_task(send_webhooks(ctx["jobs"]))
+        if beside is not None:
+            ctx["beside"] = asyncio.create_task(beside(ctx["jobs"]))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        sending = ctx.get("webhooks")
-        if sending is not None:
-            sending.cancel()
-            await asyncio.gather(sending, return_exceptions=True)
+        running = ctx.get("beside")
+        if running is not None:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
         close = ctx.get("close")
         if close is not None:
             await close()
