@@ -194,7 +194,6 @@ class WebhookAnswer:
 
     status_code: int | None
     error: str = ""
-    milliseconds: int = 0
 
     @property
     def delivered(self) -> bool:

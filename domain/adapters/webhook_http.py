@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -77,15 +76,10 @@ class HttpWebhookSender:
         await self._checked_address(url)
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> WebhookAnswer:
-        started = time.monotonic()
-
-        def answer(status: int | None, error: str = "") -> WebhookAnswer:
-            return WebhookAnswer(status, error, round((time.monotonic() - started) * 1000))
-
         try:
             address = await self._checked_address(url)
         except TargetRefused as refused:
-            return answer(None, f"refused: {refused}")
+            return WebhookAnswer(None, f"refused: {refused}")
         sent_headers = {**headers, "Content-Type": "application/json"}
         extensions: dict[str, str] = {}
         target = url
@@ -104,12 +98,12 @@ class HttpWebhookSender:
                 response = await self._http().send(request, stream=True)
                 await response.aclose()  # the status is the answer; the body is not read
         except (TimeoutError, httpx.TimeoutException):
-            return answer(None, f"no answer within {self.timeout_seconds:g} s")
+            return WebhookAnswer(None, f"no answer within {self.timeout_seconds:g} s")
         except httpx.ConnectError:
-            return answer(None, "could not connect")
+            return WebhookAnswer(None, "could not connect")
         except httpx.HTTPError as error:
-            return answer(None, f"{type(error).__name__}: the connection failed")
-        return answer(response.status_code)
+            return WebhookAnswer(None, f"{type(error).__name__}: the connection failed")
+        return WebhookAnswer(response.status_code)
 
     async def close(self) -> None:
         if self._client is not None:
