@@ -62,33 +62,27 @@ async def fan_out(db: Database, currency: str) -> int:
             if not endpoints:  # nobody listens: the events are just taken off
                 continue
             now = db.now()
+            wants = {
+                endpoint.id: set(rules.parse_events(endpoint.events)) for endpoint in endpoints
+            }
             rows: list[WebhookDelivery] = []
             for event, invoice in await store.events_with_invoices(session, taken):
                 event_type = rules.ANNOUNCED.get(EventKind(event.kind))
                 if event_type is None:  # settled into something nobody subscribes to
                     continue
                 wanting = [
-                    endpoint
+                    endpoint.id
                     for endpoint in endpoints
-                    if event_type in rules.parse_events(endpoint.events)
-                    and endpoint.created_at <= event.created_at
+                    if event_type in wants[endpoint.id] and endpoint.created_at <= event.created_at
                 ]
                 if not wanting:
                     continue
                 body = rules.delivery_body(event, event_type, invoice, currency)
                 rows.extend(
-                    WebhookDelivery(
-                        endpoint_id=endpoint.id,
-                        event_id=event.id,
-                        event_type=event_type.value,
-                        invoice_id=invoice.id,
-                        body=body,
-                        status=WebhookDeliveryStatus.PENDING,
-                        attempts=0,
-                        next_attempt_at=now,
-                        last_error="",
+                    store.pending_delivery(
+                        endpoint_id, event.id, event_type.value, invoice.id, body, now
                     )
-                    for endpoint in wanting
+                    for endpoint_id in wanting
                 )
             await store.add_deliveries(session, rows)
             made += len(rows)

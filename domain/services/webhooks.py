@@ -14,7 +14,7 @@ from domain.model import validation
 from domain.model import webhooks as rules
 from domain.model.access import Viewer, require_staff
 from domain.model.entities import WebhookDelivery, WebhookEndpoint
-from domain.model.enums import WebhookDeliveryStatus, WebhookEventType
+from domain.model.enums import WebhookEventType
 from domain.ports import TargetRefused, WebhookSender
 from domain.store import webhooks as store
 from domain.store.database import Database
@@ -100,16 +100,13 @@ async def redeliver(db: Database, viewer: Viewer, delivery_id: int) -> WebhookDe
                 f"Webhook endpoint {endpoint.id} is disabled; enable it first.",
                 "delivery_id",
             )
-        copy = WebhookDelivery(
-            endpoint_id=original.endpoint_id,
-            event_id=original.event_id,
-            event_type=original.event_type,
-            invoice_id=original.invoice_id,
-            body=original.body,
-            status=WebhookDeliveryStatus.PENDING,
-            attempts=0,
-            next_attempt_at=db.now(),
-            last_error="",
+        copy = store.pending_delivery(
+            original.endpoint_id,
+            original.event_id,
+            original.event_type,
+            original.invoice_id,
+            original.body,
+            db.now(),
             redelivery_of=original.id,
         )
         await store.add_deliveries(session, [copy])

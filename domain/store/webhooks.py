@@ -99,11 +99,7 @@ async def claim_due(db: Database, now: datetime, lease_until: datetime, limit: i
             await session.execute(
                 select(WebhookDelivery.id)
                 .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                .where(
-                    WebhookDelivery.status.in_([PENDING, SENDING]),
-                    WebhookDelivery.next_attempt_at <= now,
-                    WebhookEndpoint.enabled.is_(True),
-                )
+                .where(_claimable(now), WebhookEndpoint.enabled.is_(True))
                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
                 .limit(limit)
             )
@@ -192,6 +188,31 @@ async def delivery(session: AsyncSession, delivery_id: int) -> WebhookDelivery:
     if found is None:
         raise NotFound("Webhook delivery", delivery_id, "delivery_id")
     return found
+
+
+def pending_delivery(
+    endpoint_id: int,
+    event_id: int,
+    event_type: str,
+    invoice_id: int,
+    body: str,
+    due: datetime,
+    redelivery_of: int | None = None,
+) -> WebhookDelivery:
+    """A delivery not tried yet, due at `due` (made by the fan-out, or by redeliverWebhook
+    as a copy of another)."""
+    return WebhookDelivery(
+        endpoint_id=endpoint_id,
+        event_id=event_id,
+        event_type=event_type,
+        invoice_id=invoice_id,
+        body=body,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=due,
+        last_error="",
+        redelivery_of=redelivery_of,
+    )
 
 
 async def add_deliveries(session: AsyncSession, rows: Sequence[WebhookDelivery]) -> None:

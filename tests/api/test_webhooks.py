@@ -514,3 +514,22 @@ async def test_the_database_check_names_an_event_made_into_two_deliveries(
         f"events made into two deliveries (delivery ids): {original.id}",
         f"deliveries SUCCEEDED without a 2xx answer (ids): {twin.id}",
     ]
+
+
+async def test_deliveries_another_sender_holds_do_not_keep_the_due_ones_waiting(
+    api: Api, runtime: Runtime, hooks: WebhookReceiver, clock: PinnableClock
+) -> None:
+    clock.pin(NOW)
+    await _endpoint(api, hooks.url, ["INVOICE_GENERATED"])
+    first = await _invoice(api, "First")
+    second = await _invoice(api, "Second")
+    assert await fan_out(runtime.db, "USD") == 2
+    # Another worker holds the oldest delivery, its lease still running.
+    [held] = await webhook_store.claim_due(runtime.db, NOW, NOW + timedelta(minutes=1), 1)
+    one_at_a_time = runtime.settings.model_copy(
+        update={"webhooks": runtime.settings.webhooks.model_copy(update={"concurrency": 1})}
+    )
+    report = await dispatch(runtime.db, one_at_a_time, runtime.webhooks, runtime.metrics)
+    assert report.outcomes == {"succeeded": 1}
+    assert [b["data"]["invoice"]["id"] for b in hooks.events()] == [second]
+    assert json.loads(held.body)["data"]["invoice"]["id"] == first
