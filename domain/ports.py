@@ -1,13 +1,14 @@
 """The outside world as the services see it: small interfaces, and the values that cross them.
 
-    Clock          what time it is                   adapters/clock.py (tests pin it)
-    CardGateway    cards and charges at a provider   adapters/stripe_gateway.py
-    MailSender     delivering an invoice email       adapters/mailjet.py, adapters/outbox.py
-    WebhookSender  POSTing a signed event            adapters/webhook_http.py
-    PdfRenderer    HTML to PDF                       adapters/weasyprint_pool.py
-    WorkQueue      work done away from the request   adapters/local_queue.py, adapters/redis_queue.py
-    Jobs           what the queue runs               worker.py
-    Metrics        counts and timings                adapters/metrics.py
+    Clock              what time it is                   adapters/clock.py (tests pin it)
+    CardGateway        cards and charges at a provider   adapters/stripe_gateway.py
+    MailSender         delivering an invoice email       adapters/mailjet.py, adapters/outbox.py
+    WebhookSender      POSTing a signed event            adapters/webhook_http.py
+    PdfRenderer        HTML to PDF (and Factur-X)        adapters/weasyprint_pool.py
+    EInvoiceValidator  EN 16931 rules on CII/UBL XML     adapters/en16931_rules.py
+    WorkQueue          work done away from the request   adapters/local_queue.py, adapters/redis_queue.py
+    Jobs               what the queue runs               worker.py
+    Metrics            counts and timings                adapters/metrics.py
 
 bootstrap.py picks the implementations from the settings. Each port's failures are its own
 exceptions here (CardDeclined, EmailFailed, RenderFailed, ...), so a service handles a
@@ -242,6 +243,17 @@ class RenderedPdf:
     refused_urls: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class EmbeddedInvoice:
+    """What makes a PDF a Factur-X invoice: the CII XML it carries (as factur-x.xml, the
+    PDF's "Alternative" representation) and the profile its XMP metadata declares."""
+
+    xml: bytes
+    conformance_level: str = "EN 16931"
+    document_type: str = "INVOICE"
+    filename: str = "factur-x.xml"
+
+
 class GlyphCoverage(Protocol):
     """Which characters no installed font can draw (they would print as empty boxes)."""
 
@@ -259,13 +271,63 @@ class PdfRenderer(Protocol):
         """What renders, and its version: part of every render key."""
         ...
 
-    async def render(self, html: str, base_dir: str | Path) -> RenderedPdf:
-        """A PDF of `html`, fetching only files under `base_dir`; raises RenderFailed."""
+    async def render(
+        self, html: str, base_dir: str | Path, embedded: EmbeddedInvoice | None = None
+    ) -> RenderedPdf:
+        """A PDF of `html`, fetching only files under `base_dir`; raises RenderFailed.
+        With `embedded`, a PDF/A-3b carrying that e-invoice (Factur-X)."""
         ...
 
     async def render_html(self, page: Callable[[], str], template: str) -> str:
         """Run `page`, a picklable call rendering `template`, where a template that runs
         too long or too big is stopped; raises TemplateFailure."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# --- e-invoices ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """One rule an e-invoice breaks: an EN 16931 business rule (BR-CO-10), a syntax rule
+    (UBL-SR-12), the XML schema (XSD), or our own check of the data (CRM-...)."""
+
+    rule: str
+    flag: Literal["fatal", "warning"]
+    location: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.flag} {self.rule} {self.location}: {self.text}"
+
+
+class ValidationUnavailable(Exception):
+    """The validation rules could not be run (missing or unreadable rule files)."""
+
+
+class EInvoiceValidator(Protocol):
+    @property
+    def rules(self) -> str:
+        """Which rules run, and their version: part of every cached verdict."""
+        ...
+
+    @property
+    def peppol(self) -> bool:
+        """Whether the Peppol BIS Billing 3.0 rules are at hand (else only EN 16931's)."""
+        ...
+
+    async def validate(
+        self, xml: bytes, syntax: str, *, peppol: bool = False
+    ) -> tuple[RuleFailure, ...]:
+        """What `xml` (syntax "cii" or "ubl") breaks: the XML schema, the EN 16931 rules,
+        and with `peppol` the Peppol BIS Billing 3.0 rules (UBL); raises
+        ValidationUnavailable."""
+        ...
+
+    def embedded_xml(self, pdf: bytes) -> bytes | None:
+        """The e-invoice XML a Factur-X or ZUGFeRD PDF carries; None if it carries none."""
         ...
 
     def close(self) -> None: ...

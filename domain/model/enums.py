@@ -91,3 +91,13 @@ class WebhookDeliveryStatus(enum.StrEnum):
     SENDING = "SENDING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+
+
+class EInvoiceFormat(enum.StrEnum):
+    """Which e-invoice a customer receives beside the PDF: none (the PDF is for people
+    only), Factur-X (the PDF itself, as PDF/A-3 with the CII XML inside) or UBL (Peppol BIS
+    Billing 3.0 XML at /crm/invoice/{id}/ubl)."""
+
+    NONE = "NONE"
+    FACTURX = "FACTURX"
+    UBL = "UBL"

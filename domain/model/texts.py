@@ -19,6 +19,11 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Dear {customer},\n\nPlease find attached credit note {number} of {date}: {credit} "
             "in your favour.\n\nView or download it: {invoice_url}\n\n{business}\n"
         ),
+        "einvoice_terms": "Due on {due}. Quote {number} with your payment.",
+        "einvoice_pay_online": "Pay online: {pay_url}",
+        "einvoice_credit_terms": (
+            "Credit in your favour: refunded to you, or kept as a balance on your account."
+        ),
     },
     "es": {
         "invoice_title": "Factura por {period}",
@@ -35,6 +40,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "credit_note_body": (
             "Estimado/a {customer}:\n\nAdjuntamos la nota de crédito {number} del {date}: {credit} "
             "a su favor.\n\nVer o descargar: {invoice_url}\n\n{business}\n"
+        ),
+        "einvoice_terms": "Vence el {due}. Indique {number} con su pago.",
+        "einvoice_pay_online": "Pague en línea: {pay_url}",
+        "einvoice_credit_terms": (
+            "Crédito a su favor: se le reembolsa o queda como saldo en su cuenta."
         ),
     },
 }

