@@ -132,12 +132,58 @@ class LimitsSettings(_Section):
     statement_timeout_seconds: float = Field(default=10, gt=0)
 
 
+class BankAccountSettings(_Section):
+    """Where customers pay by transfer (an e-invoice's BG-16 and BG-17)."""
+
+    # UNTDID 4461: 30 credit transfer, 58 SEPA credit transfer (needs an IBAN).
+    payment_means_code: str = Field(default="30", pattern=r"^[0-9]{1,3}$")
+    # BT-84: an IBAN, or the account number where IBANs are not used.
+    account_id: str = ""
+    account_name: str = ""
+    # BT-86: a BIC, or the national bank code (an Australian BSB, a UK sort code).
+    bank_id: str = ""
+
+
+class SellerSettings(_Section):
+    """The issuer as an e-invoice (EN 16931) names it; printed invoices use the plainer
+    name, address and tax_id of business. docs/einvoicing.md maps each key to its BT-n."""
+
+    legal_name: str = "Norfone Telecom Pty Ltd"
+    # With the ISO 3166 country prefix (DE123456789); empty where the seller has none.
+    vat_id: str = Field(default="", pattern=r"^([A-Z]{2}[0-9A-Za-z+*.]{2,})?$")
+    # The tax registration that is not a VAT number, such as an ABN registered for GST.
+    tax_registration_id: str = "51824753556"
+    # The company's legal registration, and its ISO 6523 scheme (0151: Australian ABN).
+    legal_registration_id: str = "51824753556"
+    legal_registration_scheme: str = Field(default="0151", pattern=r"^([0-9]{4})?$")
+    # Its Peppol participant id, scheme:id. Empty: UBL invoices claim EN 16931 only, not
+    # Peppol BIS (Peppol needs both parties' addresses).
+    electronic_address: str = "0151:51824753556"
+    street: str = "1 Harbour Street"
+    additional_street: str = ""
+    city: str = "Sydney"
+    postcode: str = "2000"
+    region: str = "NSW"
+    country_code: str = Field(default="AU", pattern=r"^[A-Z]{2}$")
+    bank: BankAccountSettings = BankAccountSettings(
+        account_id="062000 12345678", account_name="Norfone Telecom Pty Ltd", bank_id="062-000"
+    )
+
+    @field_validator("electronic_address")
+    @classmethod
+    def _scheme_and_id(cls, value: str) -> str:
+        if value and not re.fullmatch(r"([0-9]{4}|EM):\S+", value):
+            raise ValueError("must be scheme:id, e.g. 0151:51824753556")
+        return value
+
+
 class BusinessSettings(_Section):
     name: str = "Norfone Telecom"
     address: list[str] = ["1 Harbour Street", "Sydney NSW 2000", "Australia"]
     email: str = "billing@norfone.example"
     phone: str = "+61 2 5550 1234"
-    tax_id: str = "ABN 12 345 678 900"
+    tax_id: str = "ABN 51 824 753 556"
+    seller: SellerSettings = SellerSettings()
     currency_code: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     currency_symbol: str = "$"
     timezone: str = "UTC"
@@ -227,6 +273,27 @@ class InvoiceSettings(_Section):
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"may use only {{id}} and {{number}} ({exc})") from exc
         return fmt
+
+
+class EInvoiceSettings(_Section):
+    """Invoices as EN 16931 e-invoices (docs/einvoicing.md)."""
+
+    # What a customer who has not chosen gets: NONE (PDFs for people only), FACTURX (its
+    # PDFs are PDF/A-3 with the CII XML inside) or UBL (Peppol BIS XML beside the PDF).
+    default_format: Literal["NONE", "FACTURX", "UBL"] = "NONE"
+    # A folder of compiled EN 16931 validation rules (EN16931-CII-validation.xslt,
+    # EN16931-UBL-validation.xslt, optionally PEPPOL-EN16931-UBL.xslt), such as a newer
+    # CEN release. Empty: the CEN release shipped in domain/adapters/en16931/.
+    rules_dir: str = ""
+
+    @field_validator("rules_dir")
+    @classmethod
+    def _holds_the_rules(cls, folder: str) -> str:
+        if folder:
+            for name in ("EN16931-CII-validation.xslt", "EN16931-UBL-validation.xslt"):
+                if not (Path(folder) / name).is_file():
+                    raise ValueError(f"{folder} has no {name}")
+        return folder
 
 
 class EmailSettings(_Section):
@@ -334,6 +401,7 @@ class Settings(_Section):
     business: BusinessSettings = BusinessSettings()
     graphql: GraphQLSettings = GraphQLSettings()
     invoice: InvoiceSettings = InvoiceSettings()
+    einvoice: EInvoiceSettings = EInvoiceSettings()
     email: EmailSettings = EmailSettings()
     mailjet: MailjetSettings = MailjetSettings()
     stripe: StripeSettings = StripeSettings()

@@ -11,6 +11,9 @@ failed for now: try again), PAYMENT_REJECTED (the provider refused the request i
 operator must look), PAYMENT_DECLINED (the card), PAYMENT_IN_PROGRESS (another attempt is
 open), NOT_PAYABLE (a credit note is settled, not paid).
 
+E-invoices: EINVOICE_INVALID (the invoice breaks EN 16931 rules: Invoice.eInvoice says
+which), EINVOICE_UNAVAILABLE (the rules could not be run: an operator must look).
+
 The GraphQL layer turns every DomainError into a `UserError` in the payload; nothing a
 DomainError interrupts is committed.
 """
@@ -45,6 +48,8 @@ class ErrorCode(StrEnum):
     PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS"
     NOT_PAYABLE = "NOT_PAYABLE"
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+    EINVOICE_INVALID = "EINVOICE_INVALID"
+    EINVOICE_UNAVAILABLE = "EINVOICE_UNAVAILABLE"
 
 
 class DomainError(Exception):

@@ -8,8 +8,10 @@ import enum
 import strawberry
 
 from domain.errors import ErrorCode
+from domain.model.einvoice import TaxCategory
 from domain.model.enums import (
     ContactType,
+    EInvoiceFormat,
     EventKind,
     InvoiceStatus,
     PaymentMethodKind,
@@ -36,6 +38,18 @@ strawberry.enum(
 )
 strawberry.enum(SortField, name="InvoiceSortField")
 strawberry.enum(Trend, name="Trend")
+strawberry.enum(
+    TaxCategory,
+    name="TaxCategory",
+    description="An e-invoice line's tax category (UNTDID 5305): STANDARD (S), ZERO_RATED (Z), EXEMPT (E).",
+)
+strawberry.enum(
+    EInvoiceFormat,
+    name="EInvoiceFormat",
+    description="The e-invoice a customer receives beside the PDF: NONE, FACTURX (the PDF "
+    "itself as PDF/A-3 with the EN 16931 CII XML inside) or UBL (Peppol BIS Billing 3.0 "
+    "XML at /crm/invoice/{id}/ubl).",
+)
 
 
 @strawberry.enum
@@ -47,6 +61,7 @@ class SortDirection(enum.Enum):
 __all__ = [
     "Action",
     "ContactType",
+    "EInvoiceFormat",
     "ErrorCode",
     "EventKind",
     "InvoiceStatus",
@@ -55,6 +70,7 @@ __all__ = [
     "Role",
     "SortDirection",
     "SortField",
+    "TaxCategory",
     "TransactionKind",
     "Trend",
     "VoidFilter",

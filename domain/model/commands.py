@@ -9,7 +9,17 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from domain.model.access import Viewer
-from domain.model.enums import ContactType, PaymentMethodKind
+from domain.model.enums import ContactType, EInvoiceFormat, PaymentMethodKind
+
+
+class Unchanged:
+    """An optional field left out of a change (as opposed to one set to None: cleared)."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = Unchanged()
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,11 @@ class CustomerData:
     name: str
     language: str | None = None
     address: AddressData | None = None
+    # For e-invoices; left out (UNCHANGED) keeps what is stored, None clears it (for the
+    # format: back to the configured default).
+    tax_id: str | None | Unchanged = UNCHANGED
+    electronic_address: str | None | Unchanged = UNCHANGED
+    einvoice_format: EInvoiceFormat | None | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,7 @@ class ContactData:
 class ProductData:
     name: str
     tax_percentage: Decimal
+    tax_exemption_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,10 @@ class TransactionData:
     tax_percentage: Decimal | None = None
     product_id: int | None = None
     created_at: datetime | None = None
+    # Default: the product's, when the tax percentage is the product's too.
+    tax_exemption_reason: str | None = None
+    # A credit's correction of an earlier invoice of the customer's.
+    credits_invoice_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,8 @@ class TransactionChanges:
     description: str | None = None
     retail_cost: Decimal | None = None
     tax_percentage: Decimal | None = None
+    # "" clears it; setting a tax percentage above 0 drops it.
+    tax_exemption_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from domain.model.enums import (
     AttemptKind,
     AttemptState,
     ContactType,
+    EInvoiceFormat,
     InvoiceStatus,
     PaymentMethodKind,
     Role,
@@ -65,6 +66,12 @@ class Customer(Base):
     zip_code: Mapped[str | None] = mapped_column(String(20))
     country: Mapped[str | None] = mapped_column(String(100))
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # For e-invoices: its VAT number (with the country prefix) or business number, its
+    # Peppol participant id ("0151:51824753556") and the e-invoice it wants (None: the
+    # configured default, einvoice.default_format).
+    tax_id: Mapped[str | None] = mapped_column(String(64))
+    electronic_address: Mapped[str | None] = mapped_column(String(200))
+    einvoice_format: Mapped[EInvoiceFormat | None] = mapped_column(stored_enum(EInvoiceFormat))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -101,6 +108,8 @@ class Product(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
+    # Why its untaxed charges are exempt (an e-invoice's category E); None: zero rated.
+    tax_exemption_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class Transaction(Base):
@@ -122,7 +131,11 @@ class Transaction(Base):
     retail_cost: Mapped[Decimal] = mapped_column(Hundredths)
     tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
     tax_amount: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_exemption_reason: Mapped[str | None] = mapped_column(String(200))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    # A credit's correction of an earlier invoice of the customer's: the credit note that
+    # bills it cites that invoice (an e-invoice's BG-3).
+    credits_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
 
 
 class Invoice(Base):
@@ -226,6 +239,10 @@ class InvoiceLine(Base):
     retail_cost: Mapped[Decimal] = mapped_column(Hundredths)
     tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
     tax_amount: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_exemption_reason: Mapped[str | None] = mapped_column(String(200))
+    # The invoice the credit corrects, as it was cited when this line was billed.
+    credited_invoice_number: Mapped[str | None] = mapped_column(String(64))
+    credited_invoice_date: Mapped[date | None] = mapped_column(Date)
 
 
 class InvoicePdfCache(Base):

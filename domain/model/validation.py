@@ -9,6 +9,7 @@ from decimal import Decimal
 from email_validator import EmailNotValidError, validate_email
 
 from domain.errors import InvalidInput
+from domain.model.einvoice import ElectronicAddress
 from domain.model.money import decimal_places
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -88,6 +89,46 @@ def percentage(field: str, value: Decimal) -> Decimal:
     if not 0 <= value <= 100:
         raise InvalidInput(field, f"{label(field)} must be between 0 and 100.")
     return value
+
+
+def exemption_reason(field: str, value: str | None, tax_percentage: Decimal) -> str | None:
+    """Why an untaxed line is exempt (an e-invoice's category E, BT-120). Only a line taxed
+    at 0 % can be exempt; taxed lines are standard rated."""
+    reason = optional_text(field, value, 200)
+    if reason is not None and tax_percentage != 0:
+        raise InvalidInput(
+            field,
+            f"{label(field)} is for untaxed charges: the tax percentage is {tax_percentage}, "
+            "not 0.",
+        )
+    return reason
+
+
+_TAX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./-]{1,62}")
+
+
+def tax_id(field: str, value: str | None) -> str | None:
+    """A VAT number with its country prefix (DE123456789) or a business number
+    (51824753556): letters, digits, spaces, dots, slashes and dashes."""
+    text = optional_text(field, value, 64)
+    if text is not None and not _TAX_ID.fullmatch(text):
+        raise InvalidInput(
+            field,
+            f"{label(field)} must be a VAT or business number such as DE123456789 or "
+            "51 824 753 556 (letters, digits, spaces, dots, slashes, dashes).",
+        )
+    return text
+
+
+def electronic_address(field: str, value: str | None) -> str | None:
+    """A Peppol participant id, scheme:id (0151:51824753556), written back normalised."""
+    text = optional_text(field, value, 200)
+    if text is None:
+        return None
+    try:
+        return str(ElectronicAddress.parse(text))
+    except ValueError as error:
+        raise InvalidInput(field, f"{label(field)}: {error}") from None
 
 
 MAX_SEARCH_LENGTH = 200

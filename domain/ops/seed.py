@@ -15,7 +15,7 @@ from domain.config import Settings
 from domain.model.access import SYSTEM
 from domain.model.commands import GenerateRequest, PaymentRequest
 from domain.model.entities import Contact, Customer, Product, Transaction
-from domain.model.enums import ContactType, PaymentMethodKind, TransactionKind
+from domain.model.enums import ContactType, EInvoiceFormat, PaymentMethodKind, TransactionKind
 from domain.model.money import tax_amount
 from domain.model.periods import Period, local_day, start_of_day
 from domain.services.billing import generate_invoice
@@ -24,44 +24,87 @@ from domain.services.voiding import void_invoice
 from domain.store.charges import customers_with_unbilled_charges
 from domain.store.database import Database
 
+
+@dataclass(frozen=True)
+class _DemoCustomer:
+    name: str
+    language: str
+    address: tuple[str, str | None, str, str | None, str, str]
+    # For e-invoices: a VAT or business number, a Peppol participant id, the format wanted.
+    tax_id: str | None = None
+    electronic_address: str | None = None
+    einvoice_format: EInvoiceFormat | None = None
+
+
 _CUSTOMERS = [
-    (
+    _DemoCustomer(
         "Acme Logistics Pty Ltd",
         "en",
         ("12 Wharf Road", "Level 3", "Sydney", "NSW", "2000", "Australia"),
+        "95 471 173 493",
+        "0151:95471173493",
+        EInvoiceFormat.UBL,
     ),
-    ("Blue Harbour Café", "en", ("4 Esplanade", None, "Cairns", "QLD", "4870", "Australia")),
-    (
+    _DemoCustomer(
+        "Blue Harbour Café",
+        "en",
+        ("4 Esplanade", None, "Cairns", "QLD", "4870", "Australia"),
+        "25 999 583 278",
+        "0151:25999583278",
+        EInvoiceFormat.FACTURX,
+    ),
+    _DemoCustomer(
         "Compañía Andina de Datos S.A.",
         "es",
         ("Av. Libertador 1450", "Piso 7", "Buenos Aires", "CABA", "C1112", "Argentina"),
+        "30-71418936-4",
     ),
-    (
+    _DemoCustomer(
         "Distribuciones Levante S.L.",
         "es",
         ("Calle de Colón 22", None, "Valencia", "Valencia", "46004", "España"),
+        "ESB46123456",
+        None,
+        EInvoiceFormat.FACTURX,
     ),
-    (
+    _DemoCustomer(
         "Evergreen Dental Group",
         "en",
         ("880 Market Street", "Suite 210", "San Francisco", "CA", "94102", "United States"),
     ),
-    ("Fjord & Field Consulting", "en", ("Strandgaten 15", None, "Bergen", None, "5013", "Norway")),
-    ("Greenway Farms Co-op", "en", ("RR 2, Box 118", None, "Ames", "IA", "50010", "United States")),
-    (
+    _DemoCustomer(
+        "Fjord & Field Consulting",
+        "en",
+        ("Strandgaten 15", None, "Bergen", None, "5013", "Norway"),
+        "NO987654325MVA",
+    ),
+    _DemoCustomer(
+        "Greenway Farms Co-op",
+        "en",
+        ("RR 2, Box 118", None, "Ames", "IA", "50010", "United States"),
+    ),
+    _DemoCustomer(
         "Hotel Miramar Cancún",
         "es",
         ("Blvd. Kukulcán km 9.5", "Zona Hotelera", "Cancún", "Q. Roo", "77500", "México"),
+        "HMC010101AB1",
     ),
 ]
 
+# Name, tax %, price range, and why untaxed charges are exempt (else they are zero rated).
 _PRODUCTS = [
-    ("Mobile plan 20 GB", Decimal("10.00"), (Decimal("29.90"), Decimal("49.90"))),
-    ("Internet 100 Mbps", Decimal("21.00"), (Decimal("59.00"), Decimal("89.00"))),
-    ("Data overage 1 GB", Decimal("10.00"), (Decimal("4.50"), Decimal("9.00"))),
-    ("Installation service", Decimal("0.00"), (Decimal("120.00"), Decimal("250.00"))),
-    ("Router rental", Decimal("21.00"), (Decimal("7.50"), Decimal("12.00"))),
-    ("Support hour", Decimal("0.00"), (Decimal("65.00"), Decimal("95.00"))),
+    ("Mobile plan 20 GB", Decimal("10.00"), (Decimal("29.90"), Decimal("49.90")), None),
+    ("Internet 100 Mbps", Decimal("21.00"), (Decimal("59.00"), Decimal("89.00")), None),
+    ("Data overage 1 GB", Decimal("10.00"), (Decimal("4.50"), Decimal("9.00")), None),
+    ("Installation service", Decimal("0.00"), (Decimal("120.00"), Decimal("250.00")), None),
+    ("Router rental", Decimal("21.00"), (Decimal("7.50"), Decimal("12.00")), None),
+    ("Support hour", Decimal("0.00"), (Decimal("65.00"), Decimal("95.00")), None),
+    (
+        "Payment-plan interest",
+        Decimal("0.00"),
+        (Decimal("1.20"), Decimal("6.80")),
+        "Input-taxed financial supply",
+    ),
 ]
 
 
@@ -91,20 +134,27 @@ async def seed_demo_data(
     now = db.now()
     async with db.transaction() as session:
         customers = []
-        for name, language, (line1, line2, city, state, zip_code, country) in _CUSTOMERS:
+        for demo in _CUSTOMERS:
+            line1, line2, city, state, zip_code, country = demo.address
             customer = Customer(
-                name=name,
-                language=language,
+                name=demo.name,
+                language=demo.language,
                 address_line_1=line1,
                 address_line_2=line2,
                 city=city,
                 state=state,
                 zip_code=zip_code,
                 country=country,
+                tax_id=demo.tax_id,
+                electronic_address=demo.electronic_address,
+                einvoice_format=demo.einvoice_format,
             )
             customers.append(customer)
         session.add_all(customers)
-        products = [Product(name=name, tax_percentage=tax) for name, tax, _ in _PRODUCTS]
+        products = [
+            Product(name=name, tax_percentage=tax, tax_exemption_reason=reason)
+            for name, tax, _, reason in _PRODUCTS
+        ]
         session.add_all(products)
         await session.flush()
 
@@ -145,6 +195,7 @@ async def seed_demo_data(
                     retail_cost=cost,
                     tax_percentage=product.tax_percentage,
                     tax_amount=tax_amount(cost, product.tax_percentage),
+                    tax_exemption_reason=product.tax_exemption_reason,
                 )
             )
     invoices = await _bill_past_months(db, settings, rng)

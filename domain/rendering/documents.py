@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.model.commands import AddressData
+from domain.model.einvoice import ElectronicAddress, InvoiceReference
 from domain.model.entities import Customer, Invoice, InvoiceLine, Transaction
-from domain.model.enums import InvoiceStatus
+from domain.model.enums import EInvoiceFormat, InvoiceStatus
 from domain.model.money import ZERO, tax_amount
 from domain.model.periods import Period
 from domain.model.texts import text
@@ -28,6 +29,13 @@ class Client:
     name: str
     language: str
     address: AddressData = field(default_factory=AddressData)
+    # For e-invoices (docs/einvoicing.md): the buyer's VAT or business number, its Peppol
+    # participant id ("0151:51824753556"), the account number it quotes (BT-10), and the
+    # e-invoice it wants (None: einvoice.default_format).
+    tax_id: str | None = None
+    electronic_address: str | None = None
+    reference: str = ""
+    einvoice_format: EInvoiceFormat | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,10 @@ class Line:
     retail_cost: Decimal
     tax_percentage: Decimal
     tax_amount: Decimal
+    # Why an untaxed line is exempt (an e-invoice's category E); None: zero rated.
+    tax_exemption_reason: str | None = None
+    # The invoice a credit corrects (a credit note's reference, BG-3).
+    credits: InvoiceReference | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,11 @@ class InvoiceDocument:
     def tax(self) -> Decimal:
         return sum((line.tax_amount for line in self.lines), ZERO)
 
+    @property
+    def credited_invoices(self) -> tuple[InvoiceReference, ...]:
+        """The invoices this document's credits correct, each once, in line order."""
+        return tuple(dict.fromkeys(line.credits for line in self.lines if line.credits))
+
 
 def client_of(customer: Customer) -> Client:
     return Client(
@@ -93,12 +110,22 @@ def client_of(customer: Customer) -> Client:
             customer.zip_code,
             customer.country,
         ),
+        tax_id=customer.tax_id,
+        electronic_address=customer.electronic_address,
+        reference=str(customer.id),
+        einvoice_format=customer.einvoice_format,
     )
 
 
-def line_of(row: InvoiceLine | Transaction) -> Line:
-    """A frozen invoice line, or a charge as a draft would bill it."""
-    transaction_id = row.transaction_id if isinstance(row, InvoiceLine) else row.id
+def line_of(row: InvoiceLine | Transaction, credits: InvoiceReference | None = None) -> Line:
+    """A frozen invoice line (its reference frozen with it), or a charge as a draft would
+    bill it (`credits`: the invoice its `credits_invoice_id` names)."""
+    if isinstance(row, InvoiceLine):
+        transaction_id = row.transaction_id
+        if row.credited_invoice_number:
+            credits = InvoiceReference(row.credited_invoice_number, row.credited_invoice_date)
+    else:
+        transaction_id = row.id
     return Line(
         transaction_id,
         row.created_at,
@@ -107,6 +134,8 @@ def line_of(row: InvoiceLine | Transaction) -> Line:
         row.retail_cost,
         row.tax_percentage,
         row.tax_amount,
+        row.tax_exemption_reason,
+        credits,
     )
 
 
@@ -170,6 +199,20 @@ class _ClientIn(_Strict):
     name: str
     language: str | None = None
     address: AddressData = AddressData()
+    tax_id: str | None = None
+    electronic_address: str | None = None
+    reference: str = ""
+    einvoice_format: EInvoiceFormat | None = None
+
+    @field_validator("electronic_address")
+    @classmethod
+    def _scheme_and_id(cls, value: str | None) -> str | None:
+        return str(ElectronicAddress.parse(value)) if value else None
+
+
+class _ReferenceIn(_Strict):
+    number: str
+    issue_date: date | None = Field(default=None, alias="date")
 
 
 class _LineIn(_Strict):
@@ -180,6 +223,8 @@ class _LineIn(_Strict):
     retail_cost: Decimal
     tax_percentage: Decimal = ZERO
     tax_amount: Decimal | None = None
+    tax_exemption_reason: str | None = None
+    credits: _ReferenceIn | None = None
 
 
 class _DocumentIn(_Strict):
@@ -222,6 +267,10 @@ def document_from_mapping(data: Mapping[str, Any], default_language: str) -> Inv
             parsed.client.name,
             parsed.client.language or default_language,
             parsed.client.address,
+            tax_id=parsed.client.tax_id,
+            electronic_address=parsed.client.electronic_address,
+            reference=parsed.client.reference,
+            einvoice_format=parsed.client.einvoice_format,
         ),
         lines=tuple(
             Line(
@@ -234,6 +283,10 @@ def document_from_mapping(data: Mapping[str, Any], default_language: str) -> Inv
                 line.tax_amount
                 if line.tax_amount is not None
                 else tax_amount(line.retail_cost, line.tax_percentage),
+                line.tax_exemption_reason,
+                InvoiceReference(line.credits.number, line.credits.issue_date)
+                if line.credits
+                else None,
             )
             for line in parsed.transactions
         ),
@@ -265,6 +318,10 @@ def document_to_mapping(document: InvoiceDocument) -> dict[str, Any]:
             "name": document.client.name,
             "language": document.client.language,
             "address": asdict(document.client.address),
+            "tax_id": document.client.tax_id,
+            "electronic_address": document.client.electronic_address,
+            "reference": document.client.reference,
+            "einvoice_format": document.client.einvoice_format,
         },
         "transactions": [
             {
@@ -275,6 +332,15 @@ def document_to_mapping(document: InvoiceDocument) -> dict[str, Any]:
                 "retail_cost": str(line.retail_cost),
                 "tax_percentage": str(line.tax_percentage),
                 "tax_amount": str(line.tax_amount),
+                "tax_exemption_reason": line.tax_exemption_reason,
+                "credits": {
+                    "number": line.credits.number,
+                    "date": line.credits.issue_date.isoformat()
+                    if line.credits.issue_date
+                    else None,
+                }
+                if line.credits
+                else None,
             }
             for line in document.lines
         ],

@@ -12,8 +12,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -121,18 +122,9 @@ async def _generate(
     )
     invoice.number = invoice_number(number_format, issued_at, zone, invoice.id)
     await invoice_totals.count_new(session, invoice)
+    credited = await _credited_invoices(session, charges, zone)
     session.add_all(
-        InvoiceLine(
-            invoice_id=invoice.id,
-            position=position,
-            transaction_id=charge.id,
-            created_at=charge.created_at,
-            title=charge.title,
-            description=charge.description,
-            retail_cost=charge.retail_cost,
-            tax_percentage=charge.tax_percentage,
-            tax_amount=charge.tax_amount,
-        )
+        _frozen_line(invoice.id, position, charge, credited)
         for position, charge in enumerate(charges, start=1)
     )
     ids = [charge.id for charge in charges]
@@ -160,6 +152,44 @@ async def _generate(
         invoice_events.record(session, invoice.id, EventKind.PAID, actor, "totals 0.00: settled")
     await session.flush()
     return invoice
+
+
+def _frozen_line(
+    invoice_id: int,
+    position: int,
+    charge: Transaction,
+    credited: dict[int, tuple[str | None, date]],
+) -> InvoiceLine:
+    """A charge as the invoice bills it, for good: later edits cannot reach it."""
+    number, issued = credited.get(charge.credits_invoice_id or 0, (None, None))
+    return InvoiceLine(
+        invoice_id=invoice_id,
+        position=position,
+        transaction_id=charge.id,
+        created_at=charge.created_at,
+        title=charge.title,
+        description=charge.description,
+        retail_cost=charge.retail_cost,
+        tax_percentage=charge.tax_percentage,
+        tax_amount=charge.tax_amount,
+        tax_exemption_reason=charge.tax_exemption_reason,
+        credited_invoice_number=number,
+        credited_invoice_date=issued,
+    )
+
+
+async def _credited_invoices(
+    session: AsyncSession, charges: Sequence[Transaction], zone: ZoneInfo
+) -> dict[int, tuple[str | None, date]]:
+    """The number and issue date of each invoice the credits correct, frozen on the lines
+    that cite it (a credit note's references)."""
+    ids = {charge.credits_invoice_id for charge in charges if charge.credits_invoice_id}
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Invoice.id, Invoice.number, Invoice.created_at).where(Invoice.id.in_(ids))
+    )
+    return {row.id: (row.number, local_day(row.created_at, zone)) for row in rows}
 
 
 def _locked(query: Select[Transaction]) -> Select[Transaction]:

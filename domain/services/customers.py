@@ -6,7 +6,7 @@ from domain.config import BusinessSettings, Settings
 from domain.errors import NotFound
 from domain.model import validation
 from domain.model.access import Viewer, require_staff
-from domain.model.commands import ContactData, CustomerData
+from domain.model.commands import ContactData, CustomerData, Unchanged
 from domain.model.entities import Contact, Customer
 from domain.store.database import Database
 from domain.store.locking import lock_customer
@@ -33,6 +33,14 @@ def _apply(customer: Customer, data: CustomerData, business: BusinessSettings) -
                 f"address.{field}", getattr(data.address, field), limit
             )
             setattr(customer, field, value)
+    if not isinstance(data.tax_id, Unchanged):
+        customer.tax_id = validation.tax_id("tax_id", data.tax_id)
+    if not isinstance(data.electronic_address, Unchanged):
+        customer.electronic_address = validation.electronic_address(
+            "electronic_address", data.electronic_address
+        )
+    if not isinstance(data.einvoice_format, Unchanged):
+        customer.einvoice_format = data.einvoice_format
 
 
 async def create_customer(

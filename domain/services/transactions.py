@@ -7,6 +7,7 @@ payment flows. A billed transaction is frozen: void its invoice first (Workflow 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,7 @@ from domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from domain.model import validation
 from domain.model.access import Viewer, require_staff
 from domain.model.commands import TransactionChanges, TransactionData
-from domain.model.entities import Customer, Product, Transaction
+from domain.model.entities import Customer, Invoice, Product, Transaction
 from domain.model.enums import TransactionKind
 from domain.model.money import ZERO, minor_digits, tax_amount
 from domain.store.database import Database
@@ -44,10 +45,15 @@ async def create_transaction(
                 raise NotFound("Product", data.product_id, "product_id")
         title = validation.required_text("title", data.title, 200)
         cost = validation.amount("retail_cost", data.retail_cost, digits=minor_digits(currency))
+        reason = data.tax_exemption_reason
         if data.tax_percentage is not None:
             percent = validation.percentage("tax_percentage", data.tax_percentage)
         else:
             percent = product.tax_percentage if product else ZERO
+            if reason is None and product is not None:
+                reason = product.tax_exemption_reason
+        if data.credits_invoice_id is not None:
+            await _ensure_creditable(session, data, cost)
         row = Transaction(
             kind=TransactionKind.CHARGE,
             customer_id=data.customer_id,
@@ -60,9 +66,25 @@ async def create_transaction(
             retail_cost=cost,
             tax_percentage=percent,
             tax_amount=tax_amount(cost, percent, currency),
+            tax_exemption_reason=validation.exemption_reason(
+                "tax_exemption_reason", reason, percent
+            ),
+            credits_invoice_id=data.credits_invoice_id,
         )
         session.add(row)
     return row
+
+
+async def _ensure_creditable(session: AsyncSession, data: TransactionData, cost: Decimal) -> None:
+    """A credit may cite the invoice it corrects: an issued invoice of the same customer."""
+    field = "credits_invoice_id"
+    if cost >= 0:
+        raise InvalidInput(field, "Only a credit (a negative amount) corrects an invoice.")
+    invoice = await session.get(Invoice, data.credits_invoice_id)
+    if invoice is None or invoice.customer_id != data.customer_id:
+        raise NotFound("Invoice", data.credits_invoice_id, field)
+    if invoice.void:
+        raise InvalidInput(field, f"Invoice {invoice.number} is void: there is nothing to correct.")
 
 
 async def _unbilled_for_change(session: AsyncSession, transaction_id: int) -> Transaction:
@@ -108,6 +130,16 @@ async def update_transaction(
             )
         if changes.tax_percentage is not None:
             row.tax_percentage = validation.percentage("tax_percentage", changes.tax_percentage)
+            if changes.tax_exemption_reason is None and row.tax_percentage != 0:
+                row.tax_exemption_reason = None  # a taxed charge is not exempt
+        if changes.tax_exemption_reason is not None:
+            row.tax_exemption_reason = validation.exemption_reason(
+                "tax_exemption_reason", changes.tax_exemption_reason, row.tax_percentage
+            )
+        if row.credits_invoice_id is not None and row.retail_cost >= 0:
+            raise InvalidInput(
+                "retail_cost", "This credit corrects an invoice: its amount must stay negative."
+            )
         row.tax_amount = tax_amount(row.retail_cost, row.tax_percentage, currency)
     return row
 

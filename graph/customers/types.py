@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
+from strawberry.types.unset import UnsetType
 
-from domain.model.commands import ADDRESS_FIELDS, AddressData, ContactData, CustomerData
+from domain.model.commands import (
+    ADDRESS_FIELDS,
+    UNCHANGED,
+    AddressData,
+    ContactData,
+    CustomerData,
+    Unchanged,
+)
 from domain.model.entities import Contact, Customer, PaymentMethod
+from domain.model.enums import EInvoiceFormat
 from domain.queries.transactions import unbilled_charges
 from graph.context import Info
 from graph.enums import ContactType
@@ -22,6 +31,17 @@ if TYPE_CHECKING:
     from graph.transactions.types import TransactionType
 
 _INVOICE_INPUTS = strawberry.lazy("graph.invoices.inputs")
+T = TypeVar("T")
+
+TAX_ID = (
+    "The customer's VAT number with its country prefix (DE123456789), or its business "
+    "number (an ABN: 51824753556): the buyer's identifier on its e-invoices."
+)
+ELECTRONIC_ADDRESS = (
+    "Its Peppol participant id, scheme:id (0151:51824753556 for an ABN, 0088: a GLN). With "
+    "it, its UBL invoices are Peppol BIS Billing 3.0."
+)
+FORMAT = "The e-invoice it receives; null: the configured default (einvoice.default_format)."
 
 
 @strawberry.type
@@ -80,6 +100,9 @@ class CustomerType:
         description="Language code used to pick the invoice template, e.g. en, es, fr."
     )
     address: Address | None
+    tax_id: str | None = strawberry.field(description=TAX_ID)
+    electronic_address: str | None = strawberry.field(description=ELECTRONIC_ADDRESS)
+    e_invoice_format: EInvoiceFormat | None = strawberry.field(description=FORMAT)
     row_id: strawberry.Private[int]
 
     @classmethod
@@ -89,6 +112,9 @@ class CustomerType:
             name=row.name,
             language=row.language,
             address=Address.from_customer(row),
+            tax_id=row.tax_id,
+            electronic_address=row.electronic_address,
+            e_invoice_format=row.einvoice_format,
             row_id=row.id,
         )
 
@@ -151,17 +177,40 @@ class AddressInput:
     country: str | None = None
 
 
+def _kept(value: T | UnsetType) -> T | Unchanged:
+    """UNSET (the field left out of the input) keeps what is stored."""
+    return UNCHANGED if isinstance(value, UnsetType) else value
+
+
 @strawberry.input
 class CustomerInput:
     name: str
     language: str | None = None
     address: AddressInput | None = None
+    tax_id: str | None = strawberry.field(
+        default=strawberry.UNSET, description=f"{TAX_ID} Left out: unchanged; null: cleared."
+    )
+    electronic_address: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=f"{ELECTRONIC_ADDRESS} Left out: unchanged; null: cleared.",
+    )
+    e_invoice_format: EInvoiceFormat | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=f"{FORMAT} Left out: unchanged; null: back to the default.",
+    )
 
     def to_domain(self) -> CustomerData:
         address = None
         if self.address is not None:
             address = AddressData(**{name: getattr(self.address, name) for name in ADDRESS_FIELDS})
-        return CustomerData(name=self.name, language=self.language, address=address)
+        return CustomerData(
+            name=self.name,
+            language=self.language,
+            address=address,
+            tax_id=_kept(self.tax_id),
+            electronic_address=_kept(self.electronic_address),
+            einvoice_format=_kept(self.e_invoice_format),
+        )
 
 
 @strawberry.input

@@ -16,7 +16,7 @@ from graph.customers.types import CustomerType
 from graph.enums import TransactionKind
 from graph.errors import UserError
 from graph.ids import parse_id, require_id
-from graph.products.types import ProductType
+from graph.products.types import EXEMPTION, ProductType
 
 if TYPE_CHECKING:
     from graph.invoices.types import InvoiceType
@@ -32,9 +32,11 @@ class TransactionType:
     retail_cost: Decimal
     tax_percentage: Decimal
     tax_amount: Decimal
+    tax_exemption_reason: str | None = strawberry.field(description=EXEMPTION)
     customer_id: strawberry.Private[int]
     product_id: strawberry.Private[int | None]
     invoice_id: strawberry.Private[int | None]
+    credits_invoice_id: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: Transaction) -> TransactionType:
@@ -47,9 +49,11 @@ class TransactionType:
             retail_cost=row.retail_cost,
             tax_percentage=row.tax_percentage,
             tax_amount=row.tax_amount,
+            tax_exemption_reason=row.tax_exemption_reason,
             customer_id=row.customer_id,
             product_id=row.product_id,
             invoice_id=row.invoice_id,
+            credits_invoice_id=row.credits_invoice_id,
         )
 
     @strawberry.field
@@ -69,6 +73,19 @@ class TransactionType:
         if self.invoice_id is None:
             return None
         row = await info.context.loaders.invoice.load(self.invoice_id)
+        return InvoiceType.from_row(row, info.context) if row else None
+
+    @strawberry.field(
+        description="The earlier invoice this credit corrects; the credit note that bills it cites that invoice (an e-invoice's BG-3)."
+    )
+    async def credits_invoice(
+        self, info: Info
+    ) -> Annotated[InvoiceType, strawberry.lazy("graph.invoices.types")] | None:
+        from graph.invoices.types import InvoiceType
+
+        if self.credits_invoice_id is None:
+            return None
+        row = await info.context.loaders.invoice.load(self.credits_invoice_id)
         return InvoiceType.from_row(row, info.context) if row else None
 
     @strawberry.field
@@ -114,6 +131,14 @@ class TransactionInput:
     )
     product_id: strawberry.ID | None = None
     created_at: datetime | None = strawberry.field(default=None, description="Default: now.")
+    tax_exemption_reason: str | None = strawberry.field(
+        default=None,
+        description="Why this untaxed charge is exempt (tax percentage 0 only). Default: the product's, when the tax percentage is the product's too.",
+    )
+    credits_invoice_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="For a credit (a negative amount): the earlier invoice of the customer's it corrects, which the credit note billing it cites.",
+    )
 
     def to_domain(self) -> TransactionData:
         """Raises NOT_FOUND for an ID that cannot be ours."""
@@ -127,6 +152,12 @@ class TransactionInput:
             product_id=(
                 require_id(self.product_id, "Product", "product_id") if self.product_id else None
             ),
+            tax_exemption_reason=self.tax_exemption_reason,
+            credits_invoice_id=(
+                require_id(self.credits_invoice_id, "Invoice", "credits_invoice_id")
+                if self.credits_invoice_id
+                else None
+            ),
         )
 
 
@@ -135,7 +166,12 @@ class TransactionUpdateInput:
     title: str | None = None
     description: str | None = None
     retail_cost: Decimal | None = None
-    tax_percentage: Decimal | None = None
+    tax_percentage: Decimal | None = strawberry.field(
+        default=None, description="Above 0, any exemption reason is dropped."
+    )
+    tax_exemption_reason: str | None = strawberry.field(
+        default=None, description='Why this untaxed charge is exempt; "" clears it.'
+    )
 
     def to_domain(self) -> TransactionChanges:
         return TransactionChanges(
@@ -143,6 +179,7 @@ class TransactionUpdateInput:
             description=self.description,
             retail_cost=self.retail_cost,
             tax_percentage=self.tax_percentage,
+            tax_exemption_reason=self.tax_exemption_reason,
         )
 
 
