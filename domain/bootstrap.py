@@ -1,7 +1,7 @@
 """Wiring: what a running process holds, opened once at start from the settings.
 
 The adapters are chosen here and nowhere else: Stripe for cards, Mailjet or the outbox for
-email (email.backend), WeasyPrint for PDFs, a local or a Redis work queue
+email (email.backend), WeasyPrint for PDFs, SaxonC and lxml for the EN 16931 rules, a local or a Redis work queue
 (workers.backend), httpx for webhooks, Prometheus for metrics, the system clock (tests hand
 in their own).
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.adapters.clock import SystemClock
+from domain.adapters.en16931_rules import En16931Rules
 from domain.adapters.font_coverage import InstalledFonts
 from domain.adapters.local_queue import LocalWorkQueue
 from domain.adapters.metrics import PrometheusMetrics, serve_metrics
@@ -26,6 +27,7 @@ from domain.config import Settings
 from domain.ports import (
     CardGateway,
     Clock,
+    EInvoiceValidator,
     GlyphCoverage,
     Jobs,
     MailSender,
@@ -35,6 +37,8 @@ from domain.ports import (
     WorkQueue,
 )
 from domain.rendering.renderer import DocumentRenderer
+from domain.services.einvoice_checks import EInvoiceChecks
+from domain.services.einvoices import EInvoices
 from domain.services.invoice_pdfs import InvoicePdfs
 from domain.store.database import Database
 from domain.worker import RuntimeJobs
@@ -54,6 +58,7 @@ class Runtime:
     work: WorkQueue
     metrics: Metrics
     webhooks: WebhookSender
+    einvoices: EInvoices
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -63,7 +68,9 @@ class Runtime:
         metrics = PrometheusMetrics()
         cards = StripeGateway(settings.stripe)
         glyphs = open_glyph_coverage(settings.invoice.template_dir)
-        pdfs = InvoicePdfs(db, settings, DocumentRenderer(settings, renderer), metrics, glyphs)
+        checks = EInvoiceChecks(settings, open_einvoice_rules(settings.einvoice.rules_dir))
+        documents = DocumentRenderer(settings, renderer)
+        pdfs = InvoicePdfs(db, settings, documents, metrics, glyphs, checks)
         webhooks = open_webhook_sender(settings)
         prerender = settings.invoice.pdf_cache.prerender_on_generate
         work: WorkQueue
@@ -85,6 +92,7 @@ class Runtime:
             work=work,
             metrics=metrics,
             webhooks=webhooks,
+            einvoices=EInvoices(settings, pdfs, checks),
         )
 
     def jobs(self) -> RuntimeJobs:
@@ -105,6 +113,7 @@ class Runtime:
         await self.work.close()
         await self.webhooks.close()
         self.renderer.close()
+        self.einvoices.checks.validator.close()
         await self.db.dispose()
 
 
@@ -131,6 +140,10 @@ def open_renderer(settings: Settings, workers: int | None = None) -> PdfRenderer
         template_timeout_seconds=settings.invoice.template_timeout_seconds,
         memory_mb=settings.invoice.render_memory_mb,
     )
+
+
+def open_einvoice_rules(rules_dir: str) -> EInvoiceValidator:
+    return En16931Rules(rules_dir)
 
 
 def open_glyph_coverage(template_dir: str | Path) -> GlyphCoverage:

@@ -35,7 +35,7 @@ from graph.http.health import healthz, home
 from graph.http.invoice_page import invoice_asset, invoice_page, invoice_page_pdf
 from graph.http.json_body import decode_request_json
 from graph.http.metrics import metrics_endpoint
-from graph.http.pdfs import draft_pdf, invoice_pdf
+from graph.http.pdfs import draft_pdf, invoice_pdf, invoice_ubl
 from graph.http.stripe_webhook import stripe_webhook
 from graph.http.transport import (
     json_error,
@@ -215,6 +215,7 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"], name="healthz"),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/crm/invoice/{invoice_id}/pdf", invoice_pdf, methods=["GET"]),
+            Route("/crm/invoice/{invoice_id}/ubl", invoice_ubl, methods=["GET"]),
             Route("/crm/invoice-preview/pdf", draft_pdf, methods=["GET"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             Route("/i/{link}", invoice_page, methods=["GET"]),

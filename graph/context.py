@@ -29,8 +29,9 @@ from domain.model.entities import (
     Product,
     Transaction,
 )
-from domain.model.enums import AttemptState, Role
+from domain.model.enums import AttemptState, EInvoiceFormat, Role
 from domain.queries.loaders import rows_by_id, rows_by_parent
+from domain.services.einvoices import EInvoiceStatus
 from domain.services.invoice_pdfs import PdfStatus
 from domain.store import deployment
 from domain.store.database import Database
@@ -53,6 +54,23 @@ def _none() -> None:
     return None
 
 
+EInvoiceKey = tuple[int, EInvoiceFormat | None]
+
+
+def _einvoices(runtime: Runtime, viewer: Viewer) -> DataLoader[EInvoiceKey, EInvoiceStatus | None]:
+    """Invoice.eInvoice for a page: one batch per format asked for."""
+
+    async def load(keys: list[EInvoiceKey]) -> list[EInvoiceStatus | None]:
+        found: dict[EInvoiceKey, EInvoiceStatus] = {}
+        for chosen in dict.fromkeys(chosen for _, chosen in keys):
+            ids = [invoice_id for invoice_id, wanted in keys if wanted == chosen]
+            statuses = await runtime.einvoices.statuses(viewer, ids, chosen)
+            found.update({(invoice_id, chosen): status for invoice_id, status in statuses.items()})
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
 @dataclass
 class Loaders:
     customer: DataLoader[int, Customer | None]
@@ -65,6 +83,7 @@ class Loaders:
     invoice_events: DataLoader[int, list[InvoiceEvent]]
     open_attempts: DataLoader[int, list[PaymentAttempt]]
     pdf_status: DataLoader[int, PdfStatus | None]
+    einvoice: DataLoader[EInvoiceKey, EInvoiceStatus | None]
 
     @classmethod
     def create(cls, runtime: Runtime, viewer: Viewer) -> Loaders:
@@ -116,6 +135,7 @@ class Loaders:
                 list,
             ),
             pdf_status=_batched(lambda ids: runtime.pdfs.statuses(viewer, ids), _none),
+            einvoice=_einvoices(runtime, viewer),
         )
 
 

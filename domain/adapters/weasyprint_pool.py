@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 from pebble import ProcessExpired, ProcessPool
 
-from domain.ports import RenderedPdf, RenderFailed, TemplateFailure
+from domain.ports import EmbeddedInvoice, RenderedPdf, RenderFailed, TemplateFailure
 
 log = logging.getLogger("invoicing.pdf")
 
@@ -75,9 +75,91 @@ def _limit_cpu(seconds: float | None) -> None:
     )
 
 
-def render_pdf(html: str, base_dir: str, cpu_seconds: float | None = None) -> RenderedPdf:
-    """Render in this process (the workers call this, with a CPU limit)."""
-    from weasyprint import HTML
+# The Factur-X XMP properties, and the PDF/A extension schema that declares them (without
+# it a PDF/A validator refuses properties it does not know).
+_FACTUR_X_NS = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
+# A property's prefix must be the one its extension schema declares (fx).
+_XMP_PREFIXES = {
+    "fx": _FACTUR_X_NS,
+    "pdfaExtension": "http://www.aiim.org/pdfa/ns/extension/",
+    "pdfaSchema": "http://www.aiim.org/pdfa/ns/schema#",
+    "pdfaProperty": "http://www.aiim.org/pdfa/ns/property#",
+}
+_FACTUR_X_PROPERTIES = (
+    ("DocumentFileName", "The name of the embedded XML invoice file"),
+    ("DocumentType", "INVOICE"),
+    ("Version", "The version of the Factur-X XML schema"),
+    ("ConformanceLevel", "The conformance level of the embedded Factur-X data"),
+)
+
+
+def factur_x_xmp(embedded: EmbeddedInvoice) -> bytes:
+    """The rdf:RDF WeasyPrint adds to the PDF's XMP metadata for a Factur-X invoice."""
+    from xml.sax.saxutils import escape
+
+    values = {
+        "DocumentFileName": embedded.filename,
+        "DocumentType": embedded.document_type,
+        "Version": "1.0",
+        "ConformanceLevel": embedded.conformance_level,
+    }
+    properties = "".join(
+        f"<fx:{name}>{escape(value)}</fx:{name}>" for name, value in values.items()
+    )
+    declared = "".join(
+        '<rdf:li rdf:parseType="Resource">'
+        f"<pdfaProperty:name>{name}</pdfaProperty:name>"
+        "<pdfaProperty:valueType>Text</pdfaProperty:valueType>"
+        "<pdfaProperty:category>external</pdfaProperty:category>"
+        f"<pdfaProperty:description>{description}</pdfaProperty:description>"
+        "</rdf:li>"
+        for name, description in _FACTUR_X_PROPERTIES
+    )
+    return (
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description rdf:about="" xmlns:fx="{_FACTUR_X_NS}">{properties}</rdf:Description>'
+        '<rdf:Description rdf:about=""'
+        ' xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"'
+        ' xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"'
+        ' xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">'
+        '<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">'
+        "<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>"
+        f"<pdfaSchema:namespaceURI>{_FACTUR_X_NS}</pdfaSchema:namespaceURI>"
+        "<pdfaSchema:prefix>fx</pdfaSchema:prefix>"
+        f"<pdfaSchema:property><rdf:Seq>{declared}</rdf:Seq></pdfaSchema:property>"
+        "</rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description></rdf:RDF>"
+    ).encode()
+
+
+def _declare_factur_x(metadata: Any, embedded: EmbeddedInvoice) -> None:
+    """Put the Factur-X properties in the XMP packet's one rdf:RDF, beside WeasyPrint's own
+    (its `xmp_metadata` would add a second rdf:RDF, which XMP readers such as pikepdf's
+    do not see)."""
+    from xml.etree import ElementTree
+
+    for prefix, uri in _XMP_PREFIXES.items():
+        ElementTree.register_namespace(prefix, uri)
+    own = metadata.generate_rdf_metadata
+
+    def with_factur_x(*args: Any) -> bytes:
+        rdf = ElementTree.fromstring(own(*args))
+        rdf.extend(ElementTree.fromstring(factur_x_xmp(embedded)))
+        merged: bytes = ElementTree.tostring(rdf, encoding="utf-8")
+        return merged
+
+    metadata.generate_rdf_metadata = with_factur_x
+
+
+def render_pdf(
+    html: str,
+    base_dir: str,
+    cpu_seconds: float | None = None,
+    embedded: EmbeddedInvoice | None = None,
+) -> RenderedPdf:
+    """Render in this process (the workers call this, with a CPU limit). With `embedded`,
+    a Factur-X invoice: PDF/A-3b (sRGB output intent, fonts embedded, XMP metadata) with
+    the XML attached as the PDF's "Alternative" representation."""
+    from weasyprint import HTML, Attachment
 
     _limit_cpu(cpu_seconds)
     refused: list[str] = []
@@ -87,8 +169,20 @@ def render_pdf(html: str, base_dir: str, cpu_seconds: float | None = None) -> Re
             base_url=Path(base_dir).resolve().as_uri() + "/",
             url_fetcher=_local_fetcher(base_dir, refused),
         ).render()
+        options: dict[str, Any] = {}
+        if embedded is not None:
+            document.metadata.attachments = [
+                Attachment(
+                    file_obj=io.BytesIO(embedded.xml),
+                    name=embedded.filename,
+                    description="Factur-X invoice",
+                    relationship="Alternative",
+                )
+            ]
+            _declare_factur_x(document.metadata, embedded)
+            options["pdf_variant"] = "pdf/a-3b"
         buffer = io.BytesIO()
-        document.write_pdf(buffer)
+        document.write_pdf(buffer, **options)
     except Exception as error:  # WeasyPrint raises many kinds; the caller gets one
         raise RenderFailed(f"{type(error).__name__}: {error}") from None
     return RenderedPdf(buffer.getvalue(), len(document.pages), tuple(refused))
@@ -154,10 +248,17 @@ class WeasyPrintPool:
             future = self._executor().submit(function, limit_seconds, *args)
             return await asyncio.wrap_future(future)
 
-    async def render(self, html: str, base_dir: str | Path) -> RenderedPdf:
+    async def render(
+        self, html: str, base_dir: str | Path, embedded: EmbeddedInvoice | None = None
+    ) -> RenderedPdf:
         try:
             result: RenderedPdf = await self._run(
-                self.timeout_seconds, render_pdf, html, str(base_dir), self.timeout_seconds
+                self.timeout_seconds,
+                render_pdf,
+                html,
+                str(base_dir),
+                self.timeout_seconds,
+                embedded,
             )
         except FutureTimeout:
             raise RenderFailed(f"rendering took longer than {self.timeout_seconds:.0f} s") from None

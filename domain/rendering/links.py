@@ -16,6 +16,11 @@ def pdf_url(settings: Settings, invoice_id: int) -> str:
     return f"{settings.server.base_url}/crm/invoice/{invoice_id}/pdf"
 
 
+def einvoice_url(settings: Settings, invoice_id: int) -> str:
+    """The invoice's UBL (Peppol BIS) e-invoice, with the same bearer token as its PDF."""
+    return f"{settings.server.base_url}/crm/invoice/{invoice_id}/ubl"
+
+
 def share_url(settings: Settings, secret: str, invoice_id: int, now: datetime) -> str:
     """The invoice's page for its customer: no token, valid links.lifetime_days from now."""
     expires = now + timedelta(days=settings.links.lifetime_days)

@@ -9,12 +9,13 @@ and nobody has to remember to clear anything.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
 from domain.config import Settings
-from domain.ports import PdfRenderer, RenderedPdf
+from domain.ports import EmbeddedInvoice, PdfRenderer, RenderedPdf
 from domain.rendering.documents import InvoiceDocument
 from domain.rendering.templating import Assets, TemplateSet, render_key, render_page
 from domain.rendering.variables import template_variables
@@ -32,6 +33,8 @@ class PreparedDocument:
     key: str
     # The data's text by field (InvoiceDocument.texts), for checking fonts can draw it.
     texts: dict[str, str] = field(default_factory=dict, compare=False)
+    # The e-invoice the PDF carries (Factur-X), if it is to be one.
+    embedded: EmbeddedInvoice | None = None
 
 
 class DocumentRenderer:
@@ -45,9 +48,14 @@ class DocumentRenderer:
         self._render_settings = {"engine": renderer.engine, "layout": LAYOUT_VERSION}
 
     async def prepare(
-        self, document: InvoiceDocument, template: str | None = None
+        self,
+        document: InvoiceDocument,
+        template: str | None = None,
+        factur_x: bytes | None = None,
     ) -> PreparedDocument:
-        """The page's HTML and its PDF's render key; raises TemplateFailure.
+        """The page's HTML and its PDF's render key; raises TemplateFailure. With
+        `factur_x` (CII XML), the PDF is to be a Factur-X PDF/A-3 carrying it: another
+        PDF, so another key (a plain PDF is never served for a Factur-X one, nor back).
 
         The template runs in a render worker, where one that runs too long or too big is
         stopped (PdfRenderer.render_html), and the event loop stays free meanwhile. The
@@ -70,8 +78,13 @@ class DocumentRenderer:
             while len(self._html) > HTML_MEMO_SIZE:
                 self._html.pop(next(iter(self._html)))
         assets = self.templates.assets(name)
-        key = render_key(html, assets, self._render_settings)
-        return PreparedDocument(html, name, assets, key, document.texts())
+        settings: dict[str, Any] = self._render_settings
+        embedded = None
+        if factur_x is not None:
+            embedded = EmbeddedInvoice(factur_x)
+            settings = {**settings, "factur_x": hashlib.sha256(factur_x).hexdigest()}
+        key = render_key(html, assets, settings)
+        return PreparedDocument(html, name, assets, key, document.texts(), embedded)
 
     async def render_template(self, filename: str, language: str, variables: dict[str, Any]) -> str:
         """Any other page of the template folder (the email's HTML part) in its language
@@ -82,4 +95,6 @@ class DocumentRenderer:
 
     async def render(self, prepared: PreparedDocument) -> RenderedPdf:
         """The PDF; raises RenderFailed."""
-        return await self.renderer.render(prepared.html, self.templates.directory)
+        return await self.renderer.render(
+            prepared.html, self.templates.directory, prepared.embedded
+        )

@@ -23,12 +23,14 @@ from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.model.access import Viewer, require_staff
 from domain.model.entities import Customer, Invoice, InvoiceLine, InvoicePdfCache
+from domain.model.enums import EInvoiceFormat
 from domain.model.invoice_rules import pdf_filename
 from domain.ports import GlyphCoverage, Metrics, RenderFailed, TemplateFailure
 from domain.rendering.documents import InvoiceDocument, Line, invoice_document, line_of
 from domain.rendering.glyphs import unprintable
 from domain.rendering.links import pay_url
 from domain.rendering.renderer import DocumentRenderer, PreparedDocument
+from domain.services.einvoice_checks import EInvoiceChecks, format_for
 from domain.store import pdf_cache
 from domain.store.database import Database
 from domain.store.pdf_cache import PruneReport
@@ -112,9 +114,12 @@ class InvoicePdfs:
         documents: DocumentRenderer,
         metrics: Metrics,
         glyphs: GlyphCoverage | None = None,
+        checks: EInvoiceChecks | None = None,
     ) -> None:
         self.db = db
         self.glyphs = glyphs
+        # Makes the PDFs of customers who want Factur-X carry their CII XML.
+        self.checks = checks
         self.settings = settings
         self.documents = documents
         self.metrics = metrics
@@ -146,6 +151,50 @@ class InvoicePdfs:
         link = pay_url(self.settings, invoice.id, invoice.number)
         return invoice_document(invoice, customer, await self._lines_of(invoice), link)
 
+    async def document_of(
+        self, viewer: Viewer, invoice_id: int
+    ) -> tuple[Invoice, Customer, InvoiceDocument]:
+        """The invoice as its PDF and e-invoice show it, if the viewer may see it."""
+        found = await pdf_cache.with_invoice(self.db, invoice_id, with_pdf=False)
+        if found is None or not viewer.can_see_customer(found[0].customer_id):
+            raise NotFound("Invoice", invoice_id, "id")
+        invoice, customer, _ = found
+        return invoice, customer, await self._document(invoice, customer)
+
+    async def documents_of(
+        self, viewer: Viewer, invoice_ids: Sequence[int]
+    ) -> dict[int, tuple[Invoice, Customer, InvoiceDocument]]:
+        """The same for a page of invoices: one query, plus one for the lines of the
+        invoices this process has not seen yet."""
+        found = await pdf_cache.invoices_with_lines(self.db, invoice_ids, set(self._lines))
+        documents = {}
+        for invoice, customer, lines in found:
+            if not viewer.can_see_customer(invoice.customer_id):
+                continue
+            if lines is not None:
+                self._remember_lines(invoice, lines)
+            documents[invoice.id] = (invoice, customer, await self._document(invoice, customer))
+        return documents
+
+    async def _factur_x(
+        self, invoice: Invoice, customer: Customer, document: InvoiceDocument
+    ) -> bytes | None:
+        """The CII XML the PDF is to carry, when its customer wants Factur-X."""
+        if self.checks is None or format_for(customer, self.settings) is not EInvoiceFormat.FACTURX:
+            return None
+        try:
+            return await self.checks.factur_x(document, invoice.id)
+        except DomainError as error:  # the rules could not run: a plain PDF, said so
+            log.error("invoice %s: rendered as a plain PDF: %s", invoice.id, error.message)
+            return None
+
+    async def _prepare(
+        self, invoice: Invoice, customer: Customer, document: InvoiceDocument
+    ) -> PreparedDocument:
+        """Raises TemplateFailure."""
+        factur_x = await self._factur_x(invoice, customer, document)
+        return await self.documents.prepare(document, factur_x=factur_x)
+
     async def _load(
         self, viewer: Viewer, invoice_id: int
     ) -> tuple[Invoice, PreparedDocument, InvoicePdfCache | None]:
@@ -157,7 +206,7 @@ class InvoicePdfs:
         invoice, customer, cached = found
         document = await self._document(invoice, customer)
         try:
-            prepared = await self.documents.prepare(document)
+            prepared = await self._prepare(invoice, customer, document)
         except TemplateFailure as error:
             log.error("invoice %s: template failed: %s", invoice_id, error)
             raise render_failed(error) from None
@@ -256,13 +305,15 @@ class InvoicePdfs:
                 self._remember_lines(entry.invoice, entry.lines)
             documents[invoice_id] = await self._document(entry.invoice, entry.customer)
 
-        async def current_key(document: InvoiceDocument) -> str | None:
+        async def current_key(invoice_id: int) -> str | None:
+            entry = visible[invoice_id]
             try:
-                return (await self.documents.prepare(document)).key
+                prepared = await self._prepare(entry.invoice, entry.customer, documents[invoice_id])
             except TemplateFailure:
                 return None  # a broken template: nothing cached matches it
+            return prepared.key
 
-        found_keys = await asyncio.gather(*(current_key(d) for d in documents.values()))
+        found_keys = await asyncio.gather(*(current_key(i) for i in documents))
         keys = dict(zip(documents, found_keys, strict=True))
         return {
             invoice_id: PdfStatus(

@@ -55,10 +55,20 @@ class PruneReport:
 
 
 async def with_invoice(
-    db: Database, invoice_id: int
+    db: Database, invoice_id: int, *, with_pdf: bool = True
 ) -> tuple[Invoice, Customer, InvoicePdfCache | None] | None:
-    """The invoice, its customer and its cached PDF (bytes included), in one query."""
+    """The invoice, its customer and (`with_pdf`) its cached PDF, bytes included, in one
+    query."""
     async with db.read() as session:
+        if not with_pdf:
+            pair = (
+                await session.execute(
+                    select(Invoice, Customer)
+                    .join(Customer, Customer.id == Invoice.customer_id)
+                    .where(Invoice.id == invoice_id)
+                )
+            ).one_or_none()
+            return None if pair is None else (pair[0], pair[1], None)
         found = (
             await session.execute(
                 select(Invoice, Customer, InvoicePdfCache)
@@ -68,6 +78,34 @@ async def with_invoice(
             )
         ).one_or_none()
     return None if found is None else (found[0], found[1], found[2])
+
+
+async def invoices_with_lines(
+    db: Database, invoice_ids: Sequence[int], lines_known: set[int]
+) -> list[tuple[Invoice, Customer, list[InvoiceLine] | None]]:
+    """Invoices with their customers, and the lines of those not in `lines_known` (None
+    for those), in one query."""
+    line_condition: ColumnElement[bool] = InvoiceLine.invoice_id == Invoice.id
+    if lines_known:
+        line_condition = and_(line_condition, InvoiceLine.invoice_id.not_in(lines_known))
+    query = (
+        select(Invoice, Customer, InvoiceLine)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .outerjoin(InvoiceLine, line_condition)
+        .where(Invoice.id.in_(set(invoice_ids)))
+        .order_by(Invoice.id, InvoiceLine.position)
+    )
+    found: dict[int, tuple[Invoice, Customer]] = {}
+    lines: dict[int, list[InvoiceLine]] = defaultdict(list)
+    async with db.read() as session:
+        for row in await session.execute(query):
+            found.setdefault(row.Invoice.id, (row.Invoice, row.Customer))
+            if row.InvoiceLine is not None:
+                lines[row.Invoice.id].append(row.InvoiceLine)
+    return [
+        (invoice, customer, None if invoice.id in lines_known else lines.get(invoice.id, []))
+        for invoice, customer in found.values()
+    ]
 
 
 async def lines_of(db: Database, invoice_id: int) -> list[InvoiceLine]:

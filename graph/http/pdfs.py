@@ -1,4 +1,5 @@
-"""GET /crm/invoice/{id}/pdf and the draft PDF of an invoice preview."""
+"""GET /crm/invoice/{id}/pdf, GET /crm/invoice/{id}/ubl (its UBL e-invoice) and the draft
+PDF of an invoice preview."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from domain.bootstrap import Runtime
 from domain.errors import DomainError, ErrorCode
+from domain.model.einvoice import Syntax
 from domain.queries.billing_preview import preview_document, preview_invoice
 from domain.services.invoice_pdfs import InvoicePdf
 from graph.http.auth import viewer_or_refusal
@@ -24,8 +26,12 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 def _from_domain(error: DomainError) -> JSONResponse:
     if error.code is ErrorCode.NOT_FOUND:
         return _error(404, error.code.value, error.message)
-    if error.code is ErrorCode.PDF_RENDER_FAILED:
+    if error.code in (ErrorCode.PDF_RENDER_FAILED, ErrorCode.EINVOICE_INVALID):
         return _error(422, error.code.value, error.message)
+    if error.code is ErrorCode.ALREADY_VOID:
+        return _error(409, error.code.value, error.message)
+    if error.code is ErrorCode.EINVOICE_UNAVAILABLE:
+        return _error(503, error.code.value, error.message)
     if error.code is ErrorCode.TOO_MANY_REQUESTS:
         response = _error(429, error.code.value, error.message)
         response.headers["Retry-After"] = "5"
@@ -33,22 +39,29 @@ def _from_domain(error: DomainError) -> JSONResponse:
     return _error(400, error.code.value, error.message)
 
 
+def download(
+    request: Request,
+    data: bytes,
+    sha256: str,
+    filename: str,
+    media_type: str,
+    headers: Mapping[str, str],
+) -> Response:
+    """A file as a download, or 304 when the client holds it already (its ETag, or `*`)."""
+    etag = f'"{sha256}"'
+    answer = {"ETag": etag, "Cache-Control": "private, no-cache", **headers}
+    held = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
+    if etag in held or "*" in held:
+        return Response(status_code=304, headers=answer)
+    answer["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(data, media_type=media_type, headers=answer)
+
+
 def pdf_response(
     request: Request, pdf: InvoicePdf, extra_headers: Mapping[str, str] | None = None
 ) -> Response:
-    """The PDF as a download, or 304 when the client holds it already (its ETag, or `*`)."""
-    etag = f'"{pdf.sha256}"'
-    headers = {
-        "ETag": etag,
-        "X-Cache": "HIT" if pdf.hit else "MISS",
-        "Cache-Control": "private, no-cache",
-        **(extra_headers or {}),
-    }
-    held = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
-    if etag in held or "*" in held:
-        return Response(status_code=304, headers=headers)
-    headers["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
-    return Response(pdf.data, media_type="application/pdf", headers=headers)
+    headers = {"X-Cache": "HIT" if pdf.hit else "MISS", **(extra_headers or {})}
+    return download(request, pdf.data, pdf.sha256, pdf.filename, "application/pdf", headers)
 
 
 async def invoice_pdf(request: Request) -> Response:
@@ -64,6 +77,22 @@ async def invoice_pdf(request: Request) -> Response:
     except DomainError as error:
         return _from_domain(error)
     return pdf_response(request, pdf)
+
+
+async def invoice_ubl(request: Request) -> Response:
+    """The invoice's UBL e-invoice (Peppol BIS Billing 3.0), with the same auth as its PDF."""
+    viewer = await viewer_or_refusal(request)
+    if isinstance(viewer, Response):
+        return viewer
+    runtime: Runtime = request.app.state.runtime
+    invoice_id = parse_id(request.path_params["invoice_id"])
+    if invoice_id is None:
+        return _error(404, "NOT_FOUND", "No such invoice.")
+    try:
+        ubl = await runtime.einvoices.file(viewer, invoice_id, Syntax.UBL)
+    except DomainError as error:
+        return _from_domain(error)
+    return download(request, ubl.data, ubl.sha256, ubl.filename, "application/xml", {})
 
 
 async def draft_pdf(request: Request) -> Response:

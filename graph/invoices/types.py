@@ -8,10 +8,14 @@ from decimal import Decimal
 import strawberry
 
 from domain.model.access import Viewer, actor_as_seen_by
+from domain.model.einvoice import TaxCategory, tax_category
 from domain.model.entities import Invoice, InvoiceEvent, InvoiceLine
+from domain.model.enums import EInvoiceFormat
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import actions_for, is_credit_note, period_text, tax_display
+from domain.ports import RuleFailure
 from domain.rendering.links import pay_url, pdf_url, share_url
+from domain.services.einvoices import EInvoiceStatus
 from domain.services.invoice_pdfs import PdfStatus
 from graph.context import Context, Info
 from graph.customers.types import CustomerType
@@ -33,6 +37,13 @@ class InvoiceLineType:
     tax_display: str = strawberry.field(
         description='As shown in the details modal: "$10.00 (10%)", or "-".'
     )
+    tax_category: TaxCategory = strawberry.field(
+        description="The line's tax category in its e-invoice: S (taxed), Z (zero rated: untaxed), E (exempt: untaxed, for the reason given)."
+    )
+    tax_exemption_reason: str | None
+    credited_invoice_number: str | None = strawberry.field(
+        description="For a credit: the earlier invoice it corrects, as cited when billed."
+    )
 
     @classmethod
     def from_row(cls, row: InvoiceLine, formatter: Formatter) -> InvoiceLineType:
@@ -45,6 +56,54 @@ class InvoiceLineType:
             tax_percentage=row.tax_percentage,
             tax_amount=row.tax_amount,
             tax_display=tax_display(row, formatter),
+            tax_category=tax_category(row.tax_percentage, row.tax_exemption_reason),
+            tax_exemption_reason=row.tax_exemption_reason,
+            credited_invoice_number=row.credited_invoice_number,
+        )
+
+
+@strawberry.type(
+    name="EInvoiceRuleFailure",
+    description="A rule an e-invoice breaks: an EN 16931 business rule (BR-CO-10), a syntax rule (UBL-SR-12, CII-SR-…), a Peppol rule (PEPPOL-EN16931-R010), the XML schema (XSD), or our own check of the invoice's data (CRM-…).",
+)
+class EInvoiceRuleFailure:
+    rule: str
+    location: str = strawberry.field(description="Where in the XML (an XPath), or the field.")
+    message: str
+
+    @classmethod
+    def of(cls, failure: RuleFailure) -> EInvoiceRuleFailure:
+        return cls(rule=failure.rule, location=failure.location, message=failure.text)
+
+
+@strawberry.type(
+    name="EInvoice",
+    description="The invoice as an EN 16931 e-invoice: Factur-X (CII inside the PDF/A-3 PDF) or UBL (Peppol BIS Billing 3.0 when both parties have an electronic address).",
+)
+class EInvoiceType:
+    format: EInvoiceFormat
+    url: str | None = strawberry.field(
+        description="Where to fetch it with the same bearer token: the UBL download, or the PDF for Factur-X (when it is the customer's format). Null while it breaks a rule: it is not handed out then."
+    )
+    valid: bool = strawberry.field(
+        description="It passes the XML schema and every EN 16931 rule (and Peppol's, when it claims Peppol BIS)."
+    )
+    peppol: bool = strawberry.field(description="The UBL claims Peppol BIS Billing 3.0.")
+    errors: list[EInvoiceRuleFailure] = strawberry.field(
+        description="The rules it breaks (fatal): what to fix before it is valid."
+    )
+    warnings: list[EInvoiceRuleFailure]
+
+    @classmethod
+    def of(cls, status: EInvoiceStatus) -> EInvoiceType:
+        verdict = status.verdict
+        return cls(
+            format=status.format,
+            url=status.url,
+            valid=verdict.valid,
+            peppol=verdict.peppol,
+            errors=[EInvoiceRuleFailure.of(f) for f in verdict.fatal],
+            warnings=[EInvoiceRuleFailure.of(f) for f in verdict.failures if f.flag == "warning"],
         )
 
 
@@ -182,6 +241,17 @@ class InvoiceType:
     async def pdf(self, info: Info) -> InvoicePdf | None:
         status = await info.context.loaders.pdf_status.load(self.row_id)
         return InvoicePdf.from_status(status) if status else None
+
+    @strawberry.field(
+        description="The invoice as an e-invoice, in its customer's format (or `format`), checked against the EN 16931 rules. Null for a void invoice, and for a customer whose format is NONE unless `format` asks."
+    )
+    async def e_invoice(
+        self, info: Info, format: EInvoiceFormat | None = None
+    ) -> EInvoiceType | None:
+        if format is EInvoiceFormat.NONE:
+            return None
+        status = await info.context.loaders.einvoice.load((self.row_id, format))
+        return EInvoiceType.of(status) if status else None
 
     @strawberry.field(description="The invoice's history, oldest first.")
     async def events(self, info: Info) -> list[InvoiceEventType]:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from domain.ports import BillingJob, BillOutcome, RenderedPdf, RenderFailed
+from domain.ports import BillingJob, BillOutcome, EmbeddedInvoice, RenderedPdf, RenderFailed
 
 
 class FakeJobs:
@@ -39,7 +39,9 @@ class InlinePages:
     timeout_seconds = 10.0
     engine = "inline-pages"
 
-    async def render(self, html: str, base_dir: str | Path) -> RenderedPdf:
+    async def render(
+        self, html: str, base_dir: str | Path, embedded: EmbeddedInvoice | None = None
+    ) -> RenderedPdf:
         raise RenderFailed("InlinePages renders no PDFs")
 
     async def render_html(self, page: Callable[[], str], template: str) -> str:

@@ -37,9 +37,9 @@ class CountingRenderer(WeasyPrintPool):
         self.inner = inner
         self.calls = 0
 
-    async def render(self, html, base_dir):
+    async def render(self, html, base_dir, embedded=None):
         self.calls += 1
-        return await self.inner.render(html, base_dir)
+        return await self.inner.render(html, base_dir, embedded)
 
 
 def pdfs_with(
