@@ -24,6 +24,7 @@ COMMANDS = {
     "payments": "cli.payments:payments",
     "worker": "cli.worker:worker",
     "cache": "cli.cache:cache",
+    "einvoice": "cli.einvoice:einvoice",
     "preview": "cli.preview:preview",
     "templates": "cli.templates:templates",
     "schema": "cli.schema:schema",

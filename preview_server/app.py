@@ -7,6 +7,7 @@ at a stable address as a page, as HTML and as PDF, updated live as files change.
     /preview/{template}/{fixture}.pdf   the PDF (X-Cache: HIT|MISS), same renderer as production
     /lint/{template}/{fixture}          what the template uses and the data lacks, remote URLs
     /email/{fixture}                    the invoice email's HTML part (?lang=es, ?part=text)
+    /einvoice/{fixture}                 the EN 16931 rules its CII and UBL e-invoices break
     /templates/{path}                   template assets (CSS, images) for the HTML view
     /events                             server-sent events: which files changed
 """
@@ -38,7 +39,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from watchfiles import awatch
 
-from domain.bootstrap import open_renderer
+from domain.bootstrap import open_einvoice_rules, open_renderer
 from domain.config import Settings
 from preview_server.page import page_html
 from preview_server.workspace import PreviewError, Workspace
@@ -162,7 +163,8 @@ def build_preview_app(
     it), and only with `token` when one is given. `on_stop` runs as it shuts down (uvicorn
     re-raises SIGTERM once the app has stopped, so nothing after `uvicorn.run` runs)."""
     renderer = open_renderer(settings, workers)
-    workspace = Workspace(settings, templates_dir, fixtures_dir, renderer)
+    rules = open_einvoice_rules(settings.einvoice.rules_dir)
+    workspace = Workspace(settings, templates_dir, fixtures_dir, renderer, rules)
     feed = ChangeFeed()
 
     async def watch_files(stop: asyncio.Event) -> None:
@@ -183,6 +185,7 @@ def build_preview_app(
             if watcher is not None:
                 await asyncio.gather(watcher, return_exceptions=True)
             renderer.close()
+            rules.close()
             if on_stop is not None:
                 on_stop()
 
@@ -231,6 +234,15 @@ def build_preview_app(
             return PlainTextResponse(content.text_body)
         return HTMLResponse(content.html_body)
 
+    async def einvoice_report(request: Request) -> Response:
+        """The EN 16931 rules the fixture's CII (Factur-X) and UBL e-invoices break."""
+        language = request.query_params.get("lang") or None
+        try:
+            report = await workspace.einvoice(request.path_params["fixture"], language)
+        except PreviewError as error:
+            return _error(error)
+        return JSONResponse(report)
+
     async def lint_report(request: Request) -> Response:
         template, fixture, language = combination(request)
         try:
@@ -268,6 +280,7 @@ def build_preview_app(
             Route("/preview/{template}/{fixture}", preview),
             Route("/lint/{template}/{fixture}", lint_report),
             Route("/email/{fixture}", email),
+            Route("/einvoice/{fixture}", einvoice_report),
             Route("/templates/{path:path}", asset),
             Route("/events", events),
         ],

@@ -24,6 +24,9 @@ header { padding: 8px 12px; border-bottom: 1px solid #d9dee7; display: flex; gap
 iframe { flex: 1; border: 0; width: 100%; background: white; }
 #lint { max-height: 120px; overflow: auto; padding: 6px 12px; border-top: 1px solid #d9dee7; font-size: 12px; }
 #lint .bad { color: #b3261e; } #lint .note { color: #5b6b82; }
+#einvoice { max-height: 140px; overflow: auto; padding: 6px 10px; border-top: 1px solid #d9dee7; font-size: 12px; }
+#einvoice .ok { color: #1b7a3a; } #einvoice .bad { color: #b3261e; } #einvoice .note { color: #5b6b82; }
+#einvoice code { font-weight: 600; }
 #overlay { display: none; position: fixed; inset: 40px 60px auto 300px; background: #fff4f4; border: 2px solid #b3261e;
            padding: 14px 18px; box-shadow: 0 6px 24px rgba(0,0,0,.2); z-index: 10; }
 #overlay pre { background: #2b2d31; color: #ffd7d7; padding: 8px; white-space: pre-wrap; }
@@ -88,8 +91,33 @@ async function refreshLint() {
   panel.innerHTML = lines.join('') || '<div class="note">no findings</div>';
 }
 
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
+}
+
+async function refreshEInvoice() {
+  const response = await fetch('/einvoice/' + state.fixture + query, {cache: 'no-store'});
+  const panel = document.getElementById('einvoice');
+  if (response.status !== 200) { panel.textContent = ''; return; }
+  const report = await response.json();
+  const lines = [];
+  for (const [syntax, name] of [['cii', 'Factur-X (CII)'], ['ubl', 'UBL']]) {
+    const verdict = report[syntax];
+    const fatal = verdict.failures.filter(f => f.flag === 'fatal');
+    const label = name + (syntax === 'ubl' && verdict.peppol ? ', Peppol BIS' : '');
+    lines.push(verdict.valid
+      ? `<div class="ok" data-syntax="${syntax}">${label}: valid EN 16931</div>`
+      : `<div class="bad" data-syntax="${syntax}">${label}: breaks ${fatal.length} rule(s)</div>`);
+    for (const f of verdict.failures) {
+      lines.push(`<div class="${f.flag === 'fatal' ? 'bad' : 'note'}"><code>${escapeHtml(f.rule)}</code> ` +
+                 `${escapeHtml(f.text)} <span class="note">${escapeHtml(f.location)}</span></div>`);
+    }
+  }
+  panel.innerHTML = lines.join('');
+}
+
 async function refresh() {
-  if (await refreshHtml()) { refreshLint(); refreshPdf(); }
+  if (await refreshHtml()) { refreshLint(); refreshPdf(); refreshEInvoice(); }
 }
 
 const events = new EventSource('/events');
@@ -149,7 +177,8 @@ def page_html(
     <span id="pdfinfo"></span></header>
   <div id="panes">
     <section><h3>HTML</h3><iframe id="html" title="HTML"></iframe></section>
-    <section><h3>PDF</h3><iframe id="pdf" title="PDF"></iframe></section>
+    <section><h3>PDF</h3><iframe id="pdf" title="PDF"></iframe>
+      <div id="einvoice" aria-label="E-invoice rules"></div></section>
   </div>
   <div id="lint"></div>
 </main>

@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from domain.config import Settings
-from domain.ports import PdfRenderer, RenderFailed, TemplateFailure
+from domain.errors import DomainError
+from domain.model.einvoice import Syntax
+from domain.ports import EInvoiceValidator, PdfRenderer, RenderFailed, TemplateFailure
 from domain.rendering.documents import FixtureError, InvoiceDocument
 from domain.rendering.email import EmailContent, EmailFacts, email_content
 from domain.rendering.renderer import DocumentRenderer, PreparedDocument
 from domain.rendering.variables import template_variables
+from domain.services.einvoice_checks import EInvoiceChecks
 from preview_server.fixtures import fixture_names, fixture_path, load_fixture
 from preview_server.lint import LintReport, lint
 
@@ -57,7 +60,12 @@ class RenderedPreviewPdf:
 
 class Workspace:
     def __init__(
-        self, settings: Settings, templates_dir: Path, fixtures_dir: Path, renderer: PdfRenderer
+        self,
+        settings: Settings,
+        templates_dir: Path,
+        fixtures_dir: Path,
+        renderer: PdfRenderer,
+        rules: EInvoiceValidator | None = None,
     ) -> None:
         self.templates_dir = templates_dir.resolve()
         self.fixtures_dir = fixtures_dir.resolve()
@@ -65,6 +73,7 @@ class Workspace:
         invoice = settings.invoice.model_copy(update={"template_dir": str(self.templates_dir)})
         self.settings = settings.model_copy(update={"invoice": invoice})
         self.documents = DocumentRenderer(self.settings, renderer)
+        self.einvoices = EInvoiceChecks(self.settings, rules) if rules is not None else None
         self._pdfs: dict[tuple[str, str, str], tuple[str, bytes, int, float]] = {}
         self._fixtures: dict[tuple[Path, int, int], InvoiceDocument] = {}
 
@@ -143,6 +152,32 @@ class Workspace:
             raise PreviewError(
                 422, failure.file, failure.message, failure.line, failure.snippet
             ) from None
+
+    async def einvoice(self, fixture: str, language: str | None = None) -> dict[str, Any]:
+        """The rules the fixture's e-invoices break, CII (Factur-X) and UBL, as JSON."""
+        if self.einvoices is None:
+            raise PreviewError(404, fixture, "e-invoice checks are off in this preview")
+        document = self.document(fixture, language)
+        report: dict[str, Any] = {}
+        for syntax in (Syntax.CII, Syntax.UBL):
+            try:
+                verdict = await self.einvoices.verdict(document, syntax)
+            except DomainError as error:
+                raise PreviewError(503, fixture, error.message) from None
+            report[syntax.value] = {
+                "valid": verdict.valid,
+                "peppol": verdict.peppol,
+                "failures": [
+                    {
+                        "rule": failure.rule,
+                        "flag": failure.flag,
+                        "location": failure.location,
+                        "text": failure.text,
+                    }
+                    for failure in verdict.failures
+                ],
+            }
+        return report
 
     async def lint(
         self, template: str, fixture: str, language: str | None = None

@@ -356,3 +356,23 @@ def test_make_preview_listens_on_port_when_given_and_5001_otherwise() -> None:
 
     assert command("PORT=5123").endswith("invoicing preview --host 127.0.0.1 --port 5123")
     assert command().endswith("--port 5001")
+
+
+def test_einvoice_validate_checks_a_seeded_invoice_and_export_writes_its_ubl(
+    tmp_path: Path,
+) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'einvoice.db'}"}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    assert run_cli("db", "seed", env=env).returncode == 0
+    checked = run_cli("einvoice", "validate", "1", env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    verdicts = [line for line in checked.stdout.splitlines() if line.startswith("VALID")]
+    assert len(verdicts) == 2 and "(cii)" in verdicts[0] and "(ubl" in verdicts[1]
+    target = tmp_path / "one.xml"
+    exported = run_cli("einvoice", "export", "1", "--output", str(target), env=env)
+    assert exported.returncode == 0, exported.stderr
+    assert target.read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Invoice')
+    again = run_cli("einvoice", "validate", str(target), env=env)
+    assert again.returncode == 0 and again.stdout.startswith("VALID"), again.stdout
+    missing = run_cli("einvoice", "validate", "99999", env=env)
+    assert missing.returncode != 0 and "Invoice 99999 does not exist" in missing.stderr

@@ -128,3 +128,23 @@ async def test_the_invoice_email_is_previewed_per_fixture_and_language(
     (templates / "email" / "invoice.html").write_text("<p>{{ customer_name }</p>")
     broken = await preview.get("/email/short")
     assert broken.status_code == 422 and broken.json()["error"]["file"] == "invoice.html"
+
+
+async def test_the_rules_each_fixtures_e_invoices_break_are_shown_beside_the_pdf(
+    preview: httpx.AsyncClient, folders: tuple
+) -> None:
+    page = (await preview.get("/preview/norfone_invoice_template/short")).text
+    assert 'id="einvoice"' in page and "refreshEInvoice" in page
+    valid = (await preview.get("/einvoice/credit_note")).json()
+    assert valid["cii"]["valid"] and valid["ubl"]["valid"] and valid["ubl"]["peppol"]
+    draft = (await preview.get("/einvoice/draft")).json()
+    assert not draft["ubl"]["valid"]
+    assert "CRM-DRAFT" in [f["rule"] for f in draft["ubl"]["failures"]]
+    # A designer's fixture that loses its buyer's country: the rules say so, live.
+    _, fixtures = folders
+    short = fixtures / "short.yaml"
+    short.write_text(short.read_text().replace("country: Australia", "country: Atlantis"))
+    broken = (await preview.get("/einvoice/short")).json()
+    rules = {f["rule"] for f in broken["cii"]["failures"] if f["flag"] == "fatal"}
+    assert {"CRM-BUYER-COUNTRY", "BR-11"} <= rules
+    assert (await preview.get("/einvoice/no-such-fixture")).status_code == 404
