@@ -3,6 +3,10 @@ renders, cached downloads, throughput per worker count, and how other requests f
 a big PDF renders. Everything runs on 127.0.0.1.
 
     .venv/bin/python bench/pdf.py [--downloads 200] [--flood-seconds 20] [--only-chromium]
+                                  [--only-factur-x]
+
+The Factur-X table is issue 18's: what a PDF/A-3b with its CII XML (written and checked
+against the EN 16931 rules) costs beyond the plain PDF (target: <= 15 % at 20 lines).
 
 The Chromium table is issue 19's anchor: the same HTML of the Norfone template, our
 WeasyPrint worker pool (a warm worker, a document it has not seen) against Chromium kept
@@ -466,6 +470,71 @@ async def bench_versus_chromium(sizes: list[int], rounds: int) -> None:
     print("  1.20 s vs 0.24 s (5.0x); 1000 lines 5.91 s vs 0.61 s warm, 2.63 s cold (9.6x)")
 
 
+async def bench_factur_x(sizes: list[int], rounds: int) -> None:
+    """What making the PDF a Factur-X invoice adds (issue 18): the CII XML written, checked
+    against the rules (first time: the rules compile; then per document), and the PDF/A-3b
+    render with the XML attached, against the plain render of the same HTML. Interleaved
+    rounds, medians, one warm worker."""
+    from domain.adapters.en16931_rules import En16931Rules
+    from domain.model.einvoice import Syntax
+    from domain.rendering.einvoice import write_einvoice
+    from domain.services.einvoice_checks import EInvoiceChecks
+    from tests.pdf.documents import document
+
+    settings = settings_from_mapping({"invoice": {"template_dir": str(REPO / "invoice_templates")}})
+    renderer = WeasyPrintPool(workers=1)
+    documents = DocumentRenderer(settings, renderer)
+    rules = En16931Rules()
+    started = time.perf_counter()
+    await rules.validate(write_einvoice(document(lines=1), settings, Syntax.CII).xml, "cii")
+    compile_s = time.perf_counter() - started
+    await documents.render(await documents.prepare(document(lines=3)))  # a warm worker
+    rows = []
+    for size in sizes:
+        doc = document(lines=size)
+        plain, fx, write, check = [], [], [], []
+        prepared = await documents.prepare(doc)
+        pages = (await documents.render(prepared)).page_count
+        for _ in range(rounds):
+            started = time.perf_counter()
+            await documents.render(prepared)
+            plain.append(time.perf_counter() - started)
+            checks = EInvoiceChecks(settings, rules)  # an empty verdict cache each round
+            started = time.perf_counter()
+            xml = write_einvoice(doc, settings, Syntax.CII).xml
+            written = time.perf_counter()
+            assert await checks.factur_x(doc, None) is not None
+            checked = time.perf_counter()
+            factur_x = await documents.prepare(doc, factur_x=xml)
+            await documents.render(factur_x)
+            done = time.perf_counter()
+            write.append(written - started)
+            check.append(checked - written)
+            fx.append(done - checked)
+        plain_s, fx_s, write_s, check_s = (statistics.median(t) for t in (plain, fx, write, check))
+        extra = fx_s + write_s + check_s - plain_s
+        rows.append(
+            (
+                size,
+                pages,
+                f"{plain_s:.3f} s",
+                f"{fx_s:.3f} s",
+                f"{write_s * 1000:.1f} ms",
+                f"{check_s * 1000:.1f} ms",
+                f"{extra * 1000:+.0f} ms",
+                f"{extra / plain_s:+.1%}",
+            )
+        )
+    renderer.close()
+    rules.close()
+    table(
+        f"Factur-X (PDF/A-3b + CII XML) against the plain PDF, median of {rounds}",
+        ("lines", "pages", "plain", "PDF/A-3b", "CII write", "rules", "extra", "extra %"),
+        rows,
+    )
+    print(f"  the rules compile once per process: {compile_s:.2f} s; target: extra <= 15 % at 20")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--downloads", type=int, default=200)
@@ -473,7 +542,11 @@ def main() -> None:
     parser.add_argument("--flood-seconds", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only-chromium", action="store_true", help="only the side-by-side table")
+    parser.add_argument("--only-factur-x", action="store_true", help="only the Factur-X cost table")
     args = parser.parse_args()
+    asyncio.run(bench_factur_x([20, 200], max(args.rounds, 7)))
+    if args.only_factur_x:
+        return
     asyncio.run(bench_versus_chromium([20, 200, 1000], args.rounds))
     if args.only_chromium:
         return
