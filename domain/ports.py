@@ -159,6 +159,13 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class EmailAttachment:
+    filename: str
+    data: bytes
+    media_type: str  # "application/pdf", "application/xml"
+
+
+@dataclass(frozen=True)
 class InvoiceEmail:
     sender: Recipient
     recipients: tuple[Recipient, ...]
@@ -167,8 +174,8 @@ class InvoiceEmail:
     html_body: str
     template_id: int  # a Mailjet template to use instead of the parts, when not 0
     variables: dict[str, str]
-    attachment_name: str
-    attachment: bytes
+    # The invoice's PDF, then its UBL e-invoice for a customer who wants one.
+    attachments: tuple[EmailAttachment, ...]
     written_at: datetime  # the Date header
     message_id: str  # <unique@sender-domain>, made once: a resend is a new message
 

@@ -24,10 +24,11 @@ class MailjetSender:
             "Subject": email.subject,
             "Attachments": [
                 {
-                    "ContentType": "application/pdf",
-                    "Filename": email.attachment_name,
-                    "Base64Content": base64.b64encode(email.attachment).decode("ascii"),
+                    "ContentType": attachment.media_type,
+                    "Filename": attachment.filename,
+                    "Base64Content": base64.b64encode(attachment.data).decode("ascii"),
                 }
+                for attachment in email.attachments
             ],
         }
         if email.template_id:

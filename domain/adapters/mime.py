@@ -6,6 +6,7 @@ outbox writes, byte for byte (Mailjet takes the same parts through its API).
         text/plain      the text part
         text/html       the HTML part
       application/pdf   the invoice
+      application/xml   its UBL e-invoice, for a customer who wants one
 
 Names and addresses are data: as `Address` objects a display name is quoted or encoded,
 never read as more recipients or headers ("Bob <bob@evil.example>, Alice")."""
@@ -42,9 +43,11 @@ def mime_message(email: InvoiceEmail) -> EmailMessage:
     message["Message-ID"] = email.message_id
     message.set_content(email.text_body)
     message.add_alternative(email.html_body, subtype="html")
-    message.add_attachment(
-        email.attachment, maintype="application", subtype="pdf", filename=email.attachment_name
-    )
+    for attachment in email.attachments:
+        maintype, _, subtype = attachment.media_type.partition("/")
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     # Boundaries from the Message-ID rather than random ones: the same email is the same
     # bytes (the outbox's .eml is what was sent), and a part's text cannot contain them.
     seed = hashlib.sha256(email.message_id.encode()).hexdigest()[:32]

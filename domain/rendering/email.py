@@ -19,7 +19,7 @@ from domain.model.entities import Contact, Customer, Invoice
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import is_credit_note
 from domain.model.texts import text
-from domain.ports import InvoiceEmail, Recipient
+from domain.ports import EmailAttachment, InvoiceEmail, Recipient
 from domain.rendering.documents import InvoiceDocument
 from domain.rendering.links import pay_url
 from domain.rendering.renderer import DocumentRenderer
@@ -152,8 +152,7 @@ def invoice_email(
     settings: Settings,
     content: EmailContent,
     contacts: Sequence[Contact],
-    filename: str,
-    pdf: bytes,
+    attachments: Sequence[EmailAttachment],
     written_at: datetime,
 ) -> InvoiceEmail:
     return InvoiceEmail(
@@ -164,8 +163,7 @@ def invoice_email(
         html_body=content.html_body,
         template_id=settings.mailjet.invoice_template_id,
         variables=content.variables,
-        attachment_name=filename,
-        attachment=pdf,
+        attachments=tuple(attachments),
         written_at=written_at,
         message_id=make_msgid(domain=settings.mailjet.sender_email.rpartition("@")[2]),
     )

@@ -1,8 +1,10 @@
-"""emailInvoice: the invoice and its PDF to the billing contacts (else the primary ones),
-through the MailSender port (Mailjet, or the development outbox)."""
+"""emailInvoice: the invoice and its PDF (a Factur-X PDF for a customer who wants one, and
+its UBL e-invoice beside it for one who wants that) to the billing contacts (else the
+primary ones), through the MailSender port (Mailjet, or the development outbox)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -11,15 +13,20 @@ from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.model.access import Viewer
 from domain.model.entities import Contact, Customer, Invoice
-from domain.model.enums import ContactType, EventKind
+from domain.model.einvoice import Syntax
+from domain.model.enums import ContactType, EInvoiceFormat, EventKind
 from domain.model.invoice_rules import ensure_sendable
-from domain.ports import EmailFailed, MailSender, TemplateFailure
+from domain.ports import EmailAttachment, EmailFailed, MailSender, TemplateFailure
 from domain.rendering.email import EmailFacts, email_content, invoice_email
 from domain.rendering.links import share_url
+from domain.services.einvoice_checks import format_for
+from domain.services.einvoices import einvoice_filename
 from domain.services.invoice_pdfs import InvoicePdfs
 from domain.store import deployment, invoice_events
 from domain.store.database import Database
 from domain.store.locking import lock_invoice
+
+log = logging.getLogger("invoicing.email")
 
 
 def recipients(contacts: list[Contact]) -> list[Contact]:
@@ -76,7 +83,11 @@ async def email_invoice(
             ErrorCode.EMAIL_TEMPLATE_FAILED,
             f"The email template is broken: {failure}. Nothing was sent.",
         ) from None
-    email = invoice_email(settings, content, chosen, pdf.filename, pdf.data, db.now())
+    attachments = [EmailAttachment(pdf.filename, pdf.data, "application/pdf")]
+    ubl = await _ubl_attachment(settings, pdfs, viewer, invoice, customer)
+    if ubl is not None:
+        attachments.append(ubl)
+    email = invoice_email(settings, content, chosen, attachments, db.now())
     addresses = ", ".join(recipient.email for recipient in email.recipients)
     event_id = await _claim_send(db, settings, viewer, invoice.id, addresses)
     try:
@@ -88,6 +99,27 @@ async def email_invoice(
         ) from None
     await invoice_events.settle(db, event_id, EventKind.EMAILED, f"sent to {addresses}")
     return invoice, [recipient.email for recipient in email.recipients]
+
+
+async def _ubl_attachment(
+    settings: Settings, pdfs: InvoicePdfs, viewer: Viewer, invoice: Invoice, customer: Customer
+) -> EmailAttachment | None:
+    """The UBL e-invoice, for a customer who wants one, if it passes the rules (else the
+    email goes without it, and the log says which rules it breaks)."""
+    if pdfs.checks is None or format_for(customer, settings) is not EInvoiceFormat.UBL:
+        return None
+    _, _, document = await pdfs.document_of(viewer, invoice.id)
+    verdict = await pdfs.checks.verdict(document, Syntax.UBL)
+    if not verdict.valid:
+        log.warning(
+            "invoice %s: emailed without its UBL, which breaks %s",
+            invoice.id,
+            ", ".join(sorted({f.rule for f in verdict.fatal})),
+        )
+        return None
+    return EmailAttachment(
+        einvoice_filename(invoice.id, Syntax.UBL), verdict.xml, "application/xml"
+    )
 
 
 async def _claim_send(

@@ -375,3 +375,31 @@ async def test_a_factur_x_customer_whose_xml_breaks_a_rule_gets_a_plain_pdf(api:
         assert list(pdf.attachments) == []
     status = (await api.gql(EINVOICE, {"id": invoice_id}))["invoice"]["eInvoice"]
     assert (status["format"], status["valid"], status["url"]) == ("FACTURX", False, None)
+
+
+async def test_a_ubl_customers_email_carries_the_pdf_and_the_ubl(
+    api: Api, runtime: Runtime, tmp_path
+) -> None:
+    import email
+    import email.policy
+
+    from domain.model.enums import ContactType
+    from tests.api.test_email import EMAIL as SEND
+    from tests.api.test_email import _api
+    from tests.helpers import add_contact
+
+    outbox = tmp_path / "outbox"
+    async for dev in _api(api, runtime, email={"backend": "outbox", "outbox_dir": str(outbox)}):
+        customer_id, invoice_id = await _invoice(dev, eInvoiceFormat="UBL")
+        await add_contact(dev.db, int(customer_id), "ap@acme.example", ContactType.BILLING)
+        sent = (await dev.gql(SEND, {"id": invoice_id}))["emailInvoice"]
+        assert sent["errors"] == []
+    [file] = list(outbox.glob("*.eml"))
+    message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+    assert all(part.defects == [] for part in message.walk())
+    pdf, ubl = message.iter_attachments()
+    assert pdf.get_content_type() == "application/pdf"
+    assert ubl.get_content_type() == "application/xml"
+    assert ubl.get_filename() == f"Invoice_{int(invoice_id):05d}.ubl.xml"
+    root = ElementTree.fromstring(ubl.get_content())
+    assert root.find("cbc:ID", UBL).text.startswith("INV-")

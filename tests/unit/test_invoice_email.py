@@ -15,7 +15,7 @@ from domain.adapters.outbox import OutboxSender
 from domain.config import EmailSettings, Settings, settings_from_mapping
 from domain.model.entities import Contact, Customer, Invoice
 from domain.model.enums import ContactType
-from domain.ports import InvoiceEmail
+from domain.ports import EmailAttachment, InvoiceEmail
 from domain.rendering.email import EmailFacts, email_content, invoice_email
 from domain.rendering.renderer import DocumentRenderer
 from tests.fakes.clock import PinnableClock
@@ -53,7 +53,8 @@ async def _email(
     content = await email_content(
         settings, DocumentRenderer(settings, InlinePages()), facts, VIEW_URL
     )
-    return invoice_email(settings, content, people, "Invoice_00344.pdf", b"%PDF-1.7", WRITTEN_AT)
+    pdf = EmailAttachment("Invoice_00344.pdf", b"%PDF-1.7", "application/pdf")
+    return invoice_email(settings, content, people, [pdf], WRITTEN_AT)
 
 
 def _parsed(email: InvoiceEmail) -> EmailMessage:
