@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from domain.bootstrap import Runtime
 from domain.errors import DomainError, ErrorCode
+from domain.model.access import Viewer
 from domain.model.einvoice import Syntax
 from domain.queries.billing_preview import preview_document, preview_invoice
 from domain.services.invoice_pdfs import InvoicePdf
@@ -64,14 +65,23 @@ def pdf_response(
     return download(request, pdf.data, pdf.sha256, pdf.filename, "application/pdf", headers)
 
 
-async def invoice_pdf(request: Request) -> Response:
+async def _asked_for(request: Request) -> tuple[Runtime, Viewer, int] | Response:
+    """Who asks for which invoice's file, or the refusal (401 without a token, 404 for an
+    id that cannot be ours)."""
     viewer = await viewer_or_refusal(request)
     if isinstance(viewer, Response):
         return viewer
-    runtime: Runtime = request.app.state.runtime
     invoice_id = parse_id(request.path_params["invoice_id"])
     if invoice_id is None:
         return _error(404, "NOT_FOUND", "No such invoice.")
+    return request.app.state.runtime, viewer, invoice_id
+
+
+async def invoice_pdf(request: Request) -> Response:
+    asked = await _asked_for(request)
+    if isinstance(asked, Response):
+        return asked
+    runtime, viewer, invoice_id = asked
     try:
         pdf = await runtime.pdfs.get(viewer, invoice_id)
     except DomainError as error:
@@ -81,13 +91,10 @@ async def invoice_pdf(request: Request) -> Response:
 
 async def invoice_ubl(request: Request) -> Response:
     """The invoice's UBL e-invoice (Peppol BIS Billing 3.0), with the same auth as its PDF."""
-    viewer = await viewer_or_refusal(request)
-    if isinstance(viewer, Response):
-        return viewer
-    runtime: Runtime = request.app.state.runtime
-    invoice_id = parse_id(request.path_params["invoice_id"])
-    if invoice_id is None:
-        return _error(404, "NOT_FOUND", "No such invoice.")
+    asked = await _asked_for(request)
+    if isinstance(asked, Response):
+        return asked
+    runtime, viewer, invoice_id = asked
     try:
         ubl = await runtime.einvoices.file(viewer, invoice_id, Syntax.UBL)
     except DomainError as error:
