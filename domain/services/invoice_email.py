@@ -12,8 +12,8 @@ from sqlalchemy import select
 from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.model.access import Viewer
-from domain.model.entities import Contact, Customer, Invoice
 from domain.model.einvoice import Syntax
+from domain.model.entities import Contact, Customer, Invoice
 from domain.model.enums import ContactType, EInvoiceFormat, EventKind
 from domain.model.invoice_rules import ensure_sendable
 from domain.ports import EmailAttachment, EmailFailed, MailSender, TemplateFailure
