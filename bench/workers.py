@@ -1,9 +1,10 @@
 """Billing runs through the Redis work queue with one and with two `invoicing worker`
 processes, on MariaDB and the local Redis (127.0.0.1 only).
 
-    .venv/bin/python bench/workers.py [--customers 1000]
+    .venv/bin/python bench/workers.py [--customers 1000] [--lines 20]
 
-Each customer has two charges; a job bills the customer and renders the invoice's PDF.
+Each customer has --lines charges (issue 19 measures 20); a job bills the customer and
+renders the invoice's PDF.
 Prints the wall time of `invoicing billing run` (from queueing to the last result), how
 the renders were shared, and the speed-up of two workers over one.
 """
@@ -37,7 +38,7 @@ from tests.e2e.test_redis_workers import (  # noqa: E402
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 
 
-async def one_run(workers: int, customers: int) -> tuple[float, list[int]]:
+async def one_run(workers: int, customers: int, lines: int) -> tuple[float, list[int]]:
     name = f"invoicing_queue_bench_{secrets.token_hex(3)}"
     admin = pymysql.connect(**MYSQL)
     admin.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
@@ -46,7 +47,7 @@ async def one_run(workers: int, customers: int) -> tuple[float, list[int]]:
     folder = Path(tempfile.mkdtemp())
     processes = []
     try:
-        db = await customers_with_charges(url, customers)
+        db = await customers_with_charges(url, customers, lines)
         await db.dispose()
         env = environment(folder, url, queue, job_timeout=120)
         logs = [folder / f"worker{n}.log" for n in range(workers)]
@@ -69,10 +70,13 @@ async def one_run(workers: int, customers: int) -> tuple[float, list[int]]:
             client.delete(key)
 
 
-async def main(customers: int) -> None:
-    results = [(workers, *await one_run(workers, customers)) for workers in (1, 2)]
+async def main(customers: int, lines: int) -> None:
+    results = [(workers, *await one_run(workers, customers, lines)) for workers in (1, 2)]
     single = results[0][1]
-    print(f"\nBilling run of {customers} customers (bill + render each PDF) through Redis")
+    print(
+        f"\nBilling run of {customers} customers, {lines} lines each (bill + render each PDF) "
+        "through Redis"
+    )
     print(
         f"  {'workers':>7s} {'seconds':>8s} {'invoices/s':>10s} {'speed-up':>8s}  renders per worker"
     )
@@ -85,4 +89,6 @@ async def main(customers: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1000)
-    asyncio.run(main(parser.parse_args().customers))
+    parser.add_argument("--lines", type=int, default=20, help="charges per customer")
+    args = parser.parse_args()
+    asyncio.run(main(args.customers, args.lines))

@@ -352,6 +352,10 @@ class WorkersSettings(_Section):
     # long (plus 10 s) before another worker takes them over.
     job_timeout_seconds: int = Field(default=300, ge=1)
     max_tries: int = Field(default=5, ge=1)
+    # How often a worker looks at the queue. A worker at max_jobs starts its next jobs only
+    # at these ticks, so a long tick idles it between short jobs (0.5 s, arq's default,
+    # capped a billing run at max_jobs invoices per half second).
+    poll_seconds: float = Field(default=0.05, ge=0.01, le=5)
 
     @field_validator("redis_url")
     @classmethod

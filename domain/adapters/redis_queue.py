@@ -18,12 +18,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from itertools import islice
 from typing import Any
 
 from arq import Retry, create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import in_progress_key_prefix, result_key_prefix
 from arq.cron import cron
-from arq.jobs import Job
+from arq.jobs import JobResult, deserialize_result
 from arq.worker import Worker, func
 
 from domain.config import WorkersSettings
@@ -35,6 +37,11 @@ log = logging.getLogger("invoicing.worker")
 # Results are kept so that a billing run's waiting caller can collect them.
 KEEP_RESULTS_SECONDS = 24 * 3600
 RETRY_AFTER_SECONDS = 5
+# A billing run collects its jobs' results this often, and every LOST_CHECK_ROUNDS rounds
+# looks for jobs that vanished without one.
+RESULTS_POLL_SECONDS = 0.2
+RESULTS_WINDOW = 1000
+LOST_CHECK_ROUNDS = 25
 
 
 def _serialize(data: dict[str, Any]) -> bytes:
@@ -59,6 +66,43 @@ def _every(seconds: float, job: Any, name: str) -> Any:
         return cron(job, name=name, second=set(range(0, 60, max(1, round(seconds)))))
     minutes = set(range(0, 60, max(1, round(seconds / 60))))
     return cron(job, name=name, minute=minutes, second=0)
+
+
+def _could_not_bill(job: BillingJob) -> BillOutcome:
+    return BillOutcome(
+        job.customer_id,
+        "failed",
+        code=ErrorCode.CONFLICT.value,
+        message=f"Customer {job.customer_id} could not be billed; try again.",
+    )
+
+
+def _outcome(job: BillingJob, result: JobResult) -> BillOutcome:
+    """A finished job's outcome; a job that failed (a timeout, a crash) could not bill."""
+    if result.success:
+        try:
+            return BillOutcome.from_json(result.result)
+        except (TypeError, ValueError) as error:
+            log.error(
+                "billing customer %s: a result that is no outcome: %s", job.customer_id, error
+            )
+            return _could_not_bill(job)
+    log.error("billing customer %s failed in its worker: %s", job.customer_id, result.result)
+    return _could_not_bill(job)
+
+
+async def _lost(redis: ArqRedis, queue_name: str, job_ids: list[str]) -> list[str]:
+    """Jobs neither queued, running nor finished: gone without a result (expired)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.zscore(queue_name, job_id)
+            pipe.exists(in_progress_key_prefix + job_id, result_key_prefix + job_id)
+        answers = await pipe.execute()
+    return [
+        job_id
+        for job_id, score, present in zip(job_ids, answers[::2], answers[1::2], strict=True)
+        if score is None and not present
+    ]
 
 
 def redis_settings(workers: WorkersSettings) -> RedisSettings:
@@ -92,40 +136,43 @@ class RedisWorkQueue:
         self, jobs: Sequence[BillingJob], on_progress: Callable[[int], None] | None = None
     ) -> list[BillOutcome]:
         redis = await self._redis()
-        queued: list[tuple[BillingJob, Job]] = []
-        for job in jobs:
+        waiting: dict[str, tuple[int, BillingJob]] = {}
+        for index, job in enumerate(jobs):
             # One job id per run and customer: a retried enqueue finds the job already there.
             job_id = f"{self.workers.queue_name}:bill:{job.run_id}:{job.customer_id}"
-            found = await redis.enqueue_job("bill_customer", job.as_json(), _job_id=job_id)
-            queued.append(
-                (
-                    job,
-                    found
-                    or Job(
-                        job_id,
-                        redis,
-                        _queue_name=self.workers.queue_name,
-                        _deserializer=_deserialize,
-                    ),
-                )
-            )
-
-        async def outcome(job: BillingJob, handle: Job) -> BillOutcome:
-            try:
-                result = BillOutcome.from_json(await handle.result(timeout=None, poll_delay=0.2))
-            except Exception as error:  # the job itself failed: a timeout, a crash
-                log.error("billing customer %s failed in its worker: %r", job.customer_id, error)
-                result = BillOutcome(
-                    job.customer_id,
-                    "failed",
-                    code=ErrorCode.CONFLICT.value,
-                    message=f"Customer {job.customer_id} could not be billed; try again.",
-                )
-            if on_progress is not None:
-                on_progress(job.customer_id)
-            return result
-
-        return list(await asyncio.gather(*(outcome(job, handle) for job, handle in queued)))
+            await redis.enqueue_job("bill_customer", job.as_json(), _job_id=job_id)
+            waiting[job_id] = (index, job)
+        outcomes: list[BillOutcome | None] = [None] * len(jobs)
+        # All the results in one round trip a round: a waiter per job, polling on its own,
+        # put thousands of Redis calls a second on the machine the workers render on.
+        rounds = 0
+        while waiting:
+            rounds += 1
+            sweep = rounds % LOST_CHECK_ROUNDS == 0
+            # Jobs finish about in the order they were queued: the oldest waiting ones are
+            # looked at each round, all of them now and then (a retried job finishes late).
+            ids = list(waiting) if sweep else list(islice(waiting, RESULTS_WINDOW))
+            for start in range(0, len(ids), RESULTS_WINDOW):
+                chunk = ids[start : start + RESULTS_WINDOW]
+                found = await redis.mget([result_key_prefix + job_id for job_id in chunk])
+                for job_id, stored in zip(chunk, found, strict=True):
+                    if stored is not None:
+                        index, job = waiting.pop(job_id)
+                        result = deserialize_result(stored, deserializer=_deserialize)
+                        outcomes[index] = _outcome(job, result)
+                        if on_progress is not None:
+                            on_progress(job.customer_id)
+            if waiting and sweep:
+                for job_id in await _lost(redis, self.workers.queue_name, list(waiting)):
+                    index, job = waiting.pop(job_id)
+                    log.error(
+                        "billing customer %s: its job left the queue without a result",
+                        job.customer_id,
+                    )
+                    outcomes[index] = _could_not_bill(job)
+            if waiting:
+                await asyncio.sleep(RESULTS_POLL_SECONDS)
+        return [outcome for outcome in outcomes if outcome is not None]
 
     async def depth(self) -> int:
         return int(await (await self._redis()).zcard(self.workers.queue_name))
@@ -193,6 +240,9 @@ def build_worker(
         redis_settings=redis_settings(workers),
         queue_name=workers.queue_name,
         max_jobs=workers.max_jobs,
+        # arq starts jobs only at its poll ticks once max_jobs run: with its 0.5 s default, a
+        # billing run's quick jobs waited for the tick as long as they ran.
+        poll_delay=workers.poll_seconds,
         job_timeout=workers.job_timeout_seconds,
         max_tries=workers.max_tries,
         keep_result=KEEP_RESULTS_SECONDS,

@@ -45,7 +45,7 @@ def environment(tmp_path: Path, url: str, queue: str, job_timeout: int) -> dict[
     return {**os.environ, "DATABASE_URL": url, "CRM_CONFIG": str(config)}
 
 
-async def customers_with_charges(url: str, count: int) -> Database:
+async def customers_with_charges(url: str, count: int, lines: int = 2) -> Database:
     await upgrade_async(url)
     db = open_database(settings_from_mapping({"database": {"url": url}}))
     async with db.transaction() as session:
@@ -58,13 +58,13 @@ async def customers_with_charges(url: str, count: int) -> Database:
                 customer_id=customer.id,
                 title="Mobile plan",
                 description="",
-                created_at=datetime(2025, 1, 10 + day, tzinfo=UTC),
+                created_at=datetime(2025, 1, 1 + day % 28, tzinfo=UTC),
                 retail_cost=Decimal("20.00"),
                 tax_percentage=Decimal("10"),
                 tax_amount=Decimal("2.00"),
             )
             for customer in customers
-            for day in range(2)
+            for day in range(lines)
         )
     return db
 

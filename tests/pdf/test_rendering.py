@@ -250,3 +250,41 @@ async def test_a_language_without_a_template_prints_in_the_default_language_word
     spanish = await documents.prepare(document(language="es"))
     assert spanish.template == "norfone_invoice_template_es.html"
     assert "10 de febrero de 2025" in " ".join(pdf_pages((await documents.render(spanish)).data))
+
+
+def _font_names(data: bytes) -> set[str]:
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return {
+            str(font.BaseFont).split("+")[-1]
+            for page in pdf.pages
+            for font in (page.Resources.get("/Font") or {}).values()
+        }
+
+
+def test_renders_share_fonts_but_a_web_font_stays_with_its_own_template_folder(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    mono = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+    if not mono.is_file():
+        pytest.skip("fonts-dejavu-core is not installed")
+    declares, plain = tmp_path / "declares", tmp_path / "plain"
+    declares.mkdir(), plain.mkdir()
+    shutil.copy(mono, declares / "fancy.ttf")
+    (declares / "style.css").write_text(
+        '@font-face { font-family: Fancy; src: url("fancy.ttf"); } body { font-family: Fancy; }'
+    )
+    page = "<html><head>{}</head><body><p>Invoice total 12.50</p></body></html>"
+    with_font = render_pdf(page.format('<link rel="stylesheet" href="style.css">'), str(declares))
+    assert _font_names(with_font.data) == {"Fancy"}  # the web font, embedded by its family
+    # Another folder naming the same family, rendered by the same process after it, does not
+    # find the web font: it falls back as if the first render never happened.
+    asked = '<style>body { font-family: Fancy, "DejaVu Sans"; }</style>'
+    first = render_pdf(page.format(asked), str(plain))
+    assert _font_names(first.data) == {"DejaVu-Sans"}
+    again = render_pdf(page.format(asked), str(plain))
+    assert pdf_pages(again.data) == pdf_pages(first.data)
+    assert _font_names(again.data) == {"DejaVu-Sans"}

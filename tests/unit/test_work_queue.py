@@ -73,3 +73,19 @@ def test_an_outcome_round_trips_as_json_and_refuses_unknown_outcomes() -> None:
     assert BillOutcome.from_json(billed.as_json()) == billed
     with pytest.raises(ValueError):
         BillOutcome.from_json({**billed.as_json(), "outcome": "pwned"})
+
+
+def test_a_redis_worker_looks_for_jobs_as_often_as_configured() -> None:
+    """arq starts new jobs only at its poll ticks once max_jobs run: its 0.5 s default
+    held a billing run's quick jobs to max_jobs every half second."""
+    from domain.adapters.redis_queue import build_worker
+    from domain.config import settings_from_mapping
+
+    async def open_jobs():
+        raise AssertionError("not started here")
+
+    for seconds in (0.05, 0.2):
+        settings = settings_from_mapping({"workers": {"poll_seconds": seconds}})
+        worker = build_worker(settings.workers, open_jobs, render_after_billing=True)
+        assert worker.poll_delay_s == seconds
+    assert settings_from_mapping({}).workers.poll_seconds == 0.05
