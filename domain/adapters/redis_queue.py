@@ -170,6 +170,8 @@ class RedisWorkQueue:
                         job.customer_id,
                     )
                     outcomes[index] = _could_not_bill(job)
+                    if on_progress is not None:
+                        on_progress(job.customer_id)
             if waiting:
                 await asyncio.sleep(RESULTS_POLL_SECONDS)
         return [outcome for outcome in outcomes if outcome is not None]

@@ -234,3 +234,64 @@ async def test_a_pickled_job_written_into_redis_is_refused_never_run(
     finally:
         stop(worker)
         client.close()
+
+
+async def test_a_billing_run_counts_a_failed_or_vanished_job_as_not_billed(
+    queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run collects every result in one round trip a round; a job whose worker failed,
+    or that left the queue without a result, is that customer's failure, not a hang."""
+    import asyncio
+
+    from arq.constants import result_key_prefix
+    from arq.jobs import serialize_result
+
+    from domain.adapters import redis_queue
+    from domain.ports import BillingJob
+
+    monkeypatch.setattr(redis_queue, "RESULTS_POLL_SECONDS", 0.02)
+    monkeypatch.setattr(redis_queue, "LOST_CHECK_ROUNDS", 5)
+    work = RedisWorkQueue(WorkersSettings(redis_url=REDIS_URL, queue_name=queue))
+    jobs = [
+        BillingJob("run-x", customer, date(2025, 1, 1), date(2025, 1, 31), date(2025, 2, 15), "ops")
+        for customer in (1, 2, 3)
+    ]
+    progress: list[int] = []
+    running = asyncio.create_task(work.bill(jobs, progress.append))
+    await asyncio.sleep(0.2)
+    client = redis.Redis.from_url(REDIS_URL)
+    ids = [f"{queue}:bill:run-x:{customer}" for customer in (1, 2, 3)]
+
+    def result(job_id: str, success: bool, value: object) -> bytes:
+        stored = serialize_result(
+            "bill_customer",
+            (),
+            {},
+            1,
+            0,
+            success,
+            value,
+            0,
+            0,
+            "ref",
+            queue,
+            job_id,
+            serializer=redis_queue._serialize,
+        )
+        assert stored is not None
+        return stored
+
+    billed = {"customer_id": 1, "outcome": "billed", "invoice_id": 7, "code": None, "message": None}
+    client.set(result_key_prefix + ids[0], result(ids[0], True, billed))
+    client.set(result_key_prefix + ids[1], result(ids[1], False, RuntimeError("worker died")))
+    client.zrem(queue, ids[2])  # gone: no worker will run it, no result will come
+    outcomes = await asyncio.wait_for(running, timeout=10)
+    client.close()
+    await work.close()
+    assert [(o.customer_id, o.outcome) for o in outcomes] == [
+        (1, "billed"),
+        (2, "failed"),
+        (3, "failed"),
+    ]
+    assert outcomes[0].invoice_id == 7 and "try again" in (outcomes[2].message or "")
+    assert sorted(progress) == [1, 2, 3]
