@@ -7,9 +7,10 @@ README), or those of `einvoice.rules_dir` when set (a newer release's
 EN16931-CII-validation.xslt and EN16931-UBL-validation.xslt, and OpenPeppol's
 PEPPOL-EN16931-UBL.xslt when present).
 
-Saxon runs on one thread of its own: a processor is not to be shared across threads, a
-rule set compiles once (about half a second) and then checks a document in milliseconds,
-and the event loop stays free meanwhile.
+SaxonC runs on one thread of its own for the whole process, with one processor made on it
+and each rule file compiled on it once (about half a second; then a document takes
+milliseconds), so no Saxon object is ever made, used or freed on another thread, and the
+event loop stays free meanwhile.
 """
 
 from __future__ import annotations
@@ -68,13 +69,57 @@ def findings_of(svrl: str) -> list[RuleFailure]:
     return found
 
 
+class _Saxon:
+    """The process's SaxonC: its thread, its processor, its compiled rule files."""
+
+    def __init__(self) -> None:
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="en16931")
+        self.processor: Any = None
+        # (rule file, its modification time) -> the compiled stylesheet
+        self.compiled: dict[tuple[Path, int], Any] = {}
+        self.schemas: dict[str, Any] = {}
+
+    def executable(self, path: Path) -> Any:
+        """On the Saxon thread only."""
+        from saxonche import PySaxonProcessor
+
+        if self.processor is None:
+            self.processor = PySaxonProcessor(license=False)
+        key = (path, path.stat().st_mtime_ns)
+        compiled = self.compiled.get(key)
+        if compiled is None:
+            compiler = self.processor.new_xslt30_processor()
+            compiled = self.compiled[key] = compiler.compile_stylesheet(stylesheet_file=str(path))
+        return compiled
+
+
+_SAXON = _Saxon()
+
+
+def _run(stylesheet: Path, xml: bytes) -> list[RuleFailure]:
+    """A compiled Schematron's findings on a document; on the Saxon thread only."""
+    from saxonche import PySaxonApiError
+
+    try:
+        executable = _SAXON.executable(stylesheet)
+        source = _SAXON.processor.parse_xml(xml_text=xml.decode("utf-8"))
+        svrl = executable.transform_to_string(xdm_node=source)
+    except PySaxonApiError as error:
+        raise ValidationUnavailable(f"{stylesheet.name}: {error}") from None
+    if not svrl:
+        raise ValidationUnavailable(f"{stylesheet.name} gave no report")
+    return findings_of(svrl)
+
+
+def check_with(stylesheet: Path, xml: bytes) -> list[RuleFailure]:
+    """Any compiled Schematron (XSLT) on a document, on the process's Saxon thread: the
+    one way to run Saxon in this process (the tests run the Factur-X profile's rules so)."""
+    return _SAXON.thread.submit(_run, stylesheet, xml).result()
+
+
 class En16931Rules:
     def __init__(self, rules_dir: str | Path = "") -> None:
         self.rules_dir = Path(rules_dir) if rules_dir else None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="en16931")
-        self._schemas: dict[str, Any] = {}
-        self._compiled: dict[str, Any] = {}
-        self._processor: Any = None
 
     def _rule_file(self, name: str) -> Path | None:
         path = (self.rules_dir or _SHIPPED) / _RELEASE_RULES[name]
@@ -95,14 +140,7 @@ class En16931Rules:
     async def validate(
         self, xml: bytes, syntax: str, *, peppol: bool = False
     ) -> tuple[RuleFailure, ...]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._check, xml, syntax, peppol)
-
-    def validate_now(
-        self, xml: bytes, syntax: str, *, peppol: bool = False
-    ) -> tuple[RuleFailure, ...]:
-        """The same, from code that has no event loop (the command line)."""
-        return self._thread.submit(self._check, xml, syntax, peppol).result()
+        return await asyncio.wrap_future(_SAXON.thread.submit(self._check, xml, syntax, peppol))
 
     def _check(self, xml: bytes, syntax: str, peppol: bool) -> tuple[RuleFailure, ...]:
         try:
@@ -126,9 +164,9 @@ class En16931Rules:
                     f"{etree.QName(tree).localname} is not a UBL Invoice or CreditNote",
                 )
             ]
-        schema = self._schemas.get(key)
+        schema = _SAXON.schemas.get(key)
         if schema is None:
-            schema = self._schemas[key] = etree.XMLSchema(file=str(_FACTURX / _SCHEMAS[key]))
+            schema = _SAXON.schemas[key] = etree.XMLSchema(file=str(_FACTURX / _SCHEMAS[key]))
         if schema.validate(tree):
             return []
         return [
@@ -137,26 +175,10 @@ class En16931Rules:
         ]
 
     def _rule_failures(self, xml: bytes, name: str) -> list[RuleFailure]:
-        from saxonche import PySaxonApiError, PySaxonProcessor
-
         path = self._rule_file(name)
         if path is None:
             raise ValidationUnavailable(f"no {name.upper()} validation rules in {self.rules_dir}")
-        try:
-            if self._processor is None:
-                self._processor = PySaxonProcessor(license=False)
-            executable = self._compiled.get(name)
-            if executable is None:
-                compiler = self._processor.new_xslt30_processor()
-                executable = compiler.compile_stylesheet(stylesheet_file=str(path))
-                self._compiled[name] = executable
-            source = self._processor.parse_xml(xml_text=xml.decode("utf-8"))
-            svrl = executable.transform_to_string(xdm_node=source)
-        except PySaxonApiError as error:
-            raise ValidationUnavailable(f"{path.name}: {error}") from None
-        if not svrl:
-            raise ValidationUnavailable(f"{path.name} gave no report")
-        return findings_of(svrl)
+        return _run(path, xml)
 
     def embedded_xml(self, pdf: bytes) -> bytes | None:
         from facturx import get_xml_from_pdf
@@ -168,4 +190,4 @@ class En16931Rules:
         return bytes(xml) if xml else None
 
     def close(self) -> None:
-        self._thread.shutdown(wait=False, cancel_futures=True)
+        """Nothing of this validator's own to release: Saxon stays with the process."""
