@@ -115,13 +115,13 @@ def factur_x_xmp(embedded: EmbeddedInvoice) -> bytes:
         "</rdf:li>"
         for name, description in _FACTUR_X_PROPERTIES
     )
+    schema_prefixes = "".join(
+        f' xmlns:{prefix}="{uri}"' for prefix, uri in _XMP_PREFIXES.items() if prefix != "fx"
+    )
     return (
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         f'<rdf:Description rdf:about="" xmlns:fx="{_FACTUR_X_NS}">{properties}</rdf:Description>'
-        '<rdf:Description rdf:about=""'
-        ' xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"'
-        ' xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"'
-        ' xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">'
+        f'<rdf:Description rdf:about=""{schema_prefixes}>'
         '<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">'
         "<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>"
         f"<pdfaSchema:namespaceURI>{_FACTUR_X_NS}</pdfaSchema:namespaceURI>"
@@ -136,17 +136,20 @@ def factur_x_xmp(embedded: EmbeddedInvoice) -> bytes:
 # tenth of a small invoice's render. Only for folders whose stylesheets declare no
 # @font-face (those fonts stay in a configuration, where another template could find them).
 _FONTS: dict[str, Any] = {}
-_DECLARES_FONTS: dict[tuple[str, int], bool] = {}
+# Per template folder: its stylesheets' signature when last read, and the answer.
+_DECLARES_FONTS: dict[str, tuple[int, bool]] = {}
 
 
 def _declares_fonts(base_dir: str) -> bool:
-    """Whether any stylesheet under `base_dir` declares a web font (@font-face)."""
+    """Whether any stylesheet under `base_dir` declares a web font (@font-face); read
+    again only when a stylesheet changes."""
     sheets = sorted(Path(base_dir).rglob("*.css"))
     signature = hash(tuple((str(p), p.stat().st_mtime_ns) for p in sheets))
-    found = _DECLARES_FONTS.get((base_dir, signature))
-    if found is None:
-        found = any(b"@font-face" in p.read_bytes().lower() for p in sheets)
-        _DECLARES_FONTS[(base_dir, signature)] = found
+    known = _DECLARES_FONTS.get(base_dir)
+    if known is not None and known[0] == signature:
+        return known[1]
+    found = any(b"@font-face" in p.read_bytes().lower() for p in sheets)
+    _DECLARES_FONTS[base_dir] = (signature, found)
     return found
 
 

@@ -33,7 +33,6 @@ class Verdict:
     syntax: Syntax
     xml: bytes
     peppol: bool
-    credit_note: bool
     failures: tuple[RuleFailure, ...]
 
     @property
@@ -43,6 +42,11 @@ class Verdict:
     @property
     def valid(self) -> bool:
         return not self.fatal
+
+    @property
+    def broken_rules(self) -> str:
+        """The rules it breaks fatally, each once: "BR-11, CRM-BUYER-COUNTRY"."""
+        return ", ".join(sorted({f.rule for f in self.fatal}))
 
     @property
     def sha256(self) -> str:
@@ -74,9 +78,7 @@ class EInvoiceChecks:
         """Raises DomainError(EINVOICE_UNAVAILABLE) when the rules cannot be run."""
         written = write_einvoice(document, self.settings, syntax)
         failures = await self.check(written.xml, syntax, peppol=written.peppol)
-        return Verdict(
-            syntax, written.xml, written.peppol, written.credit_note, written.problems + failures
-        )
+        return Verdict(syntax, written.xml, written.peppol, written.problems + failures)
 
     async def check(self, xml: bytes, syntax: Syntax, *, peppol: bool) -> tuple[RuleFailure, ...]:
         key = (hashlib.sha256(xml).hexdigest(), syntax.value, peppol, self.validator.rules)
@@ -94,17 +96,23 @@ class EInvoiceChecks:
             self._verdicts.move_to_end(key)
         return failures
 
-    async def factur_x(self, document: InvoiceDocument, invoice_id: int | None) -> bytes | None:
-        """The CII XML to embed in the document's PDF, when it passes the rules; a PDF is
-        never made into a Factur-X invoice that a receiver's system would reject."""
+    async def passing_xml(
+        self, document: InvoiceDocument, syntax: Syntax, invoice_id: int | None, instead: str
+    ) -> bytes | None:
+        """The document's XML when it passes the rules, to go with its PDF (inside it, or
+        beside it in the email); else None, and the log says what happens `instead` and
+        which rules the XML breaks. No receiver's system gets an e-invoice it would reject,
+        nor one of a void invoice or a draft."""
         if document.void or document.draft:
             return None
-        verdict = await self.verdict(document, Syntax.CII)
+        verdict = await self.verdict(document, syntax)
         if not verdict.valid:
             log.warning(
-                "invoice %s: rendered as a plain PDF, its Factur-X XML breaks %s",
+                "invoice %s: %s: its %s XML breaks %s",
                 invoice_id,
-                ", ".join(sorted({f.rule for f in verdict.fatal})),
+                instead,
+                syntax.value.upper(),
+                verdict.broken_rules,
             )
             return None
         return verdict.xml

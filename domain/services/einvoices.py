@@ -68,11 +68,10 @@ class EInvoices:
         ensure_issued(invoice)
         verdict = await self.checks.verdict(document, syntax)
         if not verdict.valid:
-            rules = ", ".join(sorted({f.rule for f in verdict.fatal}))
             raise DomainError(
                 ErrorCode.EINVOICE_INVALID,
-                f"Invoice {invoice.number} is not a valid e-invoice (it breaks {rules}); "
-                "Invoice.eInvoice lists what to fix.",
+                f"Invoice {invoice.number} is not a valid e-invoice (it breaks "
+                f"{verdict.broken_rules}); Invoice.eInvoice lists what to fix.",
             )
         return EInvoiceFile(verdict.xml, einvoice_filename(invoice.id, syntax), verdict.sha256)
 
@@ -88,7 +87,8 @@ class EInvoices:
         found = await self.pdfs.documents_of(viewer, invoice_ids)
         statuses = {}
         for invoice_id, (invoice, customer, document) in found.items():
-            wanted = chosen or format_for(customer, self.settings)
+            own = format_for(customer, self.settings)
+            wanted = chosen or own
             if invoice.void or wanted is EInvoiceFormat.NONE:
                 continue
             syntax = Syntax.UBL if wanted is EInvoiceFormat.UBL else Syntax.CII
@@ -96,7 +96,7 @@ class EInvoices:
             url = None
             if verdict.valid and syntax is Syntax.UBL:
                 url = einvoice_url(self.settings, invoice_id)
-            elif verdict.valid and format_for(customer, self.settings) is EInvoiceFormat.FACTURX:
+            elif verdict.valid and own is EInvoiceFormat.FACTURX:
                 url = pdf_url(self.settings, invoice_id)  # its PDF is the Factur-X invoice
             statuses[invoice_id] = EInvoiceStatus(wanted, url, verdict)
         return statuses

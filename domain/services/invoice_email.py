@@ -84,7 +84,7 @@ async def email_invoice(
             f"The email template is broken: {failure}. Nothing was sent.",
         ) from None
     attachments = [EmailAttachment(pdf.filename, pdf.data, "application/pdf")]
-    ubl = await _ubl_attachment(settings, pdfs, viewer, invoice, customer)
+    ubl = await _ubl_attachment(settings, pdfs, invoice, customer)
     if ubl is not None:
         attachments.append(ubl)
     email = invoice_email(settings, content, chosen, attachments, db.now())
@@ -102,24 +102,17 @@ async def email_invoice(
 
 
 async def _ubl_attachment(
-    settings: Settings, pdfs: InvoicePdfs, viewer: Viewer, invoice: Invoice, customer: Customer
+    settings: Settings, pdfs: InvoicePdfs, invoice: Invoice, customer: Customer
 ) -> EmailAttachment | None:
     """The UBL e-invoice, for a customer who wants one, if it passes the rules (else the
     email goes without it, and the log says which rules it breaks)."""
     if pdfs.checks is None or format_for(customer, settings) is not EInvoiceFormat.UBL:
         return None
-    _, _, document = await pdfs.document_of(viewer, invoice.id)
-    verdict = await pdfs.checks.verdict(document, Syntax.UBL)
-    if not verdict.valid:
-        log.warning(
-            "invoice %s: emailed without its UBL, which breaks %s",
-            invoice.id,
-            ", ".join(sorted({f.rule for f in verdict.fatal})),
-        )
+    document = await pdfs.document(invoice, customer)
+    xml = await pdfs.checks.passing_xml(document, Syntax.UBL, invoice.id, "emailed without its UBL")
+    if xml is None:
         return None
-    return EmailAttachment(
-        einvoice_filename(invoice.id, Syntax.UBL), verdict.xml, "application/xml"
-    )
+    return EmailAttachment(einvoice_filename(invoice.id, Syntax.UBL), xml, "application/xml")
 
 
 async def _claim_send(

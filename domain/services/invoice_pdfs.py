@@ -22,6 +22,7 @@ from datetime import datetime
 from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.model.access import Viewer, require_staff
+from domain.model.einvoice import Syntax
 from domain.model.entities import Customer, Invoice, InvoiceLine, InvoicePdfCache
 from domain.model.enums import EInvoiceFormat
 from domain.model.invoice_rules import pdf_filename
@@ -147,7 +148,8 @@ class InvoicePdfs:
             lines = self._lines[invoice.id][1]
         return lines
 
-    async def _document(self, invoice: Invoice, customer: Customer) -> InvoiceDocument:
+    async def document(self, invoice: Invoice, customer: Customer) -> InvoiceDocument:
+        """The invoice as its PDF and e-invoice show it (its lines remembered)."""
         link = pay_url(self.settings, invoice.id, invoice.number)
         return invoice_document(invoice, customer, await self._lines_of(invoice), link)
 
@@ -159,7 +161,7 @@ class InvoicePdfs:
         if found is None or not viewer.can_see_customer(found[0].customer_id):
             raise NotFound("Invoice", invoice_id, "id")
         invoice, customer, _ = found
-        return invoice, customer, await self._document(invoice, customer)
+        return invoice, customer, await self.document(invoice, customer)
 
     async def documents_of(
         self, viewer: Viewer, invoice_ids: Sequence[int]
@@ -173,7 +175,7 @@ class InvoicePdfs:
                 continue
             if lines is not None:
                 self._remember_lines(invoice, lines)
-            documents[invoice.id] = (invoice, customer, await self._document(invoice, customer))
+            documents[invoice.id] = (invoice, customer, await self.document(invoice, customer))
         return documents
 
     async def _factur_x(
@@ -183,7 +185,9 @@ class InvoicePdfs:
         if self.checks is None or format_for(customer, self.settings) is not EInvoiceFormat.FACTURX:
             return None
         try:
-            return await self.checks.factur_x(document, invoice.id)
+            return await self.checks.passing_xml(
+                document, Syntax.CII, invoice.id, "rendered as a plain PDF"
+            )
         except DomainError as error:  # the rules could not run: a plain PDF, said so
             log.error("invoice %s: rendered as a plain PDF: %s", invoice.id, error.message)
             return None
@@ -204,7 +208,7 @@ class InvoicePdfs:
         if found is None or not viewer.can_see_customer(found[0].customer_id):
             raise NotFound("Invoice", invoice_id, "id")
         invoice, customer, cached = found
-        document = await self._document(invoice, customer)
+        document = await self.document(invoice, customer)
         try:
             prepared = await self._prepare(invoice, customer, document)
         except TemplateFailure as error:
@@ -303,7 +307,7 @@ class InvoicePdfs:
         for invoice_id, entry in visible.items():
             if entry.lines is not None:
                 self._remember_lines(entry.invoice, entry.lines)
-            documents[invoice_id] = await self._document(entry.invoice, entry.customer)
+            documents[invoice_id] = await self.document(entry.invoice, entry.customer)
 
         async def current_key(invoice_id: int) -> str | None:
             entry = visible[invoice_id]

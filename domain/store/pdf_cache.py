@@ -80,18 +80,23 @@ async def with_invoice(
     return None if found is None else (found[0], found[1], found[2])
 
 
+def _lines_unless_known(lines_known: set[int]) -> ColumnElement[bool]:
+    """Join an invoice's lines, but not those of invoices the caller remembers already."""
+    condition: ColumnElement[bool] = InvoiceLine.invoice_id == Invoice.id
+    if lines_known:
+        condition = and_(condition, InvoiceLine.invoice_id.not_in(lines_known))
+    return condition
+
+
 async def invoices_with_lines(
     db: Database, invoice_ids: Sequence[int], lines_known: set[int]
 ) -> list[tuple[Invoice, Customer, list[InvoiceLine] | None]]:
     """Invoices with their customers, and the lines of those not in `lines_known` (None
     for those), in one query."""
-    line_condition: ColumnElement[bool] = InvoiceLine.invoice_id == Invoice.id
-    if lines_known:
-        line_condition = and_(line_condition, InvoiceLine.invoice_id.not_in(lines_known))
     query = (
         select(Invoice, Customer, InvoiceLine)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .outerjoin(InvoiceLine, line_condition)
+        .outerjoin(InvoiceLine, _lines_unless_known(lines_known))
         .where(Invoice.id.in_(set(invoice_ids)))
         .order_by(Invoice.id, InvoiceLine.position)
     )
@@ -131,15 +136,12 @@ async def statuses_with_invoices(
         InvoicePdfCache.size_bytes,
         InvoicePdfCache.page_count,
     )
-    line_condition: ColumnElement[bool] = InvoiceLine.invoice_id == Invoice.id
-    if lines_known:
-        line_condition = and_(line_condition, InvoiceLine.invoice_id.not_in(lines_known))
     query = (
         select(*columns, Invoice, Customer, InvoiceLine)
         .select_from(InvoicePdfCache)
         .join(Invoice, Invoice.id == InvoicePdfCache.invoice_id)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .outerjoin(InvoiceLine, line_condition)
+        .outerjoin(InvoiceLine, _lines_unless_known(lines_known))
         .where(InvoicePdfCache.invoice_id.in_(set(invoice_ids)))
         .order_by(InvoicePdfCache.invoice_id, InvoiceLine.position)
     )

@@ -26,7 +26,6 @@ class WrittenEInvoice:
     peppol: bool
     # What the mapping found missing in our data (CRM-...).
     problems: tuple[RuleFailure, ...]
-    credit_note: bool
 
 
 def write_einvoice(
@@ -35,12 +34,8 @@ def write_einvoice(
     mapped = en16931(document, settings)
     invoice = mapped.invoice
     if syntax is Syntax.CII:
-        return WrittenEInvoice(
-            syntax, write_cii(invoice), False, mapped.problems, invoice.is_credit_note
-        )
-    return WrittenEInvoice(
-        syntax, write_ubl(invoice), is_peppol(invoice), mapped.problems, invoice.is_credit_note
-    )
+        return WrittenEInvoice(syntax, write_cii(invoice), False, mapped.problems)
+    return WrittenEInvoice(syntax, write_ubl(invoice), is_peppol(invoice), mapped.problems)
 
 
 _ROOTS = {
