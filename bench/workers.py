@@ -6,7 +6,9 @@ processes, on MariaDB and the local Redis (127.0.0.1 only).
 Each customer has --lines charges (issue 19 measures 20); a job bills the customer and
 renders the invoice's PDF.
 Prints the wall time of `invoicing billing run` (from queueing to the last result), how
-the renders were shared, and the speed-up of two workers over one.
+the renders were shared, and the speed-up of two workers over one; then one worker with
+two renderer processes (invoice.render_workers: 2, workers.max_jobs: 4), the other way to
+use two cores.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from tests.e2e.test_redis_workers import (  # noqa: E402
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 
 
-async def one_run(workers: int, customers: int, lines: int) -> tuple[float, list[int]]:
+async def one_run(
+    workers: int, customers: int, lines: int, renderers: int = 1
+) -> tuple[float, list[int]]:
     name = f"invoicing_queue_bench_{secrets.token_hex(3)}"
     admin = pymysql.connect(**MYSQL)
     admin.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
@@ -49,7 +53,9 @@ async def one_run(workers: int, customers: int, lines: int) -> tuple[float, list
     try:
         db = await customers_with_charges(url, customers, lines)
         await db.dispose()
-        env = environment(folder, url, queue, job_timeout=120)
+        env = environment(
+            folder, url, queue, job_timeout=120, renderers=renderers, max_jobs=2 * renderers
+        )
         logs = [folder / f"worker{n}.log" for n in range(workers)]
         processes = [start_worker(env, log) for log in logs]
         time.sleep(2)  # let the workers connect, as they would be in production
@@ -71,18 +77,21 @@ async def one_run(workers: int, customers: int, lines: int) -> tuple[float, list
 
 
 async def main(customers: int, lines: int) -> None:
-    results = [(workers, *await one_run(workers, customers, lines)) for workers in (1, 2)]
+    results = [(f"{workers} x 1", *await one_run(workers, customers, lines)) for workers in (1, 2)]
+    results.append(("1 x 2", *await one_run(1, customers, lines, renderers=2)))
     single = results[0][1]
     print(
         f"\nBilling run of {customers} customers, {lines} lines each (bill + render each PDF) "
         "through Redis"
     )
     print(
-        f"  {'workers':>7s} {'seconds':>8s} {'invoices/s':>10s} {'speed-up':>8s}  renders per worker"
+        f"  {'workers x renderers':>19s} {'seconds':>8s} {'invoices/s':>10s} {'speed-up':>8s}"
+        "  renders per worker"
     )
-    for workers, seconds, shares in results:
+    for shape, seconds, shares in results:
         print(
-            f"  {workers:7d} {seconds:8.1f} {customers / seconds:10.1f} {single / seconds:7.2f}x  {shares}"
+            f"  {shape:>19s} {seconds:8.1f} {customers / seconds:10.1f} {single / seconds:7.2f}x"
+            f"  {shares}"
         )
 
 

@@ -35,12 +35,14 @@ from tests.e2e.processes import INVOICING, stop
 RENDERED = re.compile(r"invoice (\d+): rendered")
 
 
-def environment(tmp_path: Path, url: str, queue: str, job_timeout: int) -> dict[str, str]:
+def environment(
+    tmp_path: Path, url: str, queue: str, job_timeout: int, renderers: int = 1, max_jobs: int = 2
+) -> dict[str, str]:
     config = tmp_path / "crm.yaml"
     config.write_text(
-        f"invoice:\n  template_dir: {TEMPLATES}\n  render_workers: 1\n"
+        f"invoice:\n  template_dir: {TEMPLATES}\n  render_workers: {renderers}\n"
         f"workers:\n  backend: redis\n  redis_url: {REDIS_URL}\n  queue_name: {queue}\n"
-        f"  max_jobs: 2\n  job_timeout_seconds: {job_timeout}\n"
+        f"  max_jobs: {max_jobs}\n  job_timeout_seconds: {job_timeout}\n"
     )
     return {**os.environ, "DATABASE_URL": url, "CRM_CONFIG": str(config)}
 
