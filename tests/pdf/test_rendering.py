@@ -123,8 +123,9 @@ def test_a_template_asset_is_fetched() -> None:
 
 
 def test_a_render_leaves_no_garbage_behind_and_the_collector_on() -> None:
-    """Renders run with Python's cycle collector paused (it is most of a long invoice's
-    overhead); the render's own cycles are freed when it ends, failed renders included."""
+    """Renders run with Python's cycle collector paused (it cost a fifth of a 1000-line
+    render); the render's own cycles are freed when it ends, and the collector is on again
+    after a failed render too."""
     import gc
 
     html = (
