@@ -18,6 +18,12 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """A message as one line of at most `limit` characters: what a terminal shows."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def settings_of(ctx: click.Context) -> Settings:
     found: Settings = ctx.ensure_object(dict).setdefault("settings", load_settings())
     return found

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from cli.common import clear_errors, settings_of, with_runtime
+from cli.common import clear_errors, one_line, settings_of, with_runtime
 from domain.bootstrap import Runtime, open_einvoice_rules
 from domain.config import Settings
 from domain.model.access import SYSTEM
 from domain.model.einvoice import Syntax
-from domain.ports import RuleFailure
+from domain.ports import RuleFailure, UnsafeXml, ValidationUnavailable
 from domain.rendering.einvoice import syntax_of
 from domain.services.einvoice_checks import Verdict
 from domain.services.einvoices import einvoice_filename
@@ -43,9 +43,10 @@ def _validate_file(path: Path, rules_dir: str, peppol: bool) -> int:
         if data.startswith(b"%PDF-"):
             xml = validator.embedded_xml(data)
             if xml is None:
-                raise click.ClickException(f"{path}: the PDF carries no e-invoice XML")
+                raise click.ClickException(f"{path.name}: the PDF carries no e-invoice XML")
         else:
-            xml = data
+            # Parsed once, as data: from here on no parser sees a DOCTYPE or an entity.
+            xml = validator.readable(data)
         syntax = syntax_of(xml)
         if syntax is None:
             raise click.ClickException(
@@ -55,6 +56,12 @@ def _validate_file(path: Path, rules_dir: str, peppol: bool) -> int:
         failures = asyncio.run(validator.validate(xml, syntax.value, peppol=with_peppol))
         rules = syntax.value + ("+peppol" if with_peppol else "")
         return _report(path.name, failures, rules)
+    except UnsafeXml as refused:
+        raise click.ClickException(f"{path.name}: {refused}") from None
+    except ValidationUnavailable as missing:
+        raise click.ClickException(
+            one_line(f"the validation rules cannot run: {missing}")
+        ) from None
     finally:
         validator.close()
 

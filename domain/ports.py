@@ -314,6 +314,11 @@ class ValidationUnavailable(Exception):
     """The validation rules could not be run (missing or unreadable rule files)."""
 
 
+class UnsafeXml(Exception):
+    """An XML document refused before anything acted on it: it declares a DOCTYPE (the way
+    to external DTDs, entities and entity bombs), so no parser may read it further."""
+
+
 class EInvoiceValidator(Protocol):
     @property
     def rules(self) -> str:
@@ -333,8 +338,16 @@ class EInvoiceValidator(Protocol):
         ValidationUnavailable."""
         ...
 
+    def readable(self, xml: bytes) -> bytes:
+        """`xml` parsed once with DTDs, entities, network and file access refused, and
+        written out again: what any other parser may then safely read. Raises UnsafeXml for
+        a document carrying a DOCTYPE; a document that is not well formed comes back as it
+        is, for `validate` to report."""
+        ...
+
     def embedded_xml(self, pdf: bytes) -> bytes | None:
-        """The e-invoice XML a Factur-X or ZUGFeRD PDF carries; None if it carries none."""
+        """The e-invoice XML a Factur-X or ZUGFeRD PDF carries, as `readable` returns it;
+        None if it carries none. Raises UnsafeXml."""
         ...
 
     def close(self) -> None: ...

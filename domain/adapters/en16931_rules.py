@@ -26,6 +26,7 @@ from xml.etree import ElementTree
 
 from lxml import etree
 
+from domain.adapters.safe_xml import parse_untrusted, serialized
 from domain.ports import RuleFailure, ValidationUnavailable
 
 _SVRL = "{http://purl.oclc.org/dsdl/svrl}"
@@ -35,6 +36,8 @@ _SCHEMAS = {
     "ubl:Invoice": "ubl-2.1/maindoc/UBL-Invoice-2.1.xsd",
     "ubl:CreditNote": "ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd",
 }
+# The names Factur-X, ZUGFeRD and XRechnung give a PDF's invoice XML.
+_EMBEDDED_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")
 _SHIPPED = Path(__file__).resolve().parent / "en16931"
 _SHIPPED_RELEASE = "CEN EN 16931 validation 1.3.16"
 _RELEASE_RULES = {
@@ -97,7 +100,9 @@ _SAXON = _Saxon()
 
 
 def _run(stylesheet: Path, xml: bytes) -> list[RuleFailure]:
-    """A compiled Schematron's findings on a document; on the Saxon thread only."""
+    """A compiled Schematron's findings on a document; on the Saxon thread only. `xml` is
+    what parse_untrusted read and `serialized` wrote: Saxon's own parser fetches any DTD
+    or entity a document names, so it never sees bytes from outside."""
     from saxonche import PySaxonApiError
 
     try:
@@ -144,14 +149,21 @@ class En16931Rules:
 
     def _check(self, xml: bytes, syntax: str, peppol: bool) -> tuple[RuleFailure, ...]:
         try:
-            tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+            tree = parse_untrusted(xml)
         except etree.XMLSyntaxError as error:
-            return (RuleFailure("XML", "fatal", f"line {error.lineno}", str(error.msg)),)
+            return (RuleFailure("XML", "fatal", f"line {error.lineno}", str(error.msg)[:200]),)
         found = self._schema_errors(tree, syntax)
         names = [syntax] + (["peppol"] if peppol and syntax == "ubl" and self.peppol else [])
+        clean = serialized(tree)
         for name in names:
-            found.extend(self._rule_failures(xml, name))
+            found.extend(self._rule_failures(clean, name))
         return tuple(found)
+
+    def readable(self, xml: bytes) -> bytes:
+        try:
+            return serialized(parse_untrusted(xml))
+        except etree.XMLSyntaxError:
+            return xml  # not well formed: nothing acted on it; `validate` says where
 
     def _schema_errors(self, tree: Any, syntax: str) -> list[RuleFailure]:
         key = "cii" if syntax == "cii" else f"ubl:{etree.QName(tree).localname}"
@@ -181,13 +193,24 @@ class En16931Rules:
         return _run(path, xml)
 
     def embedded_xml(self, pdf: bytes) -> bytes | None:
-        from facturx import get_xml_from_pdf
+        # Read with pypdf here rather than factur-x's get_xml_from_pdf, which parses each
+        # attachment with lxml's defaults before we could refuse its DOCTYPE.
+        from io import BytesIO
+
+        from pypdf import PdfReader
 
         try:
-            _, xml = get_xml_from_pdf(pdf, check_xsd=False)
+            attachments = {
+                item.name.lower(): item.content
+                for item in PdfReader(BytesIO(pdf)).attachment_list
+                if item.name.lower().endswith(".xml")
+            }
         except Exception:  # not a PDF, or a damaged one: it carries nothing we can read
             return None
-        return bytes(xml) if xml else None
+        for name in _EMBEDDED_NAMES:
+            if attachments.get(name):
+                return self.readable(attachments[name])
+        return None
 
     def close(self) -> None:
         """Nothing of this validator's own to release: Saxon stays with the process."""
