@@ -99,13 +99,23 @@ class ServerSettings(_Section):
 
 
 class GraphQLSettings(_Section):
-    # Operations one request may carry as a JSON list (Apollo's BatchHttpLink); each is
-    # costed and limited like a request of its own.
+    # Operations one request may carry as a JSON list (Apollo's BatchHttpLink); the batch is
+    # costed as one request: its operations' fields add up against limits.max_fields.
     max_batch: int = Field(default=10, ge=1, le=100)
     # Automatic persisted queries (Apollo's PersistedQueryLink): documents registered by
     # hash, kept in the database for every process; at most this many are remembered.
     apq: bool = True
     apq_max_documents: int = Field(default=10_000, ge=1)
+    # A document larger than this is run but never stored; each token may register at most
+    # apq_documents_per_token (past it, its documents run without being remembered).
+    apq_max_document_bytes: int = Field(default=20_000, ge=1_000, le=60_000)
+    apq_documents_per_token: int = Field(default=200, ge=1)
+    # Live sessions (graphql-transport-ws): at most this many open sockets and running
+    # subscriptions per token, across its sockets; every ws_token_check_seconds each open
+    # socket's token is looked at again, and a revoked or expired one closes it (4403).
+    ws_max_connections_per_token: int = Field(default=5, ge=1)
+    ws_max_subscriptions_per_token: int = Field(default=20, ge=1)
+    ws_token_check_seconds: float = Field(default=2.0, gt=0, le=60)
     # A JSON manifest of sha256 -> document (graphql-codegen's persisted-documents.json):
     # those may be sent by hash; with only_trusted, nothing else runs.
     trusted_documents: str = ""

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -44,7 +45,9 @@ from graph.http.transport import (
     route_refused,
     wants_graphql_response,
 )
+from graph.live_sessions import LiveSessions
 from graph.persisted import PersistedDocuments, PersistedQueryError
+from graph.query_budget import RequestFields
 from graph.schema import build_schema
 from graph.subscriptions import InvoiceFeed
 
@@ -82,7 +85,12 @@ class GraphQLEndpoint(GraphQL):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             # Subscriptions (graphql-transport-ws); the token comes in connection_init.
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                opened = scope.get("state", {}).get("live_session")
+                if opened is not None:
+                    scope["app"].state.live_sessions.closed(*opened)
             return
         if scope["type"] != "http":
             return
@@ -151,8 +159,14 @@ class GraphQLEndpoint(GraphQL):
         return decode_request_json(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
-        viewer = request.state.viewer if isinstance(request, Request) else NOBODY
-        return Context(request=request, runtime=request.app.state.runtime, viewer=viewer)
+        if isinstance(request, Request):
+            return Context(
+                request=request,
+                runtime=request.app.state.runtime,
+                viewer=request.state.viewer,
+                request_fields=RequestFields(),
+            )
+        return Context(request=request, runtime=request.app.state.runtime, viewer=NOBODY)
 
     async def on_ws_connect(self, context: Context) -> None:  # type: ignore[override]
         """connection_init: its payload carries the token ({"Authorization": "Bearer .."})."""
@@ -164,6 +178,12 @@ class GraphQLEndpoint(GraphQL):
             viewer = await authenticate(context.db, token.strip())
         if viewer is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        socket = context.request
+        assert isinstance(socket, WebSocket)
+        if not socket.app.state.live_sessions.open(viewer, socket):
+            # Too many sockets for this token already (graphql.ws_max_connections_per_token).
+            raise ConnectionRejectionError({"code": "TOO_MANY_CONNECTIONS"})
+        socket.state.live_session = (viewer, socket)
         context.viewer = viewer
         context.loaders = Loaders.create(context.runtime, viewer)
 
@@ -179,6 +199,7 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         opened = Runtime.open(settings)
         app.state.runtime = opened
         app.state.invoice_feed = InvoiceFeed(opened.db)
+        app.state.live_sessions = LiveSessions(opened.db, settings.graphql)
         periodic = (
             asyncio.create_task(opened.periodic_jobs())
             if settings.workers.backend == "local"
@@ -229,9 +250,11 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes),
         ],
     )
+    app.state.persisted = persisted
     if runtime is not None:
         app.state.runtime = runtime
         app.state.invoice_feed = InvoiceFeed(runtime.db)
+        app.state.live_sessions = LiveSessions(runtime.db, settings.graphql)
     return app
 
 

@@ -66,17 +66,16 @@ class PersistedDocuments:
         manifest = load_manifest(settings.trusted_documents) if settings.trusted_documents else {}
         return cls(settings, manifest)
 
+    def trusts(self, query: str) -> bool:
+        return sha256(query) in self.trusted
+
     async def resolve(self, db: Database, request: GraphQLRequestData) -> GraphQLRequestData:
-        """The request with its document in place of a hash; PersistedQueryError if not."""
+        """The request with its document in place of a hash; PersistedQueryError if not.
+        Whether a document given as text may run (graphql.only_trusted), and whether a
+        registration is kept, are decided for every transport alike (graph/request_gate.py)."""
         wanted = _requested_hash(request)
         query = request.query
         if wanted is None:
-            if query is not None and self.settings.only_trusted:
-                if sha256(query) not in self.trusted:
-                    raise PersistedQueryError(
-                        "PERSISTED_QUERY_NOT_IN_LIST",
-                        "Only the trusted documents may run here; send one of them.",
-                    )
             return request
         if not _SHA256.match(wanted):
             raise PersistedQueryError("BAD_REQUEST", "The sha256Hash is not a SHA-256 in hex.")
@@ -103,8 +102,35 @@ class PersistedDocuments:
             raise PersistedQueryError(
                 "PERSISTED_QUERY_HASH_MISMATCH", "The query does not hash to sha256Hash."
             )
-        await persisted_documents.remember(db, wanted, query, self.settings.apq_max_documents)
-        return request
+        return request  # a registration: kept once it has proved valid (request_gate.py)
+
+    async def register(
+        self, db: Database, extensions: object, query: str, token_id: int | None
+    ) -> bool:
+        """Keep a document a client registered (its hash beside its text), once it parsed,
+        validated and passed the limits; whether it is kept. Too large a document, or one
+        past its token's quota, runs without being remembered."""
+        wanted = _registration_hash(extensions)
+        if wanted is None or wanted in self.trusted or not self.settings.apq:
+            return False
+        if sha256(query) != wanted:
+            return False
+        if len(query.encode("utf-8")) > self.settings.apq_max_document_bytes:
+            return False
+        return await persisted_documents.remember(
+            db,
+            wanted,
+            query,
+            token_id,
+            self.settings.apq_max_documents,
+            self.settings.apq_documents_per_token,
+        )
+
+
+def _registration_hash(extensions: object) -> str | None:
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+    return digest.lower() if isinstance(digest, str) else None
 
 
 def _requested_hash(request: GraphQLRequestData) -> str | None:

@@ -36,6 +36,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 T = TypeVar("T")
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -103,6 +104,15 @@ def _too_many_fields(limit: int) -> str:
 
 def over_budget(document: DocumentNode, max_selections: int, max_fields: int) -> str | None:
     """Why the document is too big to validate, or None."""
+    problem, _ = measured(document, max_selections, max_fields)
+    return problem
+
+
+def measured(
+    document: DocumentNode, max_selections: int, max_fields: int
+) -> tuple[str | None, int]:
+    """Why the document is too big to validate (or None), and the fields its largest
+    operation selects, fragments counted as often as they are spread."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -134,18 +144,31 @@ def over_budget(document: DocumentNode, max_selections: int, max_fields: int) ->
                 return total
         return total
 
+    largest = 0
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
             continue
         if widest(definition.selection_set) > max_selections:
-            return _too_many_selections(max_selections)
+            return _too_many_selections(max_selections), largest
         if isinstance(definition, OperationDefinitionNode):
-            if fields(definition.selection_set, frozenset()) > max_fields:
-                return _too_many_fields(max_fields)
-    return None
+            largest = max(largest, fields(definition.selection_set, frozenset()))
+            if largest > max_fields:
+                return _too_many_fields(max_fields), largest
+    return None, largest
 
 
 _EMPTY = parse("{ __typename }")
+
+
+def refuse(context: ExecutionContext, error: GraphQLError) -> None:
+    """Answer `error` instead of running the operation: nothing is parsed, validated or
+    executed after this (any extension's check, on any transport)."""
+    context.graphql_document = _EMPTY
+    context.pre_execution_errors = [error]
+
+
+def refused(context: ExecutionContext) -> bool:
+    return bool(context.pre_execution_errors)
 
 
 class _Remembered:
@@ -172,6 +195,19 @@ class _Remembered:
 
 _parsed = _Remembered(CACHE_SIZE)
 _valid = _Remembered(CACHE_SIZE)
+_field_counts = _Remembered(CACHE_SIZE)
+
+
+class RequestFields:
+    """The fields a request's operations select, added up as each is validated."""
+
+    def __init__(self) -> None:
+        self.spent = 0
+
+    def add(self, fields: int) -> int:
+        self.spent += fields
+        return self.spent
+
 
 # Documents not seen before are worked out one at a time: a thread parsing holds Python's
 # lock most of the time, and with one such thread the event loop still gets it every few
@@ -204,7 +240,7 @@ class OffLoopDocuments(SchemaExtension):
 
     async def on_parse(self) -> AsyncIterator[None]:
         context = self.execution_context
-        if context.graphql_document is None and context.query:
+        if context.graphql_document is None and context.query and not refused(context):
             key = (context.query, tuple(sorted(context.parse_options.items())))
             document = _parsed.get(key)
             problem = None
@@ -230,7 +266,9 @@ class OffLoopDocuments(SchemaExtension):
 
     async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
-        if self._refusal is not None:
+        if refused(context):
+            pass  # refused before parsing (request_gate.py): nothing to validate
+        elif self._refusal is not None:
             context.pre_execution_errors = [self._refusal]
         else:
             document = context.graphql_document
@@ -238,12 +276,30 @@ class OffLoopDocuments(SchemaExtension):
             schema = context.schema._schema
             rules = tuple(context.validation_rules)
             errors = await self._checked(schema, document, rules)
+            if not errors:
+                errors = self._within_request_budget(document)
             if not errors and self._unremembered is not None:
                 # Only valid documents are kept: hostile ones would push out the real ones,
                 # and thousands of their nodes would slow every garbage collection.
                 _parsed.put(self._unremembered, document)
             context.pre_execution_errors = errors
         yield
+
+    def _within_request_budget(self, document: DocumentNode) -> list[GraphQLError]:
+        """A batch is one request: its operations' fields add up against max_fields (each
+        alone is already within it). A socket's operations are each a request of their own."""
+        spent = getattr(self.execution_context.context, "request_fields", None)
+        if spent is None:
+            return []
+        fields = _field_counts.get(id(document))
+        if fields is None or fields[0] is not document:
+            fields = (document, measured(document, self.max_selections, self.max_fields)[1])
+            _field_counts.put(id(document), fields)
+        total = spent.add(fields[1])
+        if total > self.max_fields:
+            message = f"A request, its batched operations together, may select at most {self.max_fields} fields."
+            return [GraphQLError(message, extensions={"code": TOO_COMPLEX})]
+        return []
 
     async def _checked(
         self, schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...]

@@ -27,6 +27,7 @@ from graph.operation_metrics import OperationMetrics
 from graph.products.mutations import ProductMutations
 from graph.products.queries import ProductQueries
 from graph.query_budget import OffLoopDocuments
+from graph.request_gate import RequestGate
 from graph.scalars import SCALARS
 from graph.subscriptions import Subscription
 from graph.transactions.mutations import TransactionMutations
@@ -90,6 +91,8 @@ def build_schema(
         extensions=[
             # First, so that it sees the answer as the client will (errors masked).
             OperationMetrics,
+            # Who may run what, on every transport (the socket's token, trusted documents).
+            RequestGate,
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: AddValidationRules(request_shape_rules),
             # Clients send the same few documents over and over: parsing and validating

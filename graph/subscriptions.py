@@ -15,15 +15,21 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass, field
 
 import strawberry
 
+from domain.bootstrap import Runtime
+from domain.model.access import Viewer
+from domain.model.entities import Invoice
+from domain.queries.loaders import rows_by_id
 from domain.store.database import DATABASE_UNAVAILABLE, Database
 from domain.store.invoice_events import Change, changes_after, latest_sequence
 from graph.context import Info, Loaders
 from graph.enums import EventKind
 from graph.ids import parse_id
 from graph.invoices.types import InvoiceType
+from graph.live_sessions import LiveSessions
 
 log = logging.getLogger("invoicing.subscriptions")
 POLL_SECONDS = 0.25
@@ -36,18 +42,36 @@ class FeedLagged(Exception):
     """A subscriber fell too far behind; it is told to reconnect and re-query."""
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One change as every subscriber of the process receives it: the invoice read once
+    for all of them, and what subscribers with the same viewer share to answer it (their
+    loaders, so that nested fields are read once per viewer, not once per subscription)."""
+
+    change: Change
+    invoice: Invoice | None
+    shared: dict[Viewer, Loaders] = field(default_factory=dict, compare=False)
+
+    def loaders(self, runtime: Runtime, viewer: Viewer) -> Loaders:
+        found = self.shared.get(viewer)
+        if found is None:
+            found = self.shared[viewer] = Loaders.create(runtime, viewer)
+            found.invoice.prime(self.change.invoice_id, self.invoice)
+        return found
+
+
 class InvoiceFeed:
     """Fans new invoice events out to this process's subscribers; reads only while any."""
 
     def __init__(self, db: Database, poll_seconds: float = POLL_SECONDS) -> None:
         self.db = db
         self.poll_seconds = poll_seconds
-        self.listeners: set[asyncio.Queue[Change | None]] = set()
+        self.listeners: set[asyncio.Queue[Delivery | None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()  # subscribers arriving together start one reader
 
-    async def changes(self) -> AsyncIterator[Change]:
-        queue: asyncio.Queue[Change | None] = asyncio.Queue(QUEUE_SIZE)
+    async def changes(self) -> AsyncIterator[Delivery]:
+        queue: asyncio.Queue[Delivery | None] = asyncio.Queue(QUEUE_SIZE)
         async with self._starting:
             if self._task is None or self._task.done():
                 start = await latest_sequence(self.db)
@@ -78,7 +102,15 @@ class InvoiceFeed:
                 now = time.monotonic()
                 for missing in [i for i, seen in gaps.items() if now - seen > GAP_SECONDS]:
                     del gaps[missing]
-                for change in await changes_after(self.db, sequence, also=gaps):
+                found = await changes_after(self.db, sequence, also=gaps)
+                # Each changed invoice is read once for every subscriber of the process.
+                invoices = (
+                    await rows_by_id(self.db, Invoice, sorted({c.invoice_id for c in found}))
+                    if found and self.listeners
+                    else {}
+                )
+                for change in found:
+                    delivery = Delivery(change, invoices.get(change.invoice_id))
                     if change.sequence in gaps:
                         del gaps[change.sequence]
                     else:
@@ -91,7 +123,7 @@ class InvoiceFeed:
                             queue.get_nowait()
                             queue.put_nowait(None)  # lagged: end that subscription
                         else:
-                            queue.put_nowait(change)
+                            queue.put_nowait(delivery)
             except DATABASE_UNAVAILABLE:
                 log.warning("invoice feed: database unavailable; retrying")
             await asyncio.sleep(self.poll_seconds)
@@ -126,17 +158,20 @@ class Subscription:
         if customer_id is not None and (wanted is None or not viewer.can_see_customer(wanted)):
             return  # nothing to see: ends at once, as for a customer that does not exist
         feed: InvoiceFeed = context.request.app.state.invoice_feed
-        async for change in feed.changes():
-            if scope is not None and change.customer_id != scope:
-                continue
-            if wanted is not None and change.customer_id != wanted:
-                continue
-            # Fresh reads for every message: a subscription outlives any one request.
-            context.loaders = Loaders.create(context.runtime, viewer)
-            row = await context.loaders.invoice.load(change.invoice_id)
-            if row is not None:
-                yield InvoiceChange(
-                    sequence=change.sequence,
-                    kind=change.kind,
-                    invoice=InvoiceType.from_row(row, context),
-                )
+        live: LiveSessions = context.request.app.state.live_sessions
+        with live.subscription(viewer):
+            async for delivery in feed.changes():
+                change = delivery.change
+                if scope is not None and change.customer_id != scope:
+                    continue
+                if wanted is not None and change.customer_id != wanted:
+                    continue
+                # Fresh reads for every message (a subscription outlives any one request),
+                # shared by this viewer's subscriptions on this process.
+                context.loaders = delivery.loaders(context.runtime, viewer)
+                if delivery.invoice is not None:
+                    yield InvoiceChange(
+                        sequence=change.sequence,
+                        kind=change.kind,
+                        invoice=InvoiceType.from_row(delivery.invoice, context),
+                    )

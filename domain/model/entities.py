@@ -387,6 +387,10 @@ class PersistedDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     document: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who registered it (a token's quota) and when it was last sent by hash (the store is
+    # least-recently-used first when full; touched at most hourly, not on every request).
+    token_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class ProcessedWebhookEvent(Base):

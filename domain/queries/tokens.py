@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from domain.model.access import Viewer
@@ -36,3 +38,18 @@ async def authenticate(db: Database, token: str) -> Viewer | None:
 async def list_tokens(db: Database) -> list[ApiToken]:
     async with db.read() as session:
         return list((await session.execute(select(ApiToken).order_by(ApiToken.id))).scalars())
+
+
+async def standing(db: Database, token_ids: Iterable[int]) -> set[int]:
+    """Which of these tokens are still neither revoked nor expired: one query for every
+    open live session of a process, however many."""
+    wanted = sorted(set(token_ids))
+    if not wanted:
+        return set()
+    now = db.now()
+    query = select(ApiToken.id, ApiToken.expires_at).where(
+        ApiToken.id.in_(wanted), ApiToken.revoked_at.is_(None)
+    )
+    async with db.read() as session:
+        rows = (await session.execute(query)).all()
+    return {row.id for row in rows if row.expires_at is None or row.expires_at > now}

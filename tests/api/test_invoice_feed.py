@@ -31,8 +31,8 @@ async def test_an_event_committed_after_a_later_one_is_still_passed_on(db: Datab
     seen: list[tuple[int, EventKind]] = []
 
     async def listen() -> None:
-        async for change in feed.changes():
-            seen.append((change.sequence, change.kind))
+        async for delivery in feed.changes():
+            seen.append((delivery.change.sequence, delivery.change.kind))
 
     listening = asyncio.create_task(listen())
     await asyncio.sleep(0.3)  # the feed has read where the history ends
