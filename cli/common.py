@@ -4,14 +4,16 @@ printed as one line starting with "error:" rather than a traceback."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Mapping
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from domain.bootstrap import Runtime
-from domain.config import ConfigError, Settings, load_settings
+from domain.config import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings
 from domain.errors import DomainError
 
 T = TypeVar("T")
@@ -24,12 +26,65 @@ def one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+# The project folder: where crm_config.yaml and var/ live when the command is run elsewhere.
+PROJECT = Path(__file__).resolve().parents[1]
+
+
 def settings_of(ctx: click.Context) -> Settings:
-    found: Settings = ctx.ensure_object(dict).setdefault("settings", load_settings())
+    found: Settings | None = ctx.ensure_object(dict).get("settings")
+    if found is None:
+        found = ctx.obj["settings"] = discovered_settings(os.environ, Path.cwd())
     return found
 
 
+def discovered_settings(environ: Mapping[str, str], here: Path) -> Settings:
+    """The settings a command run in `here` means: $CRM_CONFIG; else ./crm_config.yaml;
+    else the project's, with its relative SQLite path read from the project folder (run
+    from elsewhere, the command must not make an empty ./var/invoicing.db). With none of
+    these and no DATABASE_URL, it says so rather than guess."""
+    if environ.get("CRM_CONFIG") or (here / DEFAULT_CONFIG_FILE).is_file():
+        return load_settings(environ=environ)
+    project_file = PROJECT / DEFAULT_CONFIG_FILE
+    if project_file.is_file():
+        settings = load_settings(project_file, environ=environ)
+        if not environ.get("DATABASE_URL"):
+            settings = _sqlite_from(settings, PROJECT)
+        return settings
+    if environ.get("DATABASE_URL"):
+        return load_settings(environ=environ)
+    raise click.ClickException(
+        f"no {DEFAULT_CONFIG_FILE} here or in {PROJECT}, and neither CRM_CONFIG nor "
+        "DATABASE_URL is set: run from the project folder, or set one of them"
+    )
+
+
+def _sqlite_from(settings: Settings, folder: Path) -> Settings:
+    url = settings.database.url
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + "/"):
+        return settings  # a server database, or an absolute path already
+    absolute = prefix + str(folder / url.removeprefix(prefix))
+    database = settings.database.model_copy(update={"url": absolute})
+    return settings.model_copy(update={"database": database})
+
+
+def require_database(settings: Settings) -> None:
+    """An embedded database must exist before anything but `db upgrade` opens it: opening
+    a missing file would create an empty one, and every command then fails on its tables."""
+    url = settings.database.url
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix):
+        path = Path(url.removeprefix(prefix).split("?", 1)[0])
+        if str(path) not in ("", ":memory:") and not path.is_file():
+            raise click.ClickException(
+                f"no database at {path}: run `invoicing db upgrade` first (or set "
+                "DATABASE_URL / CRM_CONFIG to the one you mean)"
+            )
+
+
 def with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
+    require_database(settings)
+
     async def run() -> T:
         runtime = Runtime.open(settings)
         try:
@@ -47,15 +102,20 @@ def clear_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except click.ClickException:
+            raise
         except ConfigError as error:
-            raise click.ClickException(f"configuration: {error}") from None
+            raise click.ClickException(one_line(f"configuration: {error}")) from None
         except DomainError as error:
-            raise click.ClickException(error.message) from None
+            raise click.ClickException(one_line(error.message)) from None
         except OSError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(one_line(str(error))) from None
         except Exception as error:  # database drivers raise many kinds; name it, no trace
             if type(error).__module__.startswith(("sqlalchemy", "pymysql", "aiomysql", "sqlite3")):
-                raise click.ClickException(f"database: {str(error).splitlines()[0]}") from None
+                said = str(error).splitlines()[0] if str(error) else type(error).__name__
+                if "no such table" in said or "doesn't exist" in said:
+                    said += " (run `invoicing db upgrade`)"
+                raise click.ClickException(one_line(f"database: {said}")) from None
             raise
 
     return wrapper  # type: ignore[return-value]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import click
 import uvicorn
 
-from cli.common import clear_errors, settings_of
+from cli.common import PROJECT, clear_errors, require_database, settings_of
+from domain.config import DEFAULT_CONFIG_FILE
 
 
 @click.command()
@@ -23,6 +25,11 @@ from cli.common import clear_errors, settings_of
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
     """Serve the GraphQL API (several processes share one database with --workers)."""
     settings = settings_of(ctx)
+    require_database(settings)
+    # The server processes read their settings again from the environment: the same ones.
+    if not os.environ.get("CRM_CONFIG") and not Path(DEFAULT_CONFIG_FILE).is_file():
+        os.environ["CRM_CONFIG"] = str(PROJECT / DEFAULT_CONFIG_FILE)
+    os.environ.setdefault("DATABASE_URL", settings.database.url)
     bound = settings.server.model_copy(
         update={"host": host or settings.server.host, "port": port or settings.server.port}
     )
@@ -44,6 +51,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
             log_level="info",
             timeout_graceful_shutdown=5,
             workers=workers,
+            # A connection that sends nothing, or stops half way through its headers, is
+            # closed after this long instead of being held open for ever.
+            timeout_keep_alive=settings.server.keep_alive_seconds,
+            http="cli.http_protocol:HeaderTimeoutProtocol",
         )
     finally:
         if metrics_dir is not None:

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from cli.common import clear_errors, settings_of
+from cli.common import clear_errors, require_database, settings_of
 from domain.bootstrap import run_worker
 
 
@@ -20,6 +20,7 @@ from domain.bootstrap import run_worker
 def worker(ctx: click.Context, metrics_port: int | None, metrics_host: str) -> None:
     """Do queued rendering and billing jobs (workers.backend: redis) until stopped."""
     settings = settings_of(ctx)
+    require_database(settings)
     if settings.workers.backend != "redis":
         raise click.ClickException(
             "workers.backend is 'local': rendering and billing happen in the API process; "

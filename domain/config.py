@@ -63,6 +63,9 @@ class ServerSettings(_Section):
     # Browser apps on these origins may call the API (CORS); empty: none. Exact origins
     # (scheme://host[:port]); "*" for any, since no cookie ever authenticates a request.
     cors_origins: list[str] = []
+    # A connection that has not finished sending a request's headers this long after it
+    # opened, or after its last answer (keep-alive), is closed.
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

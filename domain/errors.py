@@ -52,8 +52,16 @@ class ErrorCode(StrEnum):
     EINVOICE_UNAVAILABLE = "EINVOICE_UNAVAILABLE"
 
 
+MAX_MESSAGE = 500  # characters: a message quotes at most this much of anything it was sent
+
+
+def clipped(text: str, limit: int = MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class DomainError(Exception):
     def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        message = clipped(message)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -62,7 +70,9 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     def __init__(self, what: str, ident: object, field: str | None = None) -> None:
-        super().__init__(ErrorCode.NOT_FOUND, f"{what} {ident} does not exist.", field)
+        super().__init__(
+            ErrorCode.NOT_FOUND, f"{what} {clipped(str(ident), 60)} does not exist.", field
+        )
 
 
 class InvalidInput(DomainError):

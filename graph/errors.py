@@ -17,7 +17,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import MaskErrors
 
-from domain.errors import DomainError
+from domain.errors import DomainError, clipped
 from graph.enums import ErrorCode
 
 T = TypeVar("T")
@@ -114,10 +114,16 @@ def with_code(error: GraphQLError) -> GraphQLError:
     """Every error carries `extensions.code`, the way clients tell kinds apart:
     GRAPHQL_PARSE_FAILED (not GraphQL), GRAPHQL_VALIDATION_FAILED (not valid against the
     schema), BAD_USER_INPUT (a variable of the wrong shape), INTERNAL_SERVER_ERROR (ours,
-    masked). Errors that already have one (domain refusals, limits) keep it."""
+    masked). Errors that already have one (domain refusals, limits) keep it.
+
+    No message quotes more than a bounded part of the request: graphql-core's own say
+    "found: <the whole value>", which for a 100 KB variable is 100 KB of echo."""
+    message = clipped(error.message)
     if error.extensions and "code" in error.extensions:
-        return error
-    if isinstance(error, GraphQLSyntaxError) or isinstance(
+        if message == error.message:
+            return error
+        code = str(error.extensions["code"])
+    elif isinstance(error, GraphQLSyntaxError) or isinstance(
         error.original_error, GraphQLSyntaxError
     ):
         code = "GRAPHQL_PARSE_FAILED"
@@ -128,7 +134,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
     else:
         code = "GRAPHQL_VALIDATION_FAILED"
     return GraphQLError(
-        error.message,
+        message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,

@@ -5,17 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from domain.errors import NotFound
+from domain.model.ids import outside_id
 
 
 def parse_id(value: strawberry.ID | str | None) -> int | None:
     """The integer behind an ID, or None for anything that cannot be one of ours."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    # isdigit() alone admits "³" and other digits int() refuses.
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        return None
-    return int(text)
+    return None if value is None else outside_id(str(value))
 
 
 def require_id(value: strawberry.ID | str, what: str, field: str) -> int:

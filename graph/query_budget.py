@@ -19,7 +19,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from graphql import (
     DocumentNode,
@@ -33,12 +33,21 @@ from graphql import (
     SelectionSetNode,
     parse,
     print_ast,
+    validate,
 )
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 T = TypeVar("T")
+
+
+class _HasGraphQLSchema(Protocol):
+    """graph/schema.py's InvoicingSchema: graphql-core's schema behind Strawberry's."""
+
+    @property
+    def graphql_schema(self) -> GraphQLSchema: ...
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 CACHE_SIZE = 256
 
@@ -273,8 +282,10 @@ class OffLoopDocuments(SchemaExtension):
         else:
             document = context.graphql_document
             assert document is not None
-            schema = context.schema._schema
-            rules = tuple(context.validation_rules)
+            schema = cast(_HasGraphQLSchema, context.schema).graphql_schema
+            # Strawberry's own rules (Maybe, @oneOf) beside the request's: what it runs
+            # when it validates a document itself.
+            rules = (*context.validation_rules, MaybeNullValidationRule, OneOfInputValidationRule)
             errors = await self._checked(schema, document, rules)
             if not errors:
                 errors = self._within_request_budget(document)
@@ -323,7 +334,7 @@ class OffLoopDocuments(SchemaExtension):
         key = (print_ast(document), rules)
         if _valid.get(key) is not None:
             return []
-        errors = validate_document(schema, document, rules)
+        errors = validate(schema, document, rules)
         if not errors:
             _valid.put(key, True)
         return errors

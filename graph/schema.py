@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSchema
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -62,6 +62,13 @@ SCHEMA_FILE = Path(__file__).resolve().parent / "schema.graphql"
 
 
 class InvoicingSchema(strawberry.Schema):
+    @property
+    def graphql_schema(self) -> GraphQLSchema:
+        """graphql-core's schema, which graph/query_budget.py validates documents against
+        in a worker thread. Strawberry keeps it as `_schema` and offers no accessor (its own
+        ValidationCache reads it so); this is the one place that reaches for it."""
+        return self._schema
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

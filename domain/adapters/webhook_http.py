@@ -23,12 +23,27 @@ from domain.ports import TargetRefused, WebhookAnswer
 USER_AGENT = "Invoicing-Webhooks/1.0"
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052's well-known prefix
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: a network's own
+
+
 def is_public(address: str) -> bool:
     """An address on the public internet: not loopback, private, link-local (cloud metadata
-    at 169.254.169.254), shared, multicast, reserved or unspecified, in IPv4 or IPv6."""
+    at 169.254.169.254), shared, multicast, reserved or unspecified, in IPv4 or IPv6.
+
+    IPv6 addresses that carry an IPv4 one (mapped, NAT64, 6to4, Teredo) are judged by the
+    IPv4 address they lead to: Python calls 64:ff9b::7f00:1 and 2002:7f00:1:: global, but
+    where a NAT64 or 6to4 route exists they reach 127.0.0.1."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False  # how it embeds IPv4 is the local network's choice: never public
+        embedded = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        if ip in _NAT64:
+            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        carried = [v4 for v4 in embedded if v4 is not None]
+        if carried:
+            return all(v4.is_global and not v4.is_multicast for v4 in carried)
     return ip.is_global and not ip.is_multicast
 
 

@@ -228,12 +228,18 @@ def charge_problem(
     return None
 
 
+NAMED_IN_A_MESSAGE = 10
+
+
 def ensure_exclusions_known(excluded: Iterable[int], candidates: Iterable[int]) -> None:
     """Every id left out of an invoice must be one of the charges it would bill: an id
     that is not (a typo, another customer's charge) is refused, not silently ignored."""
     unknown = sorted(set(excluded) - set(candidates))
     if unknown:
-        ids = ", ".join(str(i) for i in unknown)
+        # A few ids, then how many more: a message never echoes a whole hostile list.
+        ids = ", ".join(str(i) for i in unknown[:NAMED_IN_A_MESSAGE])
+        if len(unknown) > NAMED_IN_A_MESSAGE:
+            ids += f" and {len(unknown) - NAMED_IN_A_MESSAGE} more"
         raise DomainError(
             ErrorCode.TRANSACTION_UNAVAILABLE,
             f"Excluded transaction {ids} {'is' if len(unknown) == 1 else 'are'} not among "

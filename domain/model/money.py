@@ -18,7 +18,8 @@ ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 # What a client may send for an amount: ASCII digits, an optional minus and fraction. Not
 # "1_000", "1e5", " 5", "+5", ".5", full-width digits or NaN, which Decimal() would take.
-_AMOUNT_TEXT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
+_AMOUNT_TEXT = re.compile(r"-?([0-9]+)(?:\.([0-9]+))?")
+_AMOUNT_DIGITS = 15  # on each side of the point: more than any column or currency holds
 
 
 def unsigned_zero(amount: Decimal) -> Decimal:
@@ -72,9 +73,18 @@ def parse_decimal(text: str | int | float | Decimal) -> Decimal:
     How many decimals an amount may have depends on the field (a JPY price has none), so
     that is checked where the field is known (validation.amount), with the field named."""
     raw = str(text)
-    if not _AMOUNT_TEXT.fullmatch(raw):
+    shape = _AMOUNT_TEXT.fullmatch(raw)
+    if not shape:
         raise ValueError(
             f"{raw[:40]!r} is not an amount: digits with an optional minus sign and "
             'decimal point, e.g. "-12.50"'
         )
+    whole, fraction = shape.group(1), shape.group(2) or ""
+    if len(whole.lstrip("0")) > _AMOUNT_DIGITS:
+        raise ValueError(
+            f"{raw[:40]!r} is too large for an amount: at most {_AMOUNT_DIGITS} digits "
+            "before the decimal point"
+        )
+    if len(fraction) > _AMOUNT_DIGITS:
+        raise ValueError(f"{raw[:40]!r} has too many decimals for an amount")
     return unsigned_zero(Decimal(raw))

@@ -31,6 +31,7 @@ from domain.model.enums import (
     InvoiceStatus,
     PaymentMethodKind,
 )
+from domain.model.ids import outside_id
 from domain.model.invoice_rules import charge_problem, is_open
 from domain.ports import ChargeResult, Metrics
 from domain.services.settlement import (
@@ -83,9 +84,12 @@ async def handle_stripe_event(
 
 
 async def _invoice_of(session: AsyncSession, invoice_id: Any) -> Invoice | None:
+    wanted = outside_id(invoice_id)
+    if wanted is None:
+        return None  # not an id of ours (Stripe sends metadata as strings): no such invoice
     try:
-        return await lock_invoice(session, SYSTEM, int(invoice_id))
-    except (TypeError, ValueError, NotFound):
+        return await lock_invoice(session, SYSTEM, wanted)
+    except NotFound:
         return None
 
 

@@ -762,3 +762,18 @@ async def test_a_card_saved_again_after_a_failure_makes_no_second_stripe_custome
     ]
     assert second["errors"] == [] and len(second["customer"]["paymentMethods"]) == 1
     assert len(stripe_fake.customers) == 1
+
+
+async def test_a_webhook_naming_an_id_too_large_for_any_table_is_no_server_error(
+    pay_api: Api, runtime: Runtime
+) -> None:
+    before = await snapshot(pay_api.db)
+    event = _paid_at_stripe("evt_huge", "pi_huge", 0, 11000)
+    event["data"]["object"]["metadata"]["invoice_id"] = "999999999999999999999999"
+    answer = await _webhook(pay_api, event)
+    assert answer.status_code == 200
+    after = await snapshot(pay_api.db)
+    # Nothing settled: only the event itself is remembered, so a redelivery is ignored.
+    assert {k: v for k, v in after.items() if k != "processed_webhook_events"} == {
+        k: v for k, v in before.items() if k != "processed_webhook_events"
+    }

@@ -60,13 +60,23 @@ def test_other_urls_are_refused_on_the_url_field(url: str) -> None:
         "fe80::1%eth0",
         "::ffff:10.0.0.1",
         "::",
+        # NAT64, 6to4 and Teredo addresses carrying a loopback or private IPv4 one
+        "64:ff9b::7f00:1",
+        "64:ff9b::a00:5",
+        "64:ff9b:1::7f00:1",
+        "2002:7f00:1::",
+        "2002:c0a8:101::1",
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",
     ],
 )
 def test_non_public_addresses_are_not_public(address: str) -> None:
     assert not is_public(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "1.1.1.1", "2606:4700:4700::1111"])
+@pytest.mark.parametrize(
+    "address",
+    ["93.184.215.14", "1.1.1.1", "2606:4700:4700::1111", "64:ff9b::808:808", "2002:808:808::1"],
+)
 def test_public_addresses_are_public(address: str) -> None:
     assert is_public(address)
 
