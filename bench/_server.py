@@ -29,6 +29,23 @@ def invoicing(
 ) -> Iterator[str]:
     """Run `invoicing ARGS --port P` until the block ends; yields its base URL once `ready`
     answers 200."""
+    with invoicing_process(*args, env=env, ready=ready) as (base, _):
+        yield base
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory now, in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextmanager
+def invoicing_process(
+    *args: str, env: dict[str, str] | None = None, ready: str = "/healthz"
+) -> Iterator[tuple[str, int]]:
+    """Like `invoicing`, yielding the server's process id beside its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [INVOICING, *args, "--port", str(port)],
@@ -49,7 +66,7 @@ def invoicing(
             if time.monotonic() > deadline or process.poll() is not None:
                 raise SystemExit(f"`invoicing {' '.join(args)}` did not start")
             time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

@@ -141,6 +141,11 @@ class LimitsSettings(_Section):
     # Checked before validation, whose cost grows with the square of one set's selections.
     max_selections: int = Field(default=100, ge=10)
     max_fields: int = Field(default=1000, ge=50)
+    # Values one request may ask for (a batch's operations together): each field counts
+    # once per value it returns, a list by its page size (graph/query_cost.py).
+    max_cost: int = Field(default=20_000, ge=100)
+    # A document's text (comments included): larger is refused before it is read.
+    max_document_bytes: int = Field(default=100_000, ge=1_000)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     statement_timeout_seconds: float = Field(default=10, gt=0)
 

@@ -47,7 +47,7 @@ from graph.http.transport import (
 )
 from graph.live_sessions import LiveSessions
 from graph.persisted import PersistedDocuments, PersistedQueryError
-from graph.query_budget import RequestFields
+from graph.query_budget import RequestCost
 from graph.schema import build_schema
 from graph.subscriptions import InvoiceFeed
 
@@ -164,7 +164,7 @@ class GraphQLEndpoint(GraphQL):
                 request=request,
                 runtime=request.app.state.runtime,
                 viewer=request.state.viewer,
-                request_fields=RequestFields(),
+                request_cost=RequestCost(),
             )
         return Context(request=request, runtime=request.app.state.runtime, viewer=NOBODY)
 

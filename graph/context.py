@@ -35,7 +35,7 @@ from domain.services.einvoices import EInvoiceStatus
 from domain.services.invoice_pdfs import PdfStatus
 from domain.store import deployment
 from domain.store.database import Database
-from graph.query_budget import RequestFields
+from graph.query_budget import RequestCost
 
 V = TypeVar("V")
 M = TypeVar("M")
@@ -153,9 +153,9 @@ class Context:
     _link_secret: str | None = field(default=None, init=False)
     # A subscription socket's connection_init payload (Strawberry sets it).
     connection_params: object = field(default=None, init=False)
-    # The fields an HTTP request's operations select in all (a batch is one request); a
+    # What an HTTP request's operations ask for in all (a batch is one request); a
     # socket's operations are each costed alone (None).
-    request_fields: RequestFields | None = None
+    request_cost: RequestCost | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders.create(self.runtime, self.viewer)

@@ -18,7 +18,6 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from functools import partial
 from typing import Any, Protocol, TypeVar, cast
 
 from graphql import (
@@ -33,12 +32,15 @@ from graphql import (
     SelectionSetNode,
     parse,
     print_ast,
+    specified_rules,
     validate,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
+
+from graph.query_cost import cost_of
 
 T = TypeVar("T")
 
@@ -48,6 +50,8 @@ class _HasGraphQLSchema(Protocol):
 
     @property
     def graphql_schema(self) -> GraphQLSchema: ...
+
+
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 CACHE_SIZE = 256
 
@@ -204,17 +208,23 @@ class _Remembered:
 
 _parsed = _Remembered(CACHE_SIZE)
 _valid = _Remembered(CACHE_SIZE)
-_field_counts = _Remembered(CACHE_SIZE)
+# What the budget read off a text said ("" for nothing): a batch repeating one text, or a
+# client repeating one refused document, is scanned once.
+_text_verdicts = _Remembered(64)  # texts up to limits.max_document_bytes each
+# Documents whose shape passed, valid or not yet known: a document sent again, refused for
+# its cost the first time (which its variables may change), is not parsed again.
+_shaped = _Remembered(64)
 
 
-class RequestFields:
-    """The fields a request's operations select, added up as each is validated."""
+class RequestCost:
+    """What a request's operations ask for (graph/query_cost.py), added up as each is
+    validated."""
 
     def __init__(self) -> None:
         self.spent = 0
 
-    def add(self, fields: int) -> int:
-        self.spent += fields
+    def add(self, cost: int) -> int:
+        self.spent += cost
         return self.spent
 
 
@@ -226,10 +236,12 @@ _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] 
 )
 
 
+def _turn() -> asyncio.Semaphore:
+    return _turns.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(1))
+
+
 async def _in_turn(work: Callable[..., T], *args: Any) -> T:
-    loop = asyncio.get_running_loop()
-    turn = _turns.setdefault(loop, asyncio.Semaphore(1))
-    async with turn:
+    async with _turn():
         return await asyncio.to_thread(work, *args)
 
 
@@ -238,48 +250,99 @@ class OffLoopDocuments(SchemaExtension):
     document takes 25 ms to parse, and validating one can take seconds): the event loop
     keeps answering other requests meanwhile. Valid documents are remembered, parsed by
     their text and validated by their canonical text. Replaces Strawberry's ParserCache and
-    ValidationCache."""
+    ValidationCache.
 
-    def __init__(self, max_selections: int, max_fields: int) -> None:
+    In order, each cheaper than the next and bounding it: the text's length and the budget
+    read off the text; parsing; the budget on the parsed document and the limits that are
+    validation rules (depth, aliases); the cost (graph/query_cost.py), spent against the
+    request's `limits.max_cost` in the same turn, so the rest of a batch that used the
+    budget up is refused before it is parsed; last, full validation."""
+
+    def __init__(
+        self, max_selections: int, max_fields: int, max_cost: int, max_document_bytes: int
+    ) -> None:
         super().__init__()
+        self.max_document_bytes = max_document_bytes
         self.max_selections = max_selections
         self.max_fields = max_fields
-        self._refusal: GraphQLError | None = None
+        self.max_cost = max_cost
         self._unremembered: tuple[Any, ...] | None = None
 
     async def on_parse(self) -> AsyncIterator[None]:
         context = self.execution_context
-        if context.graphql_document is None and context.query and not refused(context):
-            key = (context.query, tuple(sorted(context.parse_options.items())))
-            document = _parsed.get(key)
-            problem = None
-            if document is None:
-                problem = over_budget_in_text(context.query, self.max_selections, self.max_fields)
-            if problem is not None:
-                self._refusal = GraphQLError(problem, extensions={"code": TOO_COMPLEX})
-                document = _EMPTY
-            elif document is None:
-                try:
-                    document = await _in_turn(
-                        partial(parse, context.query, **context.parse_options)
-                    )
-                except GraphQLError as error:
-                    # Strawberry would parse the text again, on the event loop, to report
-                    # this: it gets a trivial document and the error comes out of validation.
-                    self._refusal = error
-                    document = _EMPTY
-                else:
-                    self._unremembered = key  # remembered once it proves valid
-            context.graphql_document = document
+        query = context.query
+        if context.graphql_document is None and query and not refused(context):
+            refusal = await self._read(query)
+            if refusal is not None:
+                refuse(context, refusal)
         yield
+
+    async def _read(self, query: str) -> GraphQLError | None:
+        """Puts the parsed document in place and spends its cost; or why it may not run."""
+        context = self.execution_context
+        if len(query) > self.max_document_bytes:
+            # Padding (comments cost nothing in tokens) would otherwise be lexed and hashed.
+            return GraphQLError(
+                f"A document may be at most {self.max_document_bytes} characters long.",
+                extensions={"code": "DOCUMENT_TOO_LARGE"},
+            )
+        if self._left() < 0:
+            return _first(self._spend(0))  # the batch has used the request's budget up
+        schema = cast(_HasGraphQLSchema, context.schema).graphql_schema
+        key = (query, tuple(sorted(context.parse_options.items())))
+        document = _parsed.get(key)
+        if document is not None:  # valid before: only its cost, which the variables move
+            context.graphql_document = document
+            return _first(self._spend(self._cost(schema, document)))
+        document = _shaped.get(key)
+        if document is not None:  # its shape passed before (its cost may not have)
+            refusal = _first(self._spend(self._cost(schema, document)))
+            if refusal is None:
+                context.graphql_document = document
+                self._unremembered = key
+            return refusal
+        problem = _text_verdicts.get(query)
+        if problem is None:
+            problem = over_budget_in_text(query, self.max_selections, self.max_fields) or ""
+            _text_verdicts.put(query, problem)
+        if problem:
+            return GraphQLError(problem, extensions={"code": TOO_COMPLEX})
+        rules = tuple(r for r in context.validation_rules if r not in specified_rules)
+        async with _turn():
+            if self._left() < 0:
+                return _first(self._spend(0))  # the batch has used the request's budget up
+            try:
+                document, errors, cost = await asyncio.to_thread(self._parsed, query, schema, rules)
+            except GraphQLError as error:
+                # Strawberry would parse the text again, on the event loop, to report this.
+                return error
+            if errors:
+                return errors[0]
+            _shaped.put(key, document)
+            spent = self._spend(cost)
+            if spent:
+                return spent[0]
+        context.graphql_document = document
+        self._unremembered = key  # remembered once it proves valid
+        return None
+
+    def _parsed(
+        self, query: str, schema: GraphQLSchema, limit_rules: tuple[Any, ...]
+    ) -> tuple[DocumentNode, list[GraphQLError], int]:
+        """In a worker thread: the document, what its shape breaks, and its cost."""
+        document = parse(query, **self.execution_context.parse_options)
+        problem = over_budget(document, self.max_selections, self.max_fields)
+        if problem is not None:
+            return document, [GraphQLError(problem, extensions={"code": TOO_COMPLEX})], 0
+        # The limits that are validation rules (depth, aliases) are cheap: they speak first.
+        limits = validate(schema, document, limit_rules)
+        if limits:
+            return document, limits, 0
+        return document, [], self._cost(schema, document)
 
     async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
-        if refused(context):
-            pass  # refused before parsing (request_gate.py): nothing to validate
-        elif self._refusal is not None:
-            context.pre_execution_errors = [self._refusal]
-        else:
+        if not refused(context):
             document = context.graphql_document
             assert document is not None
             schema = cast(_HasGraphQLSchema, context.schema).graphql_schema
@@ -287,8 +350,6 @@ class OffLoopDocuments(SchemaExtension):
             # when it validates a document itself.
             rules = (*context.validation_rules, MaybeNullValidationRule, OneOfInputValidationRule)
             errors = await self._checked(schema, document, rules)
-            if not errors:
-                errors = self._within_request_budget(document)
             if not errors and self._unremembered is not None:
                 # Only valid documents are kept: hostile ones would push out the real ones,
                 # and thousands of their nodes would slow every garbage collection.
@@ -296,21 +357,28 @@ class OffLoopDocuments(SchemaExtension):
             context.pre_execution_errors = errors
         yield
 
-    def _within_request_budget(self, document: DocumentNode) -> list[GraphQLError]:
-        """A batch is one request: its operations' fields add up against max_fields (each
-        alone is already within it). A socket's operations are each a request of their own."""
-        spent = getattr(self.execution_context.context, "request_fields", None)
-        if spent is None:
+    def _cost(self, schema: GraphQLSchema, document: DocumentNode) -> int:
+        """What the operation asks for, in values (graph/query_cost.py)."""
+        execution = self.execution_context
+        return cost_of(schema, document, execution.operation_name, execution.variables)
+
+    def _spend(self, cost: int) -> list[GraphQLError]:
+        """`cost` within `limits.max_cost`: an HTTP request's operations add up (a batch is
+        one request), a socket's are each a request of their own."""
+        spent: RequestCost | None = getattr(self.execution_context.context, "request_cost", None)
+        total = spent.add(cost) if spent is not None else cost
+        if total <= self.max_cost:
             return []
-        fields = _field_counts.get(id(document))
-        if fields is None or fields[0] is not document:
-            fields = (document, measured(document, self.max_selections, self.max_fields)[1])
-            _field_counts.put(id(document), fields)
-        total = spent.add(fields[1])
-        if total > self.max_fields:
-            message = f"A request, its batched operations together, may select at most {self.max_fields} fields."
-            return [GraphQLError(message, extensions={"code": TOO_COMPLEX})]
-        return []
+        whole = "request, its batched operations together," if spent is not None else "request"
+        message = (
+            f"This {whole} would return about {total} values; at most {self.max_cost} "
+            "are answered at once: ask for smaller pages or fewer fields."
+        )
+        return [GraphQLError(message, extensions={"code": TOO_COMPLEX})]
+
+    def _left(self) -> int:
+        spent: RequestCost | None = getattr(self.execution_context.context, "request_cost", None)
+        return self.max_cost - (spent.spent if spent is not None else 0)
 
     async def _checked(
         self, schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...]
@@ -327,9 +395,6 @@ class OffLoopDocuments(SchemaExtension):
     def _problems(
         self, schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...]
     ) -> list[GraphQLError]:
-        problem = over_budget(document, self.max_selections, self.max_fields)
-        if problem is not None:
-            return [GraphQLError(problem, extensions={"code": TOO_COMPLEX})]
         # Only valid documents are remembered: errors carry positions in their own text.
         key = (print_ast(document), rules)
         if _valid.get(key) is not None:
@@ -338,3 +403,7 @@ class OffLoopDocuments(SchemaExtension):
         if not errors:
             _valid.put(key, True)
         return errors
+
+
+def _first(errors: list[GraphQLError]) -> GraphQLError | None:
+    return errors[0] if errors else None

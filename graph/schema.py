@@ -105,7 +105,12 @@ def build_schema(
             # Clients send the same few documents over and over: parsing and validating
             # them was half the cost of a list page; both are remembered, and done in a
             # thread when they are not.
-            lambda: OffLoopDocuments(limits.max_selections, limits.max_fields),
+            lambda: OffLoopDocuments(
+                limits.max_selections,
+                limits.max_fields,
+                limits.max_cost,
+                limits.max_document_bytes,
+            ),
             lambda: ClientSafeErrors(limits.statement_timeout_seconds),
         ],
     )

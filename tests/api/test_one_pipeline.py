@@ -118,31 +118,42 @@ async def test_a_document_too_wide_is_refused_alike_on_every_transport(
             await transports.http.aclose()
 
 
-def _wide(name: int) -> str:
-    """A query of 274 fields (no set wider than 90), each operation's text its own."""
-    ids, cities, emails = (" ".join([f] * 90) for f in ("id", "city", "email"))
+def _page(name: int) -> str:
+    """A page of 100 invoices with their lines and events: 7,201 values
+    (graph/query_cost.py), each operation's text its own."""
     return (
-        f"query Q{name} {{ customers(perPage: 1) {{ items {{ {ids} address {{ {cities} }} "
-        f"contacts {{ {emails} }} }} }} }}"
+        f"query Q{name} {{ invoices(perPage: 100) {{ items {{ id "
+        "lines { title retailCost taxDisplay } events { kind actor } } } }"
     )
 
 
 async def test_a_batch_is_costed_as_one_request(api: Api) -> None:
-    await make_customer(api.db, "Acme")
     headers = {"Authorization": f"Bearer {await api.staff_token()}"}
-    one = _wide(0)
-    alone = await api.client.post("/graphql", json={"query": one}, headers=headers)
+    alone = await api.client.post("/graphql", json={"query": _page(0)}, headers=headers)
     assert "errors" not in alone.json()
-    # Three of them fit in the request's 1000 fields; the rest of the batch does not.
-    batch = [{"query": _wide(n)} for n in range(6)]
+    # Two of them fit in the request's 20,000 values; the rest of the batch does not.
+    batch = [{"query": _page(n)} for n in range(6)]
     answers = (await api.client.post("/graphql", json=batch, headers=headers)).json()
     ran = [a for a in answers if "errors" not in a]
     refused = [a for a in answers if "errors" in a]
-    assert len(ran) == 3 and len(refused) == 3
+    assert len(ran) == 2 and len(refused) == 4
     assert {_codes(a["errors"])[0] for a in refused} == {"QUERY_TOO_COMPLEX"}
     # Each request has a budget of its own: the next one runs.
-    again = await api.client.post("/graphql", json={"query": one}, headers=headers)
+    again = await api.client.post("/graphql", json={"query": _page(0)}, headers=headers)
     assert "errors" not in again.json()
+
+
+async def test_a_query_asking_for_too_many_values_is_refused_before_it_runs(api: Api) -> None:
+    fields = "id number total customer { name } events { kind } lines { title retailCost }"
+    aliases = " ".join(
+        f"a{n}: invoices(perPage: 100) {{ items {{ {fields} }} }}" for n in range(29)
+    )
+    errors = await api.gql_errors("{ " + aliases + " }")
+    assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "would return about" in errors[0]["message"]
+    # perPage by variable counts as sent.
+    query = "query($n: Int!) { invoices(perPage: $n) { items { id lines { title } } } }"
+    assert await api.gql(query, {"n": 100}) == {"invoices": {"items": []}}
 
 
 async def _stored(api: Api) -> set[str]:
@@ -159,7 +170,10 @@ def _apq(document: str) -> dict[str, Any]:
 
 async def test_apq_stores_only_valid_documents_within_the_size_cap(api: Api) -> None:
     headers = {"Authorization": f"Bearer {await api.staff_token()}"}
-    padded = "{ __typename }\n# " + "padding " * 118_000  # 950 KB that passes every limit
+    padded = "{ __typename }\n# " + "padding " * 118_000  # 950 KB: comments are no tokens
+    huge = await api.client.post("/graphql", json=_apq(padded), headers=headers)
+    assert huge.json()["errors"][0]["extensions"]["code"] == "DOCUMENT_TOO_LARGE"
+    padded = "{ __typename }\n# " + "padding " * 4_000  # 32 KB: runs, but is not kept
     big = await api.client.post("/graphql", json=_apq(padded), headers=headers)
     assert big.status_code == 200 and big.json() == {"data": {"__typename": "Query"}}
     invalid = await api.client.post("/graphql", json=_apq("{ noSuchField }"), headers=headers)
