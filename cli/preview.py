@@ -20,6 +20,7 @@ from domain.model.entities import Customer
 from domain.queries.invoices import get_invoice
 from domain.rendering.documents import document_to_mapping, invoice_document, line_of
 from domain.rendering.links import pay_url
+from domain.store.deployment import link_secret
 from domain.store.pdf_cache import lines_of
 from preview_server.app import DEFAULT_HOSTS, build_preview_app
 
@@ -110,7 +111,9 @@ def _real_invoice_fixture(
                 customer = await session.get(Customer, invoice.customer_id)
             assert customer is not None  # a foreign key guarantees it
             lines = [line_of(row) for row in await lines_of(db, invoice_id)]
-            link = pay_url(settings, invoice.id, invoice.number)
+            secret = await link_secret(db, settings)
+            today = db.now().date()
+            link = pay_url(settings, secret, invoice.id, invoice.number, invoice.due_date, today)
             return document_to_mapping(invoice_document(invoice, customer, lines, link))
         finally:
             await db.dispose()

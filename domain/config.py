@@ -262,7 +262,9 @@ class InvoiceSettings(_Section):
     number_format: str = "INV-{year}-{id:06d}"
     # An invoice of credits only (a negative total) is a credit note, numbered apart.
     credit_note_number_format: str = "CN-{year}-{id:06d}"
-    pay_url_template: str = "https://portal.example.com/invoices/{id}/pay"
+    # Empty: invoices are paid on this service's own signed invoice page (Invoice.payUrl);
+    # a CRM with its own portal names it here, with {id} and {number}.
+    pay_url_template: str = ""
     pdf_cache: PdfCacheSettings = PdfCacheSettings()
     render_workers: int = Field(default=2, ge=1, le=64)
     # Render time only (not time waiting for a worker); past it only that worker is ended.
@@ -286,6 +288,8 @@ class InvoiceSettings(_Section):
     @field_validator("pay_url_template")
     @classmethod
     def _formats_a_url(cls, fmt: str) -> str:
+        if fmt and not fmt.startswith(("https://", "http://")):
+            raise ValueError("must be empty or an http(s) URL")
         try:
             fmt.format(id=1, number="INV-2025-000001")
         except (KeyError, IndexError, ValueError) as exc:

@@ -14,6 +14,7 @@ PENDING), nothing else may pay, void or refund the invoice.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -193,7 +194,11 @@ def expected_balance(invoice: Invoice) -> Decimal | None:
     return invoice.refunded_amount
 
 
-def pdf_filename(invoice_id: int) -> str:
+def pdf_filename(invoice_id: int, number: str | None = None, total: Decimal = ZERO) -> str:
+    """What a downloaded or attached PDF is called: Invoice_00012.pdf, or for a credit
+    note CreditNote_<its number>.pdf (only the number's letters, digits, dots and dashes)."""
+    if is_credit_note(total) and number:
+        return f"CreditNote_{re.sub(r'[^A-Za-z0-9.-]', '_', number)}.pdf"
     return f"Invoice_{invoice_id:05d}.pdf"
 
 

@@ -19,6 +19,28 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Dear {customer},\n\nPlease find attached credit note {number} of {date}: {credit} "
             "in your favour.\n\nView or download it: {invoice_url}\n\n{business}\n"
         ),
+        "receipt_subject": "Receipt for invoice {number} from {business}",
+        "receipt_body": (
+            "Dear {customer},\n\nThank you: invoice {number} of {date} for {total} was paid "
+            "on {paid}. Nothing is due.\n\nView or download it: {invoice_url}\n\n{business}\n"
+        ),
+        "page_download": "Download PDF",
+        "page_pay": "Pay online",
+        "page_due": "Amount due: {amount}, due on {due}.",
+        "page_transfer": "Pay by bank transfer to {name}, account {account}{bank}, quoting {number}.",
+        "page_paid": "Paid on {date}. Thank you.",
+        "page_refunded": "Refunded: nothing is due.",
+        "page_credit": "Credit note: {amount} in your favour.",
+        "page_void": "This invoice is void: nothing is due.",
+        "page_expired": "This link has expired or is not valid.",
+        "page_gone": "This invoice is no longer available.",
+        "page_unavailable": "This invoice cannot be shown just now; try again later.",
+        "page_ask": "Ask {business} for a new one:",
+        "refunded_subject": "Invoice {number} from {business}: refunded",
+        "refunded_body": (
+            "Dear {customer},\n\nInvoice {number} of {date} for {total} has been refunded to "
+            "you. Nothing is due.\n\nView or download it: {invoice_url}\n\n{business}\n"
+        ),
         "einvoice_terms": "Due on {due}. Quote {number} with your payment.",
         "einvoice_pay_online": "Pay online: {pay_url}",
         "einvoice_credit_terms": (
@@ -41,6 +63,28 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Estimado/a {customer}:\n\nAdjuntamos la nota de crédito {number} del {date}: {credit} "
             "a su favor.\n\nVer o descargar: {invoice_url}\n\n{business}\n"
         ),
+        "receipt_subject": "Recibo de la factura {number} de {business}",
+        "receipt_body": (
+            "Estimado/a {customer}:\n\nGracias: la factura {number} del {date} por {total} se "
+            "pagó el {paid}. No hay nada pendiente.\n\nVer o descargar: {invoice_url}\n\n{business}\n"
+        ),
+        "refunded_subject": "Factura {number} de {business}: reembolsada",
+        "refunded_body": (
+            "Estimado/a {customer}:\n\nLe hemos reembolsado la factura {number} del {date} por "
+            "{total}. No hay nada pendiente.\n\nVer o descargar: {invoice_url}\n\n{business}\n"
+        ),
+        "page_download": "Descargar PDF",
+        "page_pay": "Pagar en línea",
+        "page_due": "Importe pendiente: {amount}, con vencimiento el {due}.",
+        "page_transfer": "Pague por transferencia a {name}, cuenta {account}{bank}, indicando {number}.",
+        "page_paid": "Pagada el {date}. Gracias.",
+        "page_refunded": "Reembolsada: no hay nada pendiente.",
+        "page_credit": "Nota de crédito: {amount} a su favor.",
+        "page_void": "Esta factura está anulada: no hay nada pendiente.",
+        "page_expired": "Este enlace ha caducado o no es válido.",
+        "page_gone": "Esta factura ya no está disponible.",
+        "page_unavailable": "No podemos mostrar esta factura ahora; inténtelo más tarde.",
+        "page_ask": "Pida uno nuevo a {business}:",
         "einvoice_terms": "Vence el {due}. Indique {number} con su pago.",
         "einvoice_pay_online": "Pague en línea: {pay_url}",
         "einvoice_credit_terms": (

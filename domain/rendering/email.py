@@ -16,15 +16,22 @@ from email_validator import EmailNotValidError, validate_email
 
 from domain.config import Settings
 from domain.model.entities import Contact, Customer, Invoice
+from domain.model.enums import InvoiceStatus
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import is_credit_note
 from domain.model.texts import text
 from domain.ports import EmailAttachment, InvoiceEmail, Recipient
 from domain.rendering.documents import InvoiceDocument
-from domain.rendering.links import pay_url
 from domain.rendering.renderer import DocumentRenderer
 
 EMAIL_TEMPLATE = "email/invoice.html"
+_STATES = {InvoiceStatus.PAID: "paid", InvoiceStatus.REFUNDED: "refunded"}
+# The subject and text of an invoice's email, by its state.
+_WORDS = {
+    "open": ("email_subject", "email_body"),
+    "paid": ("receipt_subject", "receipt_body"),
+    "refunded": ("refunded_subject", "refunded_body"),
+}
 
 
 @dataclass(frozen=True)
@@ -38,9 +45,13 @@ class EmailFacts:
     due_date: date
     total: Decimal
     pay_url: str
+    # What the email says follows the invoice's state: a paid one's is a receipt, a
+    # refunded one's says so; neither asks for money.
+    status: InvoiceStatus = InvoiceStatus.UNPAID
+    paid_at: datetime | None = None
 
     @classmethod
-    def of_invoice(cls, settings: Settings, invoice: Invoice, customer: Customer) -> EmailFacts:
+    def of_invoice(cls, invoice: Invoice, customer: Customer, pay_link: str) -> EmailFacts:
         return cls(
             customer.name,
             customer.language,
@@ -48,7 +59,9 @@ class EmailFacts:
             invoice.created_at,
             invoice.due_date,
             invoice.total,
-            pay_url(settings, invoice.id, invoice.number),
+            pay_link,
+            invoice.status,
+            invoice.paid_at,
         )
 
     @classmethod
@@ -61,6 +74,8 @@ class EmailFacts:
             document.due_date,
             document.subtotal + document.tax,
             document.payment_url,
+            document.status,
+            document.paid_at,
         )
 
 
@@ -103,20 +118,23 @@ async def email_content(
     )
     formatter = Formatter.of(business, language)
     credit = is_credit_note(facts.total)
+    state = _STATES.get(facts.status, "open")
+    paid_at = facts.paid_at.astimezone(business.zone) if facts.paid_at else None
     variables = {
         "document": "credit_note" if credit else "invoice",
+        # open (something is due), paid (a receipt) or refunded: only an open one asks to pay
+        "state": state,
         "customer_name": facts.customer_name,
         "invoice_number": facts.number,
         "invoice_date": formatter.long_date(facts.issued_at.astimezone(business.zone)),
         "due_date": formatter.long_date(facts.due_date),
+        "paid_date": formatter.long_date(paid_at) if paid_at else "",
         "total_amount": formatter.money(facts.total),
         "invoice_url": view_url,
-        "pay_url": facts.pay_url,
+        "pay_url": facts.pay_url if state == "open" and not credit else "",
     }
     credit_amount = formatter.money(-facts.total)
-    subject_key, body_key = (
-        ("credit_note_subject", "credit_note_body") if credit else ("email_subject", "email_body")
-    )
+    subject_key, body_key = ("credit_note_subject", "credit_note_body") if credit else _WORDS[state]
     subject = text(language, subject_key, number=facts.number, business=business.name)
     text_body = text(
         language,
@@ -127,7 +145,8 @@ async def email_content(
         total=variables["total_amount"],
         credit=credit_amount,
         due=variables["due_date"],
-        pay_url=facts.pay_url,
+        paid=variables["paid_date"],
+        pay_url=variables["pay_url"],
         invoice_url=view_url,
         business=business.name,
     )

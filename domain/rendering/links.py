@@ -4,7 +4,7 @@ customer opens (signed, no token), its pay page, a draft's PDF."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from domain.config import Settings
@@ -27,8 +27,25 @@ def share_url(settings: Settings, secret: str, invoice_id: int, now: datetime) -
     return f"{settings.server.base_url}/i/{sign(secret, invoice_id, expires)}"
 
 
-def pay_url(settings: Settings, invoice_id: int, number: str | None) -> str:
-    return settings.invoice.pay_url_template.format(id=invoice_id, number=number)
+def pay_url(
+    settings: Settings, secret: str, invoice_id: int, number: str | None, due: date, today: date
+) -> str:
+    """Where the invoice's customer pays it: the CRM's own portal when
+    `invoice.pay_url_template` names one, else this service's signed invoice page (the
+    page behind shareUrl), which shows what is due and takes the payment."""
+    template = settings.invoice.pay_url_template
+    if template:
+        return template.format(id=invoice_id, number=number)
+    return f"{settings.server.base_url}/i/{sign(secret, invoice_id, pay_link_expiry(settings, due, today))}"
+
+
+def pay_link_expiry(settings: Settings, due: date, today: date) -> datetime:
+    """A pay link opens until links.lifetime_days after the invoice's due date, so the PDF,
+    the emails and the page carry the same link (a cached PDF stays right), and a late
+    invoice can still be paid. Past that, a new link counts from today."""
+    lifetime = timedelta(days=settings.links.lifetime_days)
+    anchor = max(due, today - lifetime + timedelta(days=1))
+    return datetime.combine(anchor, time.min, tzinfo=UTC) + lifetime + timedelta(days=1)
 
 
 def draft_pdf_url(

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from domain.config import Settings
+from domain.model.invoice_rules import pdf_filename
 from domain.ports import EmbeddedInvoice, PdfRenderer, RenderedPdf
 from domain.rendering.documents import InvoiceDocument
 from domain.rendering.templating import Assets, TemplateSet, render_key, render_page
@@ -35,6 +36,8 @@ class PreparedDocument:
     texts: dict[str, str] = field(default_factory=dict, compare=False)
     # The e-invoice the PDF carries (Factur-X), if it is to be one.
     embedded: EmbeddedInvoice | None = None
+    # What the PDF is called when downloaded or attached (a credit note's says so).
+    filename: str = field(default="document.pdf", compare=False)
 
 
 class DocumentRenderer:
@@ -84,7 +87,10 @@ class DocumentRenderer:
             embedded = EmbeddedInvoice(factur_x)
             settings = {**settings, "factur_x": hashlib.sha256(factur_x).hexdigest()}
         key = render_key(html, assets, settings)
-        return PreparedDocument(html, name, assets, key, document.texts(), embedded)
+        filename = pdf_filename(
+            document.invoice_id or 0, document.number, document.subtotal + document.tax
+        )
+        return PreparedDocument(html, name, assets, key, document.texts(), embedded, filename)
 
     async def render_template(self, filename: str, language: str, variables: dict[str, Any]) -> str:
         """Any other page of the template folder (the email's HTML part) in its language

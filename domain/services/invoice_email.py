@@ -18,7 +18,7 @@ from domain.model.enums import ContactType, EInvoiceFormat, EventKind
 from domain.model.invoice_rules import ensure_sendable
 from domain.ports import EmailAttachment, EmailFailed, MailSender, TemplateFailure
 from domain.rendering.email import EmailFacts, email_content, invoice_email
-from domain.rendering.links import share_url
+from domain.rendering.links import pay_url, share_url
 from domain.services.einvoice_checks import format_for
 from domain.services.einvoices import einvoice_filename
 from domain.services.invoice_pdfs import InvoicePdfs
@@ -75,7 +75,9 @@ async def email_invoice(
         )
     secret = await deployment.link_secret(db, settings)
     view_url = share_url(settings, secret, invoice.id, db.now())
-    facts = EmailFacts.of_invoice(settings, invoice, customer)
+    today = db.now().date()
+    pay_link = pay_url(settings, secret, invoice.id, invoice.number, invoice.due_date, today)
+    facts = EmailFacts.of_invoice(invoice, customer, pay_link)
     try:
         content = await email_content(settings, pdfs.documents, facts, view_url)
     except TemplateFailure as failure:

@@ -25,14 +25,13 @@ from domain.model.access import Viewer, require_staff
 from domain.model.einvoice import Syntax
 from domain.model.entities import Customer, Invoice, InvoiceLine, InvoicePdfCache
 from domain.model.enums import EInvoiceFormat
-from domain.model.invoice_rules import pdf_filename
 from domain.ports import GlyphCoverage, Metrics, RenderFailed, TemplateFailure
 from domain.rendering.documents import InvoiceDocument, Line, invoice_document, line_of
 from domain.rendering.glyphs import unprintable
 from domain.rendering.links import pay_url
 from domain.rendering.renderer import DocumentRenderer, PreparedDocument
 from domain.services.einvoice_checks import EInvoiceChecks, format_for
-from domain.store import pdf_cache
+from domain.store import deployment, pdf_cache
 from domain.store.database import Database
 from domain.store.pdf_cache import PruneReport
 
@@ -150,7 +149,9 @@ class InvoicePdfs:
 
     async def document(self, invoice: Invoice, customer: Customer) -> InvoiceDocument:
         """The invoice as its PDF and e-invoice show it (its lines remembered)."""
-        link = pay_url(self.settings, invoice.id, invoice.number)
+        secret = await deployment.link_secret(self.db, self.settings)
+        today = self.db.now().date()
+        link = pay_url(self.settings, secret, invoice.id, invoice.number, invoice.due_date, today)
         return invoice_document(invoice, customer, await self._lines_of(invoice), link)
 
     async def document_of(
@@ -273,7 +274,7 @@ class InvoicePdfs:
         row = InvoicePdfCache(
             invoice_id=invoice_id,
             pdf=rendered.data,
-            filename=pdf_filename(invoice_id),
+            filename=prepared.filename,
             sha256=hashlib.sha256(rendered.data).hexdigest(),
             render_key=prepared.key,
             size_bytes=len(rendered.data),

@@ -47,7 +47,7 @@ from domain.services.settlement import (
 )
 from domain.store import attempts, invoice_events
 from domain.store.database import Database
-from domain.store.deployment import key_prefix
+from domain.store.deployment import key_prefix, link_secret
 from domain.store.idempotency import IdempotencyKey, idempotent
 from domain.store.locking import customer_of, lock_invoice, visible_invoice
 
@@ -167,7 +167,9 @@ async def _charge(
     except CardDeclined as declined:
         message = declined.reason
         if declined.authentication_required:
-            where = pay_url(settings, invoice.id, invoice.number)
+            secret = await link_secret(db, settings)
+            today = db.now().date()
+            where = pay_url(settings, secret, invoice.id, invoice.number, invoice.due_date, today)
             message += f" The customer must authenticate and pay at {where}"
         await close_attempt(
             db,

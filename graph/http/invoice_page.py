@@ -18,11 +18,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
 from domain.bootstrap import Runtime
+from domain.config import Settings
 from domain.errors import DomainError, ErrorCode
 from domain.model.access import INVOICE_LINK
-from domain.model.entities import Invoice
+from domain.model.entities import Customer, Invoice
+from domain.model.enums import InvoiceStatus
+from domain.model.formatting import Formatter
 from domain.model.invoice_rules import is_credit_note, is_open
 from domain.model.share_links import LinkRefused, verify
+from domain.model.texts import text
 from domain.rendering.links import pay_url
 from domain.rendering.screen import for_screen
 from domain.store import deployment
@@ -51,67 +55,142 @@ _BUTTON_STYLE = (
 )
 
 
-async def _invoice_id(runtime: Runtime, link: str) -> int | Response:
+async def _invoice_id(runtime: Runtime, request: Request, link: str) -> int | Response:
     secret = await deployment.link_secret(runtime.db, runtime.settings)
     try:
         return verify(secret, link, runtime.clock.now())
     except LinkRefused as refused:
         log.info("refused an invoice link: %s", refused)
-        return _notice(runtime, 403, "This link has expired or is not valid.")
+        return _notice(runtime, request, 403, "page_expired")
 
 
-def _notice(runtime: Runtime, status: int, what: str) -> HTMLResponse:
+def _visitor_language(runtime: Runtime, request: Request) -> str:
+    """For a page with no invoice to go by (a refused link): the browser's first language
+    among those the business writes in."""
     business = runtime.settings.business
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";", 1)[0].strip().lower()[:2]
+        if tag in business.languages:
+            return tag
+    return business.default_language
+
+
+def _notice(
+    runtime: Runtime, request: Request, status: int, what: str, language: str | None = None
+) -> HTMLResponse:
+    business = runtime.settings.business
+    language = language or _visitor_language(runtime, request)
     body = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Invoice</title></head>"
+        f"<!doctype html><html lang='{escape(language)}'><head><meta charset='utf-8'>"
+        "<title>Invoice</title></head>"
         "<body style='font: 16px/1.5 sans-serif; max-width: 36em; margin: 4em auto'>"
-        f"<h1>{escape(what)}</h1><p>Ask {escape(business.name)} for a new one: "
+        f"<h1>{escape(text(language, what))}</h1>"
+        f"<p>{escape(text(language, 'page_ask', business=business.name))} "
         f"<a href='mailto:{escape(business.email)}'>{escape(business.email)}</a>.</p>"
         "</body></html>"
     )
     return HTMLResponse(body, status_code=status, headers=_PRIVATE)
 
 
-def _banner(runtime: Runtime, invoice: Invoice, link: str) -> str:
-    pdf = f"{runtime.settings.server.base_url}/i/{link}/pdf"
-    parts = [f"<a style='{_BUTTON_STYLE} color: #2a5db0' href='{escape(pdf)}'>Download PDF</a>"]
-    if is_open(invoice) and not is_credit_note(invoice.total) and invoice.total > 0:
-        pay = pay_url(runtime.settings, invoice.id, invoice.number)
-        parts.append(
-            f"<a style='{_BUTTON_STYLE} background: #2a5db0; color: #fff' "
-            f"href='{escape(pay)}' rel='noreferrer'>Pay online</a>"
+async def _banner(runtime: Runtime, invoice: Invoice, customer: Customer, link: str) -> str:
+    """Above the invoice, in its customer's language: the download, and what the invoice
+    asks of the customer now (what is due and how to pay it, or that it is paid)."""
+    settings = runtime.settings
+    business = settings.business
+    language = (
+        customer.language if customer.language in business.languages else business.default_language
+    )
+    say = Formatter.of(business, language)
+    pdf = f"{settings.server.base_url}/i/{link}/pdf"
+    parts = [
+        f"<a style='{_BUTTON_STYLE} color: #2a5db0' href='{escape(pdf)}'>"
+        f"{escape(text(language, 'page_download'))}</a>"
+    ]
+    if is_credit_note(invoice.total):
+        state = text(language, "page_credit", amount=say.money(-invoice.total))
+    elif invoice.void:
+        state = text(language, "page_void")
+    elif invoice.status is InvoiceStatus.REFUNDED:
+        state = text(language, "page_refunded")
+    elif invoice.status is InvoiceStatus.PAID and invoice.paid_at is not None:
+        paid = say.long_date(invoice.paid_at.astimezone(business.zone))
+        state = text(language, "page_paid", date=paid)
+    else:
+        due = text(
+            language,
+            "page_due",
+            amount=say.money(invoice.total),
+            due=say.long_date(invoice.due_date),
         )
-    return f"<nav class='invoice-banner' style='{_BANNER_STYLE}'>{''.join(parts)}</nav>"
+        state = f"{due} {_how_to_pay(settings, language, invoice)}"
+        # A CRM with its own portal takes the payment there; without one this page is
+        # the pay page (invoice.pay_url_template empty): a link to itself leads nowhere.
+        if settings.invoice.pay_url_template and _payable(invoice):
+            secret = await deployment.link_secret(runtime.db, settings)
+            today = runtime.clock.now().date()
+            pay = pay_url(settings, secret, invoice.id, invoice.number, invoice.due_date, today)
+            parts.append(
+                f"<a style='{_BUTTON_STYLE} background: #2a5db0; color: #fff' "
+                f"href='{escape(pay)}' rel='noreferrer'>{escape(text(language, 'page_pay'))}</a>"
+            )
+    return (
+        f"<nav class='invoice-banner' style='{_BANNER_STYLE}' lang='{escape(language)}'>"
+        f"<span class='invoice-state' style='margin-right: auto'>{escape(state)}</span>"
+        f"{''.join(parts)}</nav>"
+    )
+
+
+def _how_to_pay(settings: Settings, language: str, invoice: Invoice) -> str:
+    """The bank transfer details from business.seller.bank, where there are any."""
+    bank = settings.business.seller.bank
+    if not bank.account_id or settings.invoice.pay_url_template:
+        return ""
+    name = bank.account_name or settings.business.seller.legal_name
+    return text(
+        language,
+        "page_transfer",
+        name=name,
+        account=bank.account_id,
+        bank=f" ({bank.bank_id})" if bank.bank_id else "",
+        number=invoice.number or "",
+    )
+
+
+def _payable(invoice: Invoice) -> bool:
+    return is_open(invoice) and not is_credit_note(invoice.total) and invoice.total > 0
 
 
 async def invoice_page(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     link = request.path_params["link"]
-    invoice_id = await _invoice_id(runtime, link)
+    invoice_id = await _invoice_id(runtime, request, link)
     if isinstance(invoice_id, Response):
         return invoice_id
     try:
         invoice, prepared = await runtime.pdfs.page(INVOICE_LINK, invoice_id)
     except DomainError as error:
         if error.code is ErrorCode.NOT_FOUND:
-            return _notice(runtime, 404, "This invoice is no longer available.")
-        return _notice(runtime, 503, "This invoice cannot be shown just now; try again later.")
+            return _notice(runtime, request, 404, "page_gone")
+        return _notice(runtime, request, 503, "page_unavailable")
+    async with runtime.db.read() as session:
+        customer = await session.get(Customer, invoice.customer_id)
+    assert customer is not None  # a foreign key guarantees it
     assets = f"{runtime.settings.server.base_url}/invoice-assets/"
-    html = for_screen(prepared.html, assets, _banner(runtime, invoice, link))
+    html = for_screen(prepared.html, assets, await _banner(runtime, invoice, customer, link))
     return HTMLResponse(html, headers={**_PRIVATE, "Content-Security-Policy": _PAGE_POLICY})
 
 
 async def invoice_page_pdf(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    invoice_id = await _invoice_id(runtime, request.path_params["link"])
+    invoice_id = await _invoice_id(runtime, request, request.path_params["link"])
     if isinstance(invoice_id, Response):
         return invoice_id
     try:
         pdf = await runtime.pdfs.get(INVOICE_LINK, invoice_id)
     except DomainError as error:
         if error.code is ErrorCode.NOT_FOUND:
-            return _notice(runtime, 404, "This invoice is no longer available.")
-        return _notice(runtime, 503, "This invoice cannot be shown just now; try again later.")
+            return _notice(runtime, request, 404, "page_gone")
+        return _notice(runtime, request, 503, "page_unavailable")
     return pdf_response(request, pdf, extra_headers=_PRIVATE)
 
 

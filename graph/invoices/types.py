@@ -177,7 +177,6 @@ class InvoiceType:
     )
     line_count: int
     pdf_url: str
-    pay_url: str
     row_id: strawberry.Private[int]
     customer_id: strawberry.Private[int]
     row: strawberry.Private[Invoice]
@@ -207,7 +206,6 @@ class InvoiceType:
             is_credit_note=is_credit_note(row.total),
             line_count=row.line_count,
             pdf_url=pdf_url(settings, row.id),
-            pay_url=pay_url(settings, row.id, row.number),
             row_id=row.id,
             customer_id=row.customer_id,
             row=row,
@@ -219,6 +217,16 @@ class InvoiceType:
     async def share_url(self, info: Info) -> str:
         ctx = info.context
         return share_url(ctx.settings, await ctx.link_secret(), self.row_id, ctx.db.now())
+
+    @strawberry.field(
+        description="Where the customer pays the invoice, as its PDF, QR code, emails and page show it: this service's signed invoice page (the page behind shareUrl, which takes the payment), open until links.lifetime_days after the due date; or, with invoice.pay_url_template set, the CRM's own portal."
+    )
+    async def pay_url(self, info: Info) -> str:
+        ctx = info.context
+        row = self.row
+        today = ctx.db.now().date()
+        secret = await ctx.link_secret()
+        return pay_url(ctx.settings, secret, row.id, row.number, row.due_date, today)
 
     @strawberry.field(
         description="A card payment or refund is being settled with the payment provider: nothing else may happen to the invoice meanwhile."

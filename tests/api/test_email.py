@@ -141,7 +141,11 @@ async def test_the_invoice_goes_to_the_billing_contacts_with_its_pdf(
         variables["invoice_url"].removeprefix("https://crm.example.test")
     )
     assert opened.status_code == 200 and variables["invoice_number"] in opened.text
-    assert variables["pay_url"] == f"https://portal.example.com/invoices/{invoice_id}/pay"
+    # Paid on this service's own page unless a portal is configured: the same signed page.
+    assert variables["pay_url"].startswith(f"https://crm.example.test/i/{invoice_id}.")
+    paying = await mj_api.client.get(variables["pay_url"].removeprefix("https://crm.example.test"))
+    assert paying.status_code == 200 and "Amount due: $110.00" in paying.text
+    assert variables["state"] == "open" and variables["paid_date"] == ""
     assert variables["document"] == "invoice"  # "credit_note" for a credit note
     assert set(variables) == {
         "document",
@@ -149,6 +153,8 @@ async def test_the_invoice_goes_to_the_billing_contacts_with_its_pdf(
         "invoice_number",
         "invoice_date",
         "due_date",
+        "paid_date",
+        "state",
         "total_amount",
         "invoice_url",
         "pay_url",
@@ -261,8 +267,8 @@ async def test_the_outbox_keeps_each_message_with_its_pdf(
     )
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert "Pay online: https://portal.example.com/invoices/" in text
-    assert 'href="https://portal.example.com/invoices/' in html and "Amount due" in html
+    assert f"Pay online: https://crm.example.test/i/{invoice_id}." in text
+    assert f'href="https://crm.example.test/i/{invoice_id}.' in html and "Amount due" in html
     [attachment] = message.iter_attachments()
     assert attachment.get_filename() == f"Invoice_{invoice_id:05d}.pdf"
     assert "Acme Logistics" in " ".join(pdf_pages(attachment.get_content()))

@@ -51,7 +51,10 @@ async def test_the_link_opens_the_invoice_its_pdf_and_its_assets_without_a_token
     page = await api.client.get(link)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert number in page.text and "Acme Logistics" in page.text and "$110.00" in page.text
-    assert "Download PDF" in page.text and "Pay online" in page.text
+    assert "Download PDF" in page.text and "Amount due: $110.00, due on" in page.text
+    # No portal is configured: this page is where to pay, by the bank transfer it names.
+    assert "Pay by bank transfer to Norfone Telecom Pty Ltd, account 062000 12345678" in page.text
+    assert "Pay online</a>" not in page.text
     assert page.headers["referrer-policy"] == "no-referrer"
     assert "script-src" not in page.headers["content-security-policy"]  # none at all
     # The stylesheets and images the page names load, and nothing else of the folder.
@@ -77,6 +80,7 @@ async def test_a_paid_invoice_has_no_pay_link(api: Api, runtime: Runtime) -> Non
     assert (await api.gql(PAY, {"id": str(invoice_id)}))["payInvoice"]["errors"] == []
     page = await api.client.get(link)
     assert page.status_code == 200 and "Pay online" not in page.text
+    assert "Paid on" in page.text and "Amount due" not in page.text
 
 
 async def test_a_changed_expired_or_revoked_link_opens_nothing(

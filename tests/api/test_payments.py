@@ -226,9 +226,7 @@ async def test_a_card_needing_authentication_sends_the_customer_to_the_pay_page(
         await pay_api.gql(PAY, {"input": {"invoiceId": str(invoice_id), "method": "STRIPE"}})
     )["payInvoice"]
     assert refused["errors"][0]["code"] == "PAYMENT_DECLINED"
-    assert (
-        f"https://portal.example.com/invoices/{invoice_id}/pay" in refused["errors"][0]["message"]
-    )
+    assert f"pay at https://crm.example.test/i/{invoice_id}." in refused["errors"][0]["message"]
 
 
 async def test_no_saved_card_answers_no_payment_method(pay_api: Api, runtime: Runtime) -> None:

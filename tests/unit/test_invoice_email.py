@@ -14,7 +14,7 @@ from domain.adapters.mime import wire_bytes
 from domain.adapters.outbox import OutboxSender
 from domain.config import EmailSettings, Settings, settings_from_mapping
 from domain.model.entities import Contact, Customer, Invoice
-from domain.model.enums import ContactType
+from domain.model.enums import ContactType, InvoiceStatus
 from domain.ports import EmailAttachment, InvoiceEmail
 from domain.rendering.email import EmailFacts, email_content, invoice_email
 from domain.rendering.renderer import DocumentRenderer
@@ -49,7 +49,7 @@ async def _email(
         Contact(name=name, email=address, type=ContactType.BILLING)
         for name, address in (contacts or [("Cuentas", "ap@miramar.example")])
     ]
-    facts = EmailFacts.of_invoice(settings, _invoice(total), customer)
+    facts = EmailFacts.of_invoice(_invoice(total), customer, "https://pay.example/344")
     content = await email_content(
         settings, DocumentRenderer(settings, InlinePages()), facts, VIEW_URL
     )
@@ -163,3 +163,65 @@ async def test_the_outbox_writes_the_message_byte_for_byte(tmp_path: Path) -> No
     assert data == wire_bytes(email)
     message = message_from_bytes(data, policy=policy.default)
     assert message["Subject"] == "Factura INV-2025-000344 de Norfone Telecom"
+
+
+def _facts(language: str, status: InvoiceStatus) -> EmailFacts:
+    paid_at = datetime(2025, 1, 20, 3, tzinfo=UTC) if status is not InvoiceStatus.UNPAID else None
+    return EmailFacts(
+        "Hotel Miramar Cancún",
+        language,
+        "INV-2025-000344",
+        datetime(2025, 1, 10, 12, tzinfo=UTC),
+        date(2025, 2, 10),
+        Decimal("1234.50"),
+        "https://crm.example/i/344.pay",
+        status,
+        paid_at,
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "status", "subject", "says"),
+    [
+        (
+            "en",
+            InvoiceStatus.PAID,
+            "Receipt for invoice INV-2025-000344",
+            "was paid on January 20, 2025",
+        ),
+        (
+            "es",
+            InvoiceStatus.PAID,
+            "Recibo de la factura INV-2025-000344",
+            "se pagó el 20 de enero de 2025",
+        ),
+        ("en", InvoiceStatus.REFUNDED, "Invoice INV-2025-000344 from", "has been refunded to you"),
+        ("es", InvoiceStatus.REFUNDED, "Factura INV-2025-000344 de", "Le hemos reembolsado"),
+    ],
+)
+async def test_a_paid_or_refunded_invoices_email_asks_for_nothing(
+    language: str, status: InvoiceStatus, subject: str, says: str
+) -> None:
+    settings = Settings()
+    content = await email_content(
+        settings, DocumentRenderer(settings, InlinePages()), _facts(language, status), VIEW_URL
+    )
+    assert content.subject.startswith(subject)
+    assert says in content.text_body
+    for part in (content.text_body, content.html_body):
+        assert "https://crm.example/i/344.pay" not in part  # no pay link
+        assert "Pay online" not in part and "Pagar en línea" not in part
+    assert content.variables["pay_url"] == "" and content.variables["state"] in ("paid", "refunded")
+    assert VIEW_URL in content.text_body  # it can still be viewed
+
+
+async def test_an_open_invoices_email_asks_for_payment() -> None:
+    settings = Settings()
+    content = await email_content(
+        settings,
+        DocumentRenderer(settings, InlinePages()),
+        _facts("en", InvoiceStatus.UNPAID),
+        VIEW_URL,
+    )
+    assert "Pay online: https://crm.example/i/344.pay" in content.text_body
+    assert content.variables["state"] == "open"
