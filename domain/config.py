@@ -346,6 +346,15 @@ class StripeSettings(_Section):
     # Prefixes every idempotency key sent to Stripe. Empty: the prefix generated for this
     # database (table `deployment`), so two installations on one account never collide.
     idempotency_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,32}$")
+    # The invoice page's pay button opens a Stripe Checkout session that takes payment for
+    # this long (Stripe allows 30 minutes to 24 hours); the page may send the browser only
+    # to this origin (its Content-Security-Policy form-action).
+    checkout_minutes: int = Field(default=60, ge=30, le=1440)
+    checkout_origin: str = "https://checkout.stripe.com"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.secret_key.get_secret_value())
 
 
 class PaymentsSettings(_Section):

@@ -113,6 +113,41 @@ class RefundResult:
     amount_minor: int
 
 
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A hosted payment page for one amount, as the provider is asked for it (Stripe
+    Checkout, mode=payment): the customer pays there and comes back to `return_url`."""
+
+    amount_minor: int
+    currency: str
+    description: str
+    # What every object the payment makes carries (invoice id, number, our attempt key).
+    metadata: dict[str, str]
+    key: str  # the idempotency key: the attempt's
+    success_url: str
+    cancel_url: str
+    expires_at: datetime
+    provider_customer_id: str | None = None
+    customer_email: str | None = None
+
+
+CheckoutState = Literal["open", "complete", "expired"]
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """What the provider says of a checkout: where it is, and whether it took the money."""
+
+    session_id: str
+    url: str
+    state: CheckoutState
+    paid: bool
+    payment_ref: str | None  # the PaymentIntent, once there is one
+    amount_minor: int
+    currency: str
+    metadata: dict[str, str]
+
+
 class CardGateway(Protocol):
     async def lookup_card(self, payment_method_id: str) -> CardDetails: ...
 
@@ -140,6 +175,14 @@ class CardGateway(Protocol):
         ...
 
     async def find_refund(self, *, payment_intent_id: str, key: str) -> RefundResult | None: ...
+
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        """Open a hosted payment page; raises ProviderUnavailable / ProviderRejected."""
+        ...
+
+    async def find_checkout(self, session_id: str) -> CheckoutSession | None:
+        """A checkout as the provider has it now; None if it has no such session."""
+        ...
 
     def verify_event(
         self, payload: bytes, signature: str, secret: str, now: datetime

@@ -33,7 +33,12 @@ from graph.http.body_limit import BodySizeLimit
 from graph.http.cors import cors
 from graph.http.graphiql_page import graphiql_asset, graphiql_page, refusal_page
 from graph.http.health import healthz, home
-from graph.http.invoice_page import invoice_asset, invoice_page, invoice_page_pdf
+from graph.http.invoice_page import (
+    invoice_asset,
+    invoice_page,
+    invoice_page_pay,
+    invoice_page_pdf,
+)
 from graph.http.json_body import decode_request_json
 from graph.http.metrics import metrics_endpoint
 from graph.http.pdfs import draft_pdf, invoice_pdf, invoice_ubl
@@ -241,6 +246,7 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             Route("/i/{link}", invoice_page, methods=["GET"]),
             Route("/i/{link}/pdf", invoice_page_pdf, methods=["GET"]),
+            Route("/i/{link}/pay", invoice_page_pay, methods=["POST"]),
             Route("/invoice-assets/{path:path}", invoice_asset, methods=["GET"]),
         ],
         lifespan=lifespan,

@@ -29,7 +29,7 @@ from domain.model.entities import (
     Product,
     Transaction,
 )
-from domain.model.enums import AttemptState, EInvoiceFormat, Role
+from domain.model.enums import AttemptKind, AttemptState, EInvoiceFormat, Role
 from domain.queries.loaders import rows_by_id, rows_by_parent
 from domain.services.einvoices import EInvoiceStatus
 from domain.services.invoice_pdfs import PdfStatus
@@ -131,7 +131,9 @@ class Loaders:
                     PaymentAttempt.invoice_id,
                     ids,
                     PaymentAttempt.id,
-                    where=PaymentAttempt.state == AttemptState.PENDING,
+                    # Card charges and refunds in flight; an open checkout blocks nothing.
+                    where=(PaymentAttempt.state == AttemptState.PENDING)
+                    & (PaymentAttempt.kind != AttemptKind.CHECKOUT),
                 ),
                 list,
             ),

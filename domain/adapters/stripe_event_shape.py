@@ -32,7 +32,7 @@ class _Refunds(_Part):
 
 
 class _Object(_Part):
-    """A PaymentIntent or a Charge: the fields either may carry."""
+    """A PaymentIntent, a Charge or a Checkout Session: the fields any may carry."""
 
     id: StrictStr | None = None
     status: StrictStr | None = None
@@ -44,6 +44,9 @@ class _Object(_Part):
     amount_refunded: StrictInt | None = Field(default=None, ge=0)
     last_payment_error: _PaymentError | None = None
     refunds: _Refunds | None = None
+    # A Checkout Session's
+    payment_status: StrictStr | None = None
+    amount_total: StrictInt | None = Field(default=None, ge=0)
 
 
 class _Data(_Part):

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import stripe
 from stripe.params import CustomerCreateParams, PaymentIntentCreateParams, RefundCreateParams
+from stripe.params.checkout import SessionCreateParams
 
 from domain.adapters.stripe_event_shape import checked_event
 from domain.config import StripeSettings
@@ -33,6 +34,9 @@ from domain.ports import (
     Charge,
     ChargeResult,
     ChargeState,
+    CheckoutRequest,
+    CheckoutSession,
+    CheckoutState,
     ProviderRejected,
     ProviderUnavailable,
     RefundResult,
@@ -242,6 +246,67 @@ class StripeGateway:
             if _metadata(refund).get("attempt") == key:
                 return self._refund_result(refund)
         return None
+
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        params: SessionCreateParams = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": request.amount_minor,
+                        "product_data": {"name": request.description},
+                    },
+                }
+            ],
+            "client_reference_id": request.metadata.get("invoice_id", ""),
+            "metadata": {**request.metadata, "attempt": request.key},
+            # The PaymentIntent it makes names the invoice and the attempt too, so its own
+            # events settle the same attempt.
+            "payment_intent_data": {
+                "description": request.description,
+                "metadata": {**request.metadata, "attempt": request.key},
+            },
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "expires_at": int(request.expires_at.timestamp()),
+        }
+        if request.provider_customer_id:
+            params["customer"] = request.provider_customer_id
+        elif request.customer_email:
+            params["customer_email"] = request.customer_email
+        options: stripe.RequestOptions = {"idempotency_key": request.key}
+        session = await self._call(
+            lambda: self.client.v1.checkout.sessions.create_async(params, options)
+        )
+        return self._checkout(session)
+
+    async def find_checkout(self, session_id: str) -> CheckoutSession | None:
+        try:
+            session = await self.client.v1.checkout.sessions.retrieve_async(session_id)
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as error:
+            raise _failure(error) from None
+        return self._checkout(session)
+
+    @staticmethod
+    def _checkout(session: Any) -> CheckoutSession:
+        intent = getattr(session, "payment_intent", None)
+        state: CheckoutState = (
+            session.status if session.status in ("open", "complete", "expired") else "open"
+        )
+        return CheckoutSession(
+            session_id=session.id,
+            url=str(getattr(session, "url", None) or ""),
+            state=state,
+            paid=session.payment_status == "paid",
+            payment_ref=intent if isinstance(intent, str) or intent is None else intent.id,
+            amount_minor=int(session.amount_total or 0),
+            currency=str(session.currency or ""),
+            metadata=_metadata(session),
+        )
 
     def verify_event(
         self, payload: bytes, signature: str, secret: str, now: datetime

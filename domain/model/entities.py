@@ -207,6 +207,10 @@ class PaymentAttempt(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A checkout's page at the provider while it is open, and when it stops taking payment:
+    # a second press of the pay button is sent to the same page.
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Deployment(Base):

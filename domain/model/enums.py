@@ -40,6 +40,8 @@ class PaymentMethodKind(enum.StrEnum):
 class AttemptKind(enum.StrEnum):
     CHARGE = "CHARGE"
     REFUND = "REFUND"
+    # A Stripe Checkout session opened from the invoice's page: the customer pays there.
+    CHECKOUT = "CHECKOUT"
 
 
 class AttemptState(enum.StrEnum):

@@ -301,7 +301,7 @@ async def settle(
         attempt = await session.get(PaymentAttempt, attempt_id, populate_existing=True)
         assert attempt is not None  # attempts are never deleted
         invoice = await lock_invoice(session, SYSTEM, attempt.invoice_id)
-        if attempt.kind is AttemptKind.CHARGE:
+        if attempt.kind is not AttemptKind.REFUND:  # a charge, or a checkout's payment
             assert not isinstance(result, RefundResult)
             outcome = await settle_charge_in(
                 session, db, settings, metrics, attempt, invoice, result, actor
@@ -330,6 +330,8 @@ async def reconcile_attempt(
         return "unknown invoice"
     found: ChargeResult | RefundResult | None
     try:
+        if attempt.kind is AttemptKind.CHECKOUT:
+            return await _reconcile_checkout(db, settings, metrics, cards, attempt, actor)
         if attempt.kind is AttemptKind.CHARGE:
             found = (
                 await cards.find_charge(
@@ -362,6 +364,48 @@ async def reconcile_attempt(
                 actor,
                 f"{attempt.kind.value.lower()} {attempt.provider_key} settled by asking the provider: {settled.outcome}",
             )
+    return settled.outcome
+
+
+async def _reconcile_checkout(
+    db: Database,
+    settings: Settings,
+    metrics: Metrics,
+    cards: CardGateway,
+    attempt: PaymentAttempt,
+    actor: Actor,
+) -> str:
+    """A checkout whose webhook did not come: what the provider says of its session. Paid:
+    settled as its charge; expired unpaid: closed; still open: left open. A session the
+    provider has no trace of (its creation's answer lost) is closed once
+    `payments.unknown_after_seconds` passed: nobody received its page, nobody can pay."""
+    found = await cards.find_checkout(attempt.provider_ref) if attempt.provider_ref else None
+    grace = timedelta(seconds=settings.payments.unknown_after_seconds)
+    if found is None or found.state == "expired":
+        if found is None and db.now() - attempt.created_at < grace:
+            return "pending"
+        why = "the checkout expired unpaid" if found else "no checkout page was opened"
+        await close_attempt(
+            db, attempt.id, AttemptState.FAILED, EventKind.PAYMENT_FAILED, actor, why
+        )
+        return "failed"
+    if not found.paid:
+        return "pending"  # still open, or a delayed payment on its way
+    result = ChargeResult(
+        provider_ref=found.payment_ref or found.session_id,
+        state="succeeded",
+        amount_minor=found.amount_minor,
+        currency=found.currency,
+    )
+    settled = await settle(db, settings, metrics, attempt.id, result, actor)
+    if settled.outcome not in ("pending", "already settled"):
+        await invoice_events.record_alone(
+            db,
+            attempt.invoice_id,
+            EventKind.PAYMENT_RECONCILED,
+            actor,
+            f"checkout {found.session_id} settled by asking the provider: {settled.outcome}",
+        )
     return settled.outcome
 
 

@@ -227,7 +227,78 @@ async def _refunded(event: _Event, charge: dict[str, Any]) -> str:
     )
 
 
+async def _checkout_of(
+    event: _Event, checkout: dict[str, Any]
+) -> tuple[Invoice, PaymentAttempt] | str:
+    """The invoice and our attempt a checkout session's event is about, or what to answer."""
+    metadata = checkout.get("metadata") or {}
+    invoice = await _invoice_of(event.session, metadata.get("invoice_id"))
+    if invoice is None:
+        return "no matching invoice"
+    session_id = str(checkout.get("id"))
+    event.note(invoice.id, session_id)
+    attempt = await attempts.find(
+        event.session, key=metadata.get("attempt"), provider_ref=session_id
+    )
+    if (
+        attempt is None
+        or attempt.invoice_id != invoice.id
+        or attempt.kind is not AttemptKind.CHECKOUT
+    ):
+        return needs_review(
+            event.session,
+            event.metrics,
+            invoice.id,
+            ACTOR,
+            f"{session_id}: not a checkout we opened",
+        )
+    return invoice, attempt
+
+
+async def _checkout_paid(event: _Event, checkout: dict[str, Any]) -> str:
+    """`checkout.session.completed` (paid, or not yet for a delayed method) and
+    `…async_payment_succeeded`: the attempt settled as a charge, checked against its
+    amount and currency; an invoice already paid is not paid twice."""
+    found = await _checkout_of(event, checkout)
+    if isinstance(found, str):
+        return found
+    invoice, attempt = found
+    if checkout.get("payment_status") != "paid":
+        return "payment processing"  # a bank debit: async_payment_succeeded/failed follows
+    if attempt.state is not AttemptState.PENDING:
+        return "invoice already settled"
+    result = ChargeResult(
+        provider_ref=str(checkout.get("payment_intent") or checkout.get("id")),
+        state="succeeded",
+        amount_minor=int(checkout.get("amount_total") or 0),
+        currency=str(checkout.get("currency") or ""),
+    )
+    return await settle_charge_in(
+        event.session, event.db, event.settings, event.metrics, attempt, invoice, result, ACTOR
+    )
+
+
+async def _checkout_ended(event: _Event, checkout: dict[str, Any]) -> str:
+    """`…async_payment_failed` and `checkout.session.expired`: nothing was paid there."""
+    found = await _checkout_of(event, checkout)
+    if isinstance(found, str):
+        return found
+    invoice, attempt = found
+    expired = event.type.endswith("expired")
+    why = "the checkout expired unpaid" if expired else "the payment on the checkout failed"
+    state = AttemptState.FAILED if expired else AttemptState.DECLINED
+    if await attempts.close(event.session, attempt.id, state, event.db.now(), message=why):
+        kind = EventKind.PAYMENT_FAILED if expired else EventKind.PAYMENT_DECLINED
+        invoice_events.record(event.session, invoice.id, kind, ACTOR, why)
+        return "checkout closed"
+    return "already settled"
+
+
 _HANDLERS: dict[str, Callable[[_Event, dict[str, Any]], Awaitable[str]]] = {
+    "checkout.session.completed": _checkout_paid,
+    "checkout.session.async_payment_succeeded": _checkout_paid,
+    "checkout.session.async_payment_failed": _checkout_ended,
+    "checkout.session.expired": _checkout_ended,
     "payment_intent.succeeded": _succeeded,
     "payment_intent.payment_failed": _failed,
     "payment_intent.canceled": _failed,

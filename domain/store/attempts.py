@@ -19,10 +19,27 @@ from domain.store.database import Database
 
 
 async def open_count(session: AsyncSession, invoice_id: int) -> int:
+    """Card charges and refunds in flight: what stops anything else happening to the
+    invoice meanwhile. An open checkout does not (the customer may never pay on it)."""
     query = select(func.count()).where(
-        PaymentAttempt.invoice_id == invoice_id, PaymentAttempt.state == AttemptState.PENDING
+        PaymentAttempt.invoice_id == invoice_id,
+        PaymentAttempt.state == AttemptState.PENDING,
+        PaymentAttempt.kind != AttemptKind.CHECKOUT,
     )
     return int((await session.execute(query)).scalar_one())
+
+
+async def open_in(session: AsyncSession, invoice_id: int) -> list[PaymentAttempt]:
+    """The invoice's open attempts, in the caller's unit of work (its row locked)."""
+    rows = await session.execute(
+        select(PaymentAttempt)
+        .where(
+            PaymentAttempt.invoice_id == invoice_id,
+            PaymentAttempt.state == AttemptState.PENDING,
+        )
+        .order_by(PaymentAttempt.id)
+    )
+    return list(rows.scalars())
 
 
 async def claim(

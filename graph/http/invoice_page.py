@@ -11,11 +11,14 @@ or was signed with a secret since replaced gets a short page saying so (403), ne
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+from urllib.parse import parse_qs, urlsplit
 
 from markupsafe import escape
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from domain.bootstrap import Runtime
 from domain.config import Settings
@@ -29,6 +32,7 @@ from domain.model.share_links import LinkRefused, verify
 from domain.model.texts import text
 from domain.rendering.links import pay_url
 from domain.rendering.screen import for_screen
+from domain.services.checkout import open_checkout
 from domain.store import deployment
 from graph.http.pdfs import pdf_response
 
@@ -41,11 +45,19 @@ _PRIVATE = {
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
 }
-# The invoice page runs no script at all, and loads nothing from anywhere else.
-_PAGE_POLICY = (
-    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'none'"
-)
+
+
+# The invoice page runs no script at all, and loads nothing from anywhere else; its one
+# form (the pay button) posts to the page itself, which sends the browser on to the
+# payment provider's page only.
+def _page_policy(settings: Settings) -> str:
+    return (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; "
+        f"form-action 'self' {settings.stripe.checkout_origin}"
+    )
+
+
 _BANNER_STYLE = (
     "font: 14px/1.4 sans-serif; display: flex; gap: 12px; align-items: center;"
     " justify-content: flex-end; padding: 8px 0 16px;"
@@ -92,7 +104,9 @@ def _notice(
     return HTMLResponse(body, status_code=status, headers=_PRIVATE)
 
 
-async def _banner(runtime: Runtime, invoice: Invoice, customer: Customer, link: str) -> str:
+async def _banner(
+    runtime: Runtime, invoice: Invoice, customer: Customer, link: str, returned: str = ""
+) -> str:
     """Above the invoice, in its customer's language: the download, and what the invoice
     asks of the customer now (what is due and how to pay it, or that it is paid)."""
     settings = runtime.settings
@@ -115,6 +129,8 @@ async def _banner(runtime: Runtime, invoice: Invoice, customer: Customer, link: 
     elif invoice.status is InvoiceStatus.PAID and invoice.paid_at is not None:
         paid = say.long_date(invoice.paid_at.astimezone(business.zone))
         state = text(language, "page_paid", date=paid)
+    elif returned == "done":
+        state = text(language, "page_processing")  # back from the provider; its webhook follows
     else:
         due = text(
             language,
@@ -123,6 +139,20 @@ async def _banner(runtime: Runtime, invoice: Invoice, customer: Customer, link: 
             due=say.long_date(invoice.due_date),
         )
         state = f"{due} {_how_to_pay(settings, language, invoice)}"
+        if (
+            settings.stripe.configured
+            and not settings.invoice.pay_url_template
+            and _payable(invoice)
+        ):
+            secret = await deployment.link_secret(runtime.db, settings)
+            label = text(language, "page_pay_amount", amount=say.money(invoice.total))
+            parts.append(
+                f"<form method='post' action='{escape(_pay_action(settings, link))}' "
+                "style='margin: 0'>"
+                f"<input type='hidden' name='token' value='{escape(_form_token(secret, link))}'>"
+                f"<button type='submit' style='{_BUTTON_STYLE} background: #2a5db0; "
+                f"color: #fff; cursor: pointer'>{escape(label)}</button></form>"
+            )
         # A CRM with its own portal takes the payment there; without one this page is
         # the pay page (invoice.pay_url_template empty): a link to itself leads nowhere.
         if settings.invoice.pay_url_template and _payable(invoice):
@@ -156,6 +186,51 @@ def _how_to_pay(settings: Settings, language: str, invoice: Invoice) -> str:
     )
 
 
+def _pay_action(settings: Settings, link: str) -> str:
+    return f"{settings.server.base_url}/i/{link}/pay"
+
+
+def _form_token(secret: str, link: str) -> str:
+    """What the pay form carries: only a page this service served can post it."""
+    return hmac.new(secret.encode(), f"pay-form:{link}".encode(), hashlib.sha256).hexdigest()
+
+
+def _cross_site(request: Request, settings: Settings) -> bool:
+    """A post sent by another site's page (the browser says so), not by the invoice page."""
+    origin = request.headers.get("origin")
+    ours = urlsplit(settings.server.base_url)
+    if origin and origin != f"{ours.scheme}://{ours.netloc}":
+        return True
+    return request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+
+
+async def invoice_page_pay(request: Request) -> Response:
+    """The page's pay button: a checkout at the payment provider for what is due now, and
+    the browser sent there (303); a second press while it is open goes to the same one."""
+    runtime: Runtime = request.app.state.runtime
+    link = request.path_params["link"]
+    invoice_id = await _invoice_id(runtime, request, link)
+    if isinstance(invoice_id, Response):
+        return invoice_id
+    secret = await deployment.link_secret(runtime.db, runtime.settings)
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0]
+    if _cross_site(request, runtime.settings) or not hmac.compare_digest(
+        token, _form_token(secret, link)
+    ):
+        return _notice(runtime, request, 403, "page_expired")
+    page = f"{runtime.settings.server.base_url}/i/{link}"
+    try:
+        url = await open_checkout(runtime.db, runtime.settings, runtime.cards, invoice_id, page)
+    except DomainError as refused:
+        # Paid meanwhile, or the provider away: back to the page, which says where it stands.
+        log.info("invoice %s: no checkout: %s", invoice_id, refused.message)
+        if refused.code is ErrorCode.PAYMENT_PROVIDER_ERROR:
+            return _notice(runtime, request, 503, "page_cannot_pay")
+        return RedirectResponse(page, status_code=303, headers=_PRIVATE)
+    return RedirectResponse(url, status_code=303, headers=_PRIVATE)
+
+
 def _payable(invoice: Invoice) -> bool:
     return is_open(invoice) and not is_credit_note(invoice.total) and invoice.total > 0
 
@@ -176,8 +251,11 @@ async def invoice_page(request: Request) -> Response:
         customer = await session.get(Customer, invoice.customer_id)
     assert customer is not None  # a foreign key guarantees it
     assets = f"{runtime.settings.server.base_url}/invoice-assets/"
-    html = for_screen(prepared.html, assets, await _banner(runtime, invoice, customer, link))
-    return HTMLResponse(html, headers={**_PRIVATE, "Content-Security-Policy": _PAGE_POLICY})
+    returned = request.query_params.get("checkout", "")
+    banner = await _banner(runtime, invoice, customer, link, returned)
+    html = for_screen(prepared.html, assets, banner)
+    policy = _page_policy(runtime.settings)
+    return HTMLResponse(html, headers={**_PRIVATE, "Content-Security-Policy": policy})
 
 
 async def invoice_page_pdf(request: Request) -> Response:

@@ -41,6 +41,7 @@ class FakeStripe:
         self.refunds: list[dict[str, Any]] = []
         self.customers: list[dict[str, Any]] = []
         self.intents: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}  # Checkout sessions, by id
         self.cancelled: list[str] = []
         self.fail_next = 0  # answer 500 before doing anything
         self.fail_after_charge = 0  # charge, then answer 500 (the client retries with the same key)
@@ -63,6 +64,7 @@ class FakeStripe:
             self.refunds.clear()
             self.customers.clear()
             self.intents.clear()
+            self.sessions.clear()
             self.cancelled.clear()
             self._stored.clear()
             self.fail_next = self.fail_after_charge = self.rate_limit_next = 0
@@ -86,6 +88,14 @@ class FakeStripe:
         class Handler(JsonHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
+                if parts.path.startswith("/pay/"):  # the hosted page a customer lands on
+                    body = b"<!doctype html><title>Fake Checkout</title><h1>Pay</h1>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 params = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 self.answer(*fake.route("GET", parts.path, params, None))
 
@@ -181,6 +191,17 @@ class FakeStripe:
                 intent["status"] = "canceled"
                 self.cancelled.append(intent["id"])
             return 200, intent
+        if method == "POST" and parts == ["v1", "checkout", "sessions"]:
+            return self._checkout(params)
+        if method == "GET" and parts[:3] == ["v1", "checkout", "sessions"] and len(parts) == 4:
+            session = self.sessions.get(parts[3])
+            if session is None:
+                return 404, _error(
+                    "invalid_request_error",
+                    f"No such checkout.session: '{parts[3]}'",
+                    "resource_missing",
+                )
+            return 200, session
         if method == "POST" and parts == ["v1", "refunds"]:
             return self._refund(params)
         if method == "GET" and parts == ["v1", "refunds"]:
@@ -283,6 +304,58 @@ class FakeStripe:
         self.succeed(intent_id)
         return 200, intent
 
+    def _checkout(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        session_id = f"cs_test_{next(self._ids)}"
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": params.get("mode"),
+            "url": f"{self.url}/pay/{session_id}",
+            "status": "open",
+            "payment_status": "unpaid",
+            "amount_total": int(params["line_items[0][price_data][unit_amount]"]),
+            "currency": params["line_items[0][price_data][currency]"],
+            "customer": params.get("customer"),
+            "client_reference_id": params.get("client_reference_id"),
+            "metadata": _metadata(params),
+            "payment_intent": None,
+            "success_url": params.get("success_url"),
+            "cancel_url": params.get("cancel_url"),
+            "expires_at": int(params["expires_at"]),
+            "created": next(self._ids),
+            # What the PaymentIntent it makes will carry.
+            "_intent_metadata": _metadata(params, "payment_intent_data[metadata]"),
+        }
+        self.sessions[session_id] = session
+        return 200, {k: v for k, v in session.items() if not k.startswith("_")}
+
+    def pay_checkout(self, session_id: str, amount: int | None = None) -> dict[str, Any]:
+        """The customer paid on the hosted page: a succeeded PaymentIntent (for `amount`
+        if given, to play a mismatch) and the session complete. Returns the session."""
+        with self._lock:
+            session = self.sessions[session_id]
+            intent_id = f"pi_{next(self._ids)}"
+            paid = session["amount_total"] if amount is None else amount
+            self.intents[intent_id] = {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": paid,
+                "amount_received": paid,
+                "currency": session["currency"],
+                "customer": session["customer"],
+                "status": "succeeded",
+                "metadata": session["_intent_metadata"],
+                "created": next(self._ids),
+            }
+            self.charges.append(self.intents[intent_id])
+            session.update(
+                status="complete",
+                payment_status="paid",
+                payment_intent=intent_id,
+                amount_total=paid,
+            )
+            return {k: v for k, v in session.items() if not k.startswith("_")}
+
     def succeed(self, intent_id: str) -> dict[str, Any]:
         """The charge went through (a processing one finishing, too)."""
         intent = self.intents[intent_id]
@@ -291,8 +364,13 @@ class FakeStripe:
         return intent
 
 
-def _metadata(params: dict[str, str]) -> dict[str, str]:
-    return {k[len("metadata[") : -1]: v for k, v in params.items() if k.startswith("metadata[")}
+def _metadata(params: dict[str, str], prefix: str = "metadata") -> dict[str, str]:
+    start = f"{prefix}["
+    return {
+        k[len(start) : -1]: v
+        for k, v in params.items()
+        if k.startswith(start) and "]" not in k[len(start) : -1]
+    }
 
 
 def signed(payload: Any, secret: str, timestamp: int | None = None) -> tuple[bytes, str]:
