@@ -27,6 +27,7 @@ from domain.ops.migrations import upgrade_async
 from domain.store.database import Database
 from graph.app import build_app
 from tests.fakes.clock import PinnableClock
+from tests.fakes.stripe_server import FakeStripe
 from tests.helpers import Api
 
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
@@ -102,6 +103,14 @@ async def runtime(settings: Settings, session_clock: PinnableClock) -> AsyncIter
     opened = Runtime.open(settings, clock=session_clock)
     yield opened
     await opened.close()
+
+
+@pytest.fixture(scope="module")
+def stripe_fake() -> Iterator[FakeStripe]:
+    """A local server answering like Stripe, for the real stripe client to talk to."""
+    fake = FakeStripe()
+    yield fake
+    fake.close()
 
 
 @pytest.fixture(scope="session")

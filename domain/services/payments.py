@@ -23,7 +23,7 @@ from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, Forbidden, NotFound
 from domain.model.access import Viewer
 from domain.model.commands import PaymentRequest
-from domain.model.entities import Customer, Invoice, PaymentMethod
+from domain.model.entities import Customer, Invoice, PaymentAttempt, PaymentMethod
 from domain.model.enums import AttemptKind, AttemptState, EventKind, PaymentMethodKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_payable
 from domain.model.money import to_minor_units
@@ -131,25 +131,51 @@ async def pay_by_card(
             prefix,
             card.id,
         )
-        charge = Charge(
-            provider_customer_id=customer.stripe_customer_id or "",
-            payment_method_id=card.stripe_payment_method_id,
-            amount_minor=to_minor_units(invoice.total, currency),
-            currency=currency,
-            description=f"Invoice {invoice.number}",
-            metadata={"invoice_id": str(invoice.id), "invoice_number": invoice.number or ""},
-            key=attempt.provider_key,
-        )
-        return _Claim(invoice, attempt.id, charge)
+        return _Claim(invoice, attempt.id, _charge_of(invoice, customer, card, attempt))
 
     async def answer_again(invoice_id: int) -> _Claim:
         await _reconcile_visible(db, settings, metrics, cards, viewer, invoice_id)
-        return _Claim(await visible_invoice(db, viewer, invoice_id))
+        invoice = await visible_invoice(db, viewer, invoice_id)
+        # Stripe has no trace of the charge yet (it failed before charging, or the call is
+        # lost): the same request again, under the attempt's own key, so Stripe performs it
+        # once or answers what it did. Never a new key, never silence.
+        return await _unsettled_charge(db, invoice) or _Claim(invoice)
 
     claimed = await idempotent(db, key, claim, answer_again)
     if claimed.attempt_id is None or claimed.charge is None:
         return claimed.invoice
     return await _charge(db, settings, metrics, cards, viewer, claimed)
+
+
+def _charge_of(
+    invoice: Invoice, customer: Customer, card: PaymentMethod, attempt: PaymentAttempt
+) -> Charge:
+    """The provider request of a charge attempt: the same every time it is sent, as
+    Stripe's idempotency keys require."""
+    return Charge(
+        provider_customer_id=customer.stripe_customer_id or "",
+        payment_method_id=card.stripe_payment_method_id,
+        amount_minor=to_minor_units(attempt.amount, attempt.currency),
+        currency=attempt.currency,
+        description=f"Invoice {invoice.number}",
+        metadata={"invoice_id": str(invoice.id), "invoice_number": invoice.number or ""},
+        key=attempt.provider_key,
+    )
+
+
+async def _unsettled_charge(db: Database, invoice: Invoice) -> _Claim | None:
+    """The invoice's card charge still open after asking the provider, to send again."""
+    async with db.read() as session:
+        found = await attempts.open_in(session, invoice.id)
+        charges = [a for a in found if a.kind is AttemptKind.CHARGE and a.payment_method_id]
+        if not charges:
+            return None
+        attempt = charges[-1]
+        card = await session.get(PaymentMethod, attempt.payment_method_id)
+        customer = await session.get(Customer, invoice.customer_id)
+    if card is None or customer is None:
+        return None
+    return _Claim(invoice, attempt.id, _charge_of(invoice, customer, card, attempt))
 
 
 async def _charge(

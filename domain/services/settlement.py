@@ -434,11 +434,12 @@ class ReconcileReport:
 async def reconcile_payments(
     db: Database, settings: Settings, metrics: Metrics, cards: CardGateway
 ) -> ReconcileReport:
-    """Every attempt still open after `payments.unknown_after_seconds`, settled by asking
-    the provider (`invoicing payments reconcile`, and the workers' periodic job)."""
+    """Every attempt still open, settled by asking the provider (`invoicing payments
+    reconcile`, and the workers' periodic job): what the provider confirms is settled at
+    once; only an attempt it has no trace of waits out `payments.unknown_after_seconds`
+    (its call may still be on the way) before it is failed."""
     report = ReconcileReport()
-    moment = db.now() - timedelta(seconds=settings.payments.unknown_after_seconds)
-    for attempt in await attempts.open_before(db, moment):
+    for attempt in await attempts.open_before(db, db.now()):
         outcome = await reconcile_attempt(db, settings, metrics, cards, attempt)
         report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
     return report

@@ -22,7 +22,7 @@ from domain.model.commands import GenerateRequest
 from domain.services import billing
 from domain.services.settlement import reconcile_payments
 from graph.app import build_app
-from tests.api.test_payments import WEBHOOK_SECRET, stripe_fake  # noqa: F401 (a fixture)
+from tests.api.test_payments import WEBHOOK_SECRET
 from tests.conftest import TEMPLATES
 from tests.consistency import assert_consistent
 from tests.fakes.clock import PinnableClock
@@ -58,7 +58,7 @@ class Page:
 async def shop(
     api: Api,
     runtime: Runtime,
-    stripe_fake: FakeStripe,  # noqa: F811
+    stripe_fake: FakeStripe,
 ) -> AsyncIterator[tuple[Api, Runtime]]:
     stripe_fake.reset()
     settings = settings_from_mapping(
@@ -111,7 +111,7 @@ async def _webhook(api: Api, event_type: str, obj: dict, event_id: str) -> httpx
 
 async def test_a_customer_without_a_saved_card_pays_from_the_emailed_link(
     shop: tuple[Api, Runtime],
-    stripe_fake: FakeStripe,  # noqa: F811
+    stripe_fake: FakeStripe,
 ) -> None:
     api, runtime = shop
     invoice_id, page = await _invoice(api, runtime)
@@ -154,7 +154,7 @@ async def test_a_customer_without_a_saved_card_pays_from_the_emailed_link(
 
 async def test_a_second_press_returns_to_the_same_checkout(
     shop: tuple[Api, Runtime],
-    stripe_fake: FakeStripe,  # noqa: F811
+    stripe_fake: FakeStripe,
 ) -> None:
     api, runtime = shop
     _, page = await _invoice(api, runtime)
@@ -166,7 +166,7 @@ async def test_a_second_press_returns_to_the_same_checkout(
 
 async def test_a_payment_for_the_wrong_amount_pays_nothing(
     shop: tuple[Api, Runtime],
-    stripe_fake: FakeStripe,  # noqa: F811
+    stripe_fake: FakeStripe,
 ) -> None:
     api, runtime = shop
     invoice_id, page = await _invoice(api, runtime)
@@ -181,7 +181,7 @@ async def test_a_payment_for_the_wrong_amount_pays_nothing(
 
 async def test_a_checkout_completed_for_an_invoice_paid_meanwhile_is_not_a_second_payment(
     shop: tuple[Api, Runtime],
-    stripe_fake: FakeStripe,  # noqa: F811
+    stripe_fake: FakeStripe,
 ) -> None:
     api, runtime = shop
     invoice_id, page = await _invoice(api, runtime)
@@ -200,7 +200,7 @@ async def test_a_checkout_completed_for_an_invoice_paid_meanwhile_is_not_a_secon
 async def test_a_lost_webhook_is_settled_by_asking_stripe(
     shop: tuple[Api, Runtime],
     stripe_fake: FakeStripe,
-    clock: PinnableClock,  # noqa: F811
+    clock: PinnableClock,
 ) -> None:
     api, runtime = shop
     invoice_id, page = await _invoice(api, runtime)
@@ -217,7 +217,7 @@ async def test_a_lost_webhook_is_settled_by_asking_stripe(
 
 async def test_a_post_from_another_site_or_without_the_pages_token_opens_nothing(
     shop: tuple[Api, Runtime],
-    stripe_fake: FakeStripe,  # noqa: F811
+    stripe_fake: FakeStripe,
 ) -> None:
     api, runtime = shop
     _, page = await _invoice(api, runtime)

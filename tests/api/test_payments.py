@@ -4,7 +4,7 @@ talking to a local fake Stripe."""
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import httpx
@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from domain.adapters.stripe_gateway import StripeGateway
 from domain.bootstrap import Runtime
-from domain.config import settings_from_mapping
+from domain.config import StripeSettings, settings_from_mapping
 from domain.model.access import SYSTEM
 from domain.model.commands import GenerateRequest
 from domain.model.entities import Deployment
 from domain.services import billing
+from domain.services.settlement import reconcile_payments
 from graph.app import build_app
 from tests.conftest import TEMPLATES
 from tests.consistency import assert_consistent
@@ -42,13 +43,6 @@ mutation($input: PayInvoiceInput!) {
 }"""
 
 REFUND = "mutation($id: ID!) { refundInvoice(id: $id) { invoice { status refundReference actions } errors { code message } } }"
-
-
-@pytest.fixture(scope="module")
-def stripe_fake() -> Iterator[FakeStripe]:
-    fake = FakeStripe()
-    yield fake
-    fake.close()
 
 
 @pytest.fixture
@@ -775,3 +769,48 @@ async def test_a_webhook_naming_an_id_too_large_for_any_table_is_no_server_error
     assert {k: v for k, v in after.items() if k != "processed_webhook_events"} == {
         k: v for k, v in before.items() if k != "processed_webhook_events"
     }
+
+
+async def test_a_retry_after_stripe_failed_before_charging_charges_under_the_same_key(
+    pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
+) -> None:
+    invoice_id, _ = await _unpaid_invoice(pay_api, runtime)
+    stripe_fake.fail_next = 3  # Stripe answered 500 to the call and both of its retries
+    pay = {"input": {"invoiceId": str(invoice_id), "method": "STRIPE", "idempotencyKey": "k-1"}}
+    failed = (await pay_api.gql(PAY, pay))["payInvoice"]
+    assert failed["errors"][0]["code"] == "PAYMENT_PROVIDER_ERROR"
+    assert stripe_fake.charges == []
+    # The same request again: the charge is sent again under the attempt's own Stripe key,
+    # so Stripe performs it once (or answers what it did), and the client is told.
+    retried = (await pay_api.gql(PAY, pay))["payInvoice"]
+    assert retried["errors"] == [] and retried["invoice"]["status"] == "PAID"
+    assert len(stripe_fake.charges) == 1
+    again = (await pay_api.gql(PAY, pay))["payInvoice"]
+    assert again["errors"] == [] and again["invoice"]["status"] == "PAID"
+    assert len(stripe_fake.charges) == 1
+    assert len({key for key in stripe_fake.keys if "-charge-" in key}) == 1
+    await assert_consistent(pay_api.db)
+
+
+async def test_the_reconciler_settles_at_once_what_stripe_already_confirms(
+    pay_api: Api, runtime: Runtime, stripe_fake: FakeStripe
+) -> None:
+    invoice_id, _ = await _unpaid_invoice(pay_api, runtime)
+    stripe_fake.fail_after_charge = 3  # charged, and every answer lost
+    pay = {"input": {"invoiceId": str(invoice_id), "method": "STRIPE"}}
+    assert (await pay_api.gql(PAY, pay))["payInvoice"]["errors"][0]["code"] == (
+        "PAYMENT_PROVIDER_ERROR"
+    )
+    # Right away, not unknown_after_seconds later: Stripe shows the charge succeeded.
+    report = await reconcile_payments(
+        pay_api.db, runtime.settings, runtime.metrics, StripeGateway(_stripe_settings(stripe_fake))
+    )
+    assert report.outcomes == {"invoice paid": 1}
+    found = await pay_api.gql(
+        "query($id: ID!) { invoice(id: $id) { status } }", {"id": str(invoice_id)}
+    )
+    assert found["invoice"]["status"] == "PAID" and len(stripe_fake.charges) == 1
+
+
+def _stripe_settings(fake: FakeStripe) -> StripeSettings:
+    return StripeSettings(secret_key="sk_test_fake", api_base=fake.url)
