@@ -38,6 +38,7 @@ from domain.store.pdf_cache import PruneReport
 log = logging.getLogger("invoicing.pdf")
 
 LINES_MEMO_SIZE = 1024
+SECRET_SECONDS = 60
 DRAFTS_KEPT = 32
 
 
@@ -130,6 +131,16 @@ class InvoicePdfs:
         self.slots = RenderSlots(settings.invoice.renders_per_viewer)
         self._drafts: OrderedDict[str, bytes] = OrderedDict()
         self._drafting: dict[str, asyncio.Task[bytes]] = {}
+        # The link secret the pay links printed on PDFs are signed with, read at most once a
+        # minute (a page of PDF statuses would otherwise read it once per invoice); after
+        # `invoicing links rotate` new renders carry new links within that minute.
+        self._secret: tuple[float, str] | None = None
+
+    async def _link_secret(self) -> str:
+        now = time.monotonic()
+        if self._secret is None or now - self._secret[0] > SECRET_SECONDS:
+            self._secret = (now, await deployment.link_secret(self.db, self.settings))
+        return self._secret[1]
 
     def _remember_lines(self, invoice: Invoice, rows: Sequence[InvoiceLine]) -> None:
         self._lines[invoice.id] = (invoice.created_at, tuple(line_of(row) for row in rows))
@@ -149,7 +160,7 @@ class InvoicePdfs:
 
     async def document(self, invoice: Invoice, customer: Customer) -> InvoiceDocument:
         """The invoice as its PDF and e-invoice show it (its lines remembered)."""
-        secret = await deployment.link_secret(self.db, self.settings)
+        secret = await self._link_secret()
         today = self.db.now().date()
         link = pay_url(self.settings, secret, invoice.id, invoice.number, invoice.due_date, today)
         return invoice_document(invoice, customer, await self._lines_of(invoice), link)
