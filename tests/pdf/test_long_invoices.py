@@ -72,3 +72,17 @@ async def test_a_1000_line_invoice_reads_well_on_every_page(pdf_renderer: WeasyP
     pages = await render(pdf_renderer, replace(document(), lines=lines))
     assert len(pages) > 40
     _assert_reads_well(pages, lines)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("count", range(9, 17))
+async def test_the_pay_box_never_stands_alone_on_a_page(
+    pdf_renderer: WeasyPrintPool, template: str, count: int
+) -> None:
+    """Around 12 lines the pay box used to fall onto a second page of its own, away from
+    the totals it pays: it goes with the totals, and they with the last lines."""
+    lines = document(lines=count).lines
+    pages = await render(pdf_renderer, replace(document(), lines=lines), template)
+    [with_totals] = [n for n, page in enumerate(pages) if "Subtotal" in page]
+    assert "1234/pay" in pages[with_totals].replace(" ", ""), (count, template, len(pages))
+    assert re.search(rf"Mobile plan line {count}\b", pages[with_totals]), "totals without lines"
