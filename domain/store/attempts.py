@@ -110,15 +110,7 @@ async def note_ref(db: Database, attempt_id: int, provider_ref: str) -> None:
 
 async def open_for(db: Database, invoice_id: int) -> list[PaymentAttempt]:
     async with db.read() as session:
-        rows = await session.execute(
-            select(PaymentAttempt)
-            .where(
-                PaymentAttempt.invoice_id == invoice_id,
-                PaymentAttempt.state == AttemptState.PENDING,
-            )
-            .order_by(PaymentAttempt.id)
-        )
-        return list(rows.scalars())
+        return await open_in(session, invoice_id)
 
 
 async def open_before(db: Database, moment: datetime) -> list[PaymentAttempt]:

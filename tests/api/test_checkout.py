@@ -5,7 +5,6 @@ invoice once, checked against what was asked. SQLite and MariaDB."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -14,16 +13,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from domain.adapters.stripe_gateway import StripeGateway
 from domain.bootstrap import Runtime
-from domain.config import settings_from_mapping
 from domain.model.access import SYSTEM
 from domain.model.commands import GenerateRequest
 from domain.services import billing
 from domain.services.settlement import reconcile_payments
-from graph.app import build_app
-from tests.api.test_payments import WEBHOOK_SECRET
-from tests.conftest import TEMPLATES
+from tests.api.test_payments import WEBHOOK_SECRET, with_stripe
 from tests.consistency import assert_consistent
 from tests.fakes.clock import PinnableClock
 from tests.fakes.stripe_server import FakeStripe, signed
@@ -56,37 +51,13 @@ class Page:
 
 @pytest.fixture
 async def shop(
-    api: Api,
-    runtime: Runtime,
-    stripe_fake: FakeStripe,
+    api: Api, runtime: Runtime, stripe_fake: FakeStripe
 ) -> AsyncIterator[tuple[Api, Runtime]]:
-    stripe_fake.reset()
-    settings = settings_from_mapping(
-        {
-            "database": {"url": runtime.settings.database.url},
-            "server": {"public_url": "https://crm.example.test"},
-            "invoice": {
-                "template_dir": str(TEMPLATES),
-                "pdf_cache": {"prerender_on_generate": False},
-            },
-            "stripe": {
-                "secret_key": "sk_test_fake",
-                "api_base": stripe_fake.url,
-                "webhook_secret": WEBHOOK_SECRET,
-                "checkout_origin": stripe_fake.url,
-            },
-        }
-    )
-    configured = dataclasses.replace(
-        runtime, settings=settings, cards=StripeGateway(settings.stripe)
-    )
-    transport = httpx.ASGITransport(app=build_app(settings, runtime=configured))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="https://crm.example.test"
-    ) as client:
-        ready = Api(client, api.db)
-        ready._staff = await api.staff_token()
-        yield ready, configured
+    # The page sends the browser on to the fake's hosted page, and only there.
+    async with with_stripe(
+        api, runtime, stripe_fake, "https://crm.example.test", checkout_origin=stripe_fake.url
+    ) as ready:
+        yield ready
 
 
 async def _invoice(api: Api, runtime: Runtime) -> tuple[int, Page]:

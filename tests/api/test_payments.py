@@ -5,6 +5,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 
 import httpx
@@ -45,9 +46,12 @@ mutation($input: PayInvoiceInput!) {
 REFUND = "mutation($id: ID!) { refundInvoice(id: $id) { invoice { status refundReference actions } errors { code message } } }"
 
 
-@pytest.fixture
-async def pay_api(api: Api, runtime: Runtime, stripe_fake: FakeStripe) -> AsyncIterator[Api]:
-    stripe_fake.reset()
+@asynccontextmanager
+async def with_stripe(
+    api: Api, runtime: Runtime, fake: FakeStripe, base_url: str = "http://testserver", **stripe: str
+) -> AsyncIterator[tuple[Api, Runtime]]:
+    """The API with Stripe configured against the local fake: a client and its runtime."""
+    fake.reset()
     settings = settings_from_mapping(
         {
             "database": {"url": runtime.settings.database.url},
@@ -58,8 +62,9 @@ async def pay_api(api: Api, runtime: Runtime, stripe_fake: FakeStripe) -> AsyncI
             },
             "stripe": {
                 "secret_key": "sk_test_fake",
-                "api_base": stripe_fake.url,
+                "api_base": fake.url,
                 "webhook_secret": WEBHOOK_SECRET,
+                **stripe,
             },
         }
     )
@@ -67,9 +72,15 @@ async def pay_api(api: Api, runtime: Runtime, stripe_fake: FakeStripe) -> AsyncI
         runtime, settings=settings, cards=StripeGateway(settings.stripe)
     )
     transport = httpx.ASGITransport(app=build_app(settings, runtime=configured))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
         ready = Api(client, api.db)
         ready._staff = await api.staff_token()
+        yield ready, configured
+
+
+@pytest.fixture
+async def pay_api(api: Api, runtime: Runtime, stripe_fake: FakeStripe) -> AsyncIterator[Api]:
+    async with with_stripe(api, runtime, stripe_fake) as (ready, _):
         yield ready
 
 
