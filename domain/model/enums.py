@@ -42,6 +42,9 @@ class AttemptKind(enum.StrEnum):
     REFUND = "REFUND"
     # A Stripe Checkout session opened from the invoice's page: the customer pays there.
     CHECKOUT = "CHECKOUT"
+    # A payment the invoice did not need (a checkout paid after the invoice was paid
+    # otherwise, in another tab or in cash), given back to the customer in full.
+    RETURN = "RETURN"
 
 
 class AttemptState(enum.StrEnum):

@@ -222,6 +222,8 @@ async def settle_charge_in(
         currency=result.currency,
         expected_currency=attempt.currency,
     )
+    if problem is None and not is_open(invoice) and attempt.kind is AttemptKind.CHECKOUT:
+        return await _give_back_later(session, db, attempt, invoice, result, actor)
     if problem is None and not is_open(invoice):
         problem = f"{result.provider_ref} charged, but the invoice is {'void' if invoice.void else invoice.status.value}"
     if problem is not None:
@@ -238,6 +240,41 @@ async def settle_charge_in(
     )
     await record_payment(session, db, invoice, PaymentMethodKind.STRIPE, result.provider_ref, actor)
     return "invoice paid"
+
+
+async def _give_back_later(
+    session: AsyncSession,
+    db: Database,
+    attempt: PaymentAttempt,
+    invoice: Invoice,
+    result: ChargeResult,
+    actor: Actor,
+) -> str:
+    """A checkout paid for an invoice already paid (two tabs, or cash meanwhile): the
+    money is the customer's. Claimed here as a RETURN of that payment, in full; the refund
+    itself is asked for once this transaction is over (services/returns.py)."""
+    amount = from_minor_units(result.amount_minor, attempt.currency)
+    back = await attempts.claim(
+        session,
+        db,
+        invoice,
+        AttemptKind.RETURN,
+        amount,
+        attempt.currency,
+        actor,
+        attempts.prefix_of(attempt),
+    )
+    back.provider_ref = result.provider_ref  # the payment to give back
+    state = "void" if invoice.void else invoice.status.value.lower()
+    invoice_events.record(
+        session,
+        invoice.id,
+        EventKind.PAYMENT_PENDING,
+        actor,
+        f"a second payment, {result.provider_ref} for {amount}, arrived for an invoice "
+        f"already {state}: it is being given back",
+    )
+    return "second payment: giving it back"
 
 
 async def settle_refund_in(
@@ -329,6 +366,8 @@ async def reconcile_attempt(
     if invoice is None or customer is None:
         return "unknown invoice"
     found: ChargeResult | RefundResult | None
+    if attempt.kind is AttemptKind.RETURN:
+        return await give_back(db, metrics, cards, attempt, actor)
     try:
         if attempt.kind is AttemptKind.CHECKOUT:
             return await _reconcile_checkout(db, settings, metrics, cards, attempt, actor)
@@ -406,7 +445,67 @@ async def _reconcile_checkout(
             actor,
             f"checkout {found.session_id} settled by asking the provider: {settled.outcome}",
         )
+    if settled.outcome.startswith("second payment"):
+        await give_back_pending(db, metrics, cards, actor)
     return settled.outcome
+
+
+async def give_back(
+    db: Database, metrics: Metrics, cards: CardGateway, attempt: PaymentAttempt, actor: Actor
+) -> str:
+    """Refund a RETURN attempt's payment in full: the provider is asked first whether it
+    did so already (the attempt's key is on every refund it makes), and asked to refund
+    only if not, under that same key, so the money goes back once."""
+    payment = attempt.provider_ref or ""
+    try:
+        done = await cards.find_refund(payment_intent_id=payment, key=attempt.provider_key)
+        if done is None:
+            done = await cards.refund(
+                payment_intent_id=payment, amount_minor=None, key=attempt.provider_key
+            )
+    except ProviderUnavailable as failure:
+        log.warning("attempt %s: giving %s back waits: %s", attempt.id, payment, failure)
+        return "pending"
+    except ProviderRejected as refusal:
+        why = f"{payment} could not be given back: {refusal}"
+        async with db.transaction() as session:
+            if await attempts.close(
+                session, attempt.id, AttemptState.FAILED, db.now(), message=why
+            ):
+                return needs_review(session, metrics, attempt.invoice_id, actor, why)
+        return "already settled"
+    if done.state == "processing":
+        return "pending"
+    async with db.transaction() as session:
+        if done.state == "failed":
+            why = f"the refund {done.provider_ref} of {payment} failed at the provider"
+            if await attempts.close(
+                session, attempt.id, AttemptState.FAILED, db.now(), message=why
+            ):
+                return needs_review(session, metrics, attempt.invoice_id, actor, why)
+            return "already settled"
+        message = f"returned: {done.provider_ref}"
+        if not await attempts.close(
+            session, attempt.id, AttemptState.SUCCEEDED, db.now(), message=message
+        ):
+            return "already settled"
+        invoice_events.record(
+            session,
+            attempt.invoice_id,
+            EventKind.PAYMENT_RECONCILED,
+            actor,
+            f"the second payment {payment} ({attempt.amount}) was given back: {done.provider_ref}",
+        )
+    return "second payment given back"
+
+
+async def give_back_pending(
+    db: Database, metrics: Metrics, cards: CardGateway, actor: Actor
+) -> None:
+    """Every second payment still to give back (right after the webhook that found it)."""
+    for attempt in await attempts.open_before(db, db.now()):
+        if attempt.kind is AttemptKind.RETURN:
+            await give_back(db, metrics, cards, attempt, actor)
 
 
 async def reconcile_open(

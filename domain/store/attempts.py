@@ -73,6 +73,12 @@ async def claim(
     return attempt
 
 
+def prefix_of(attempt: PaymentAttempt) -> str:
+    """The deployment prefix an attempt's key was made with (`claim`), for the attempts
+    that follow from it."""
+    return attempt.provider_key.rsplit(f"-{attempt.kind.value.lower()}-", 1)[0]
+
+
 async def close(
     session: AsyncSession,
     attempt_id: int,

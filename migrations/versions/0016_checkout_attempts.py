@@ -6,7 +6,7 @@ Create Date: 2026-12-07
 
 A payment attempt may be a CHECKOUT (the customer pays on the provider's page), which
 keeps the page's address and when it expires, so a second press of the pay button reuses
-the session instead of opening another.
+the session instead of opening another; or a RETURN, a second payment given back.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("checkout_url", sa.Text(), nullable=True))
         batch.add_column(sa.Column("expires_at", UTCDateTime(), nullable=True))
         batch.drop_constraint(CONSTRAINT, type_="check")
-        batch.create_check_constraint(CONSTRAINT, "kind IN ('CHARGE', 'REFUND', 'CHECKOUT')")
+        batch.create_check_constraint(
+            CONSTRAINT, "kind IN ('CHARGE', 'REFUND', 'CHECKOUT', 'RETURN')"
+        )
 
 
 def downgrade() -> None:

@@ -150,22 +150,52 @@ async def test_a_payment_for_the_wrong_amount_pays_nothing(
     assert found["events"][-1]["kind"] == "NEEDS_REVIEW"
 
 
-async def test_a_checkout_completed_for_an_invoice_paid_meanwhile_is_not_a_second_payment(
-    shop: tuple[Api, Runtime],
-    stripe_fake: FakeStripe,
+async def _paid_twice(
+    api: Api, runtime: Runtime, fake: FakeStripe, stripe_away: bool = False
+) -> tuple[int, str]:
+    """The customer opens the checkout in one tab; the invoice is paid in cash meanwhile;
+    then the customer pays on the checkout. Its webhook arrives: the intent's id."""
+    invoice_id, page = await _invoice(api, runtime)
+    await page.press_pay()
+    cash = "mutation($id: ID!) { payInvoice(input: {invoiceId: $id, method: CASH}) { errors { code } } }"
+    assert (await api.gql(cash, {"id": str(invoice_id)}))["payInvoice"]["errors"] == []
+    [session] = fake.sessions.values()
+    paid = fake.pay_checkout(session["id"])
+    if stripe_away:
+        fake.fail_next = 3  # the call and both retries of the client
+    await _webhook(api, "checkout.session.completed", paid, "evt_cs_twice")
+    return invoice_id, paid["payment_intent"]
+
+
+async def test_a_second_payment_for_an_invoice_paid_meanwhile_is_given_back(
+    shop: tuple[Api, Runtime], stripe_fake: FakeStripe
 ) -> None:
     api, runtime = shop
-    invoice_id, page = await _invoice(api, runtime)
-    await page.press_pay()  # the customer's tab
-    cash = """mutation($id: ID!) { payInvoice(input: {invoiceId: $id, method: CASH}) { errors { code } } }"""
-    assert (await api.gql(cash, {"id": str(invoice_id)}))["payInvoice"]["errors"] == []
-    [session] = stripe_fake.sessions.values()
-    paid = stripe_fake.pay_checkout(session["id"])
-    await _webhook(api, "checkout.session.completed", paid, "evt_cs_twice")
+    invoice_id, second = await _paid_twice(api, runtime, stripe_fake)
     found = (await api.gql(SHARE, {"id": str(invoice_id)}))["invoice"]
     assert found["status"] == "PAID" and found["paymentReference"] is None  # the cash one
-    assert found["events"][-1]["kind"] == "NEEDS_REVIEW"
+    [refund] = stripe_fake.refunds
+    assert (refund["payment_intent"], refund["amount"]) == (second, 11000)
+    assert "was given back" in found["events"][-1]["message"]
+    # The same event again, and the reconciler, give nothing back a second time.
+    paid = stripe_fake.sessions[next(iter(stripe_fake.sessions))]
+    await _webhook(api, "checkout.session.completed", paid, "evt_cs_twice_again")
+    await reconcile_payments(api.db, runtime.settings, runtime.metrics, runtime.cards)
+    assert len(stripe_fake.refunds) == 1
     await assert_consistent(api.db)
+
+
+async def test_a_second_payment_is_given_back_by_the_reconciler_when_stripe_was_away(
+    shop: tuple[Api, Runtime], stripe_fake: FakeStripe
+) -> None:
+    api, runtime = shop
+    invoice_id, second = await _paid_twice(api, runtime, stripe_fake, stripe_away=True)
+    assert stripe_fake.refunds == []  # Stripe was away when the webhook came
+    report = await reconcile_payments(api.db, runtime.settings, runtime.metrics, runtime.cards)
+    assert report.outcomes == {"second payment given back": 1}
+    assert [r["payment_intent"] for r in stripe_fake.refunds] == [second]
+    found = (await api.gql(SHARE, {"id": str(invoice_id)}))["invoice"]
+    assert found["status"] == "PAID"
 
 
 async def test_a_lost_webhook_is_settled_by_asking_stripe(
