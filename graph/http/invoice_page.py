@@ -199,7 +199,9 @@ def _cross_site(request: Request, settings: Settings) -> bool:
     """A post sent by another site's page (the browser says so), not by the invoice page."""
     origin = request.headers.get("origin")
     ours = urlsplit(settings.server.base_url)
-    if origin and origin != f"{ours.scheme}://{ours.netloc}":
+    # "null": the page's Referrer-Policy (no-referrer) makes browsers hide even our own
+    # origin; Sec-Fetch-Site still tells.
+    if origin and origin != "null" and origin != f"{ours.scheme}://{ours.netloc}":
         return True
     return request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
 

@@ -226,7 +226,12 @@ async def test_a_post_from_another_site_or_without_the_pages_token_opens_nothing
     assert cross.status_code == 403
     forged = await api.client.post(page.path + "/pay", data={"token": "0" * 64})
     assert forged.status_code == 403
+    fetched = await page.press_pay(**{"Sec-Fetch-Site": "cross-site"})
+    assert fetched.status_code == 403
     assert stripe_fake.sessions == {}
+    # Our own page's post: the browser hides its origin ("null": the page sends no referrer).
+    ours = await page.press_pay(Origin="null", **{"Sec-Fetch-Site": "same-origin"})
+    assert ours.status_code == 303 and len(stripe_fake.sessions) == 1
 
 
 async def test_without_stripe_the_page_offers_the_bank_transfer_only(
