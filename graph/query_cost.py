@@ -8,6 +8,11 @@ CPU on the event loop. So each field counts once for every value it returns: a l
 multiplies what is under it by its page size (`perPage`: the literal, the variable, or its
 default) or, for lists without one (an invoice's lines, its events), by LIST_GUESS.
 A request's operations add up (a batch is one request), against `limits.max_cost`.
+
+Introspection (`__schema`, `__type`) answers with the schema, whose size is fixed and
+small, whatever the data: its fields count once each, its lists not multiplied (a
+GraphiQL's full introspection is about 130 such fields, not the 53,000 values its nested
+lists would be guessed at).
 """
 
 from __future__ import annotations
@@ -100,7 +105,9 @@ class _Walk:
     ) -> int:
         total = 0
         for selection in node.selections:
-            if isinstance(selection, FieldNode):
+            if isinstance(selection, FieldNode) and selection.name.value in _INTROSPECTION:
+                total += multiplier * _fields_in(selection, self.fragments, visiting)
+            elif isinstance(selection, FieldNode):
                 total += self.field(selection, parent, multiplier, paged=paged, visiting=visiting)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
@@ -182,6 +189,26 @@ class _Walk:
         if not isinstance(given, int) or isinstance(given, bool):
             return MAX_PAGE
         return min(max(given, 1), MAX_PAGE)
+
+
+_INTROSPECTION = frozenset({"__schema", "__type"})
+
+
+def _fields_in(
+    node: FieldNode | InlineFragmentNode | FragmentDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    visiting: frozenset[str],
+) -> int:
+    """The fields selected under (and including) an introspection field, each once."""
+    count = 1 if isinstance(node, FieldNode) else 0
+    for selection in node.selection_set.selections if node.selection_set else ():
+        if isinstance(selection, FieldNode | InlineFragmentNode):
+            count += _fields_in(selection, fragments, visiting)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in visiting:
+                count += _fields_in(fragments[name], fragments, visiting | {name})
+    return count
 
 
 def _is_list(kind: GraphQLType) -> bool:

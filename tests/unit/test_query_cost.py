@@ -67,3 +67,19 @@ def test_the_hostile_page_grows_with_its_aliases(pages: int) -> None:
     )
     per_page = 1 + 100 * (1 + 2 + 2 + (LIST_GUESS * 2) + (LIST_GUESS * 3))
     assert cost("{ " + query + " }") == pages * per_page
+
+
+def test_introspection_costs_its_fields_once_whatever_its_lists() -> None:
+    """GraphiQL's and codegen's full introspection answers with the schema, not data: it
+    stays far within the budget (its nested lists would be guessed at 53,000 values)."""
+    from graphql import get_introspection_query
+
+    full = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+    assert cost(full, name="IntrospectionQuery") < 500
+    assert cost('{ __type(name: "Invoice") { name fields { name } } }') == 3
