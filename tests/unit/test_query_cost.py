@@ -82,4 +82,5 @@ def test_introspection_costs_its_fields_once_whatever_its_lists() -> None:
         input_value_deprecation=True,
     )
     assert cost(full, name="IntrospectionQuery") < 500
-    assert cost('{ __type(name: "Invoice") { name fields { name } } }') == 4  # __type, name, fields, name
+    # __type, name, fields and its name: four fields, once each
+    assert cost('{ __type(name: "Invoice") { name fields { name } } }') == 4
