@@ -42,20 +42,38 @@ def discovered_settings(environ: Mapping[str, str], here: Path) -> Settings:
     else the project's, with its relative SQLite path read from the project folder (run
     from elsewhere, the command must not make an empty ./var/invoicing.db). With none of
     these and no DATABASE_URL, it says so rather than guess."""
-    if environ.get("CRM_CONFIG") or (here / DEFAULT_CONFIG_FILE).is_file():
+    if not uses_the_projects_settings(environ, here):
         return load_settings(environ=environ)
     project_file = PROJECT / DEFAULT_CONFIG_FILE
     if project_file.is_file():
         settings = load_settings(project_file, environ=environ)
         if not environ.get("DATABASE_URL"):
             settings = _sqlite_from(settings, PROJECT)
-        return settings
+        return _folders_from(settings, PROJECT)
     if environ.get("DATABASE_URL"):
         return load_settings(environ=environ)
     raise click.ClickException(
         f"no {DEFAULT_CONFIG_FILE} here or in {PROJECT}, and neither CRM_CONFIG nor "
         "DATABASE_URL is set: run from the project folder, or set one of them"
     )
+
+
+def uses_the_projects_settings(environ: Mapping[str, str], here: Path) -> bool:
+    """Whether a command run in `here` reads the project's crm_config.yaml from afar."""
+    return not environ.get("CRM_CONFIG") and not (here / DEFAULT_CONFIG_FILE).is_file()
+
+
+def _folders_from(settings: Settings, folder: Path) -> Settings:
+    """The project's relative folders (its templates, its outbox) read from the project."""
+
+    def absolute(path: str) -> str:
+        return path if not path or Path(path).is_absolute() else str(folder / path)
+
+    invoice = settings.invoice.model_copy(
+        update={"template_dir": absolute(settings.invoice.template_dir)}
+    )
+    email = settings.email.model_copy(update={"outbox_dir": absolute(settings.email.outbox_dir)})
+    return settings.model_copy(update={"invoice": invoice, "email": email})
 
 
 def _sqlite_from(settings: Settings, folder: Path) -> Settings:

@@ -10,8 +10,13 @@ from pathlib import Path
 import click
 import uvicorn
 
-from cli.common import PROJECT, clear_errors, require_database, settings_of
-from domain.config import DEFAULT_CONFIG_FILE
+from cli.common import (
+    PROJECT,
+    clear_errors,
+    require_database,
+    settings_of,
+    uses_the_projects_settings,
+)
 
 
 @click.command()
@@ -26,10 +31,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     """Serve the GraphQL API (several processes share one database with --workers)."""
     settings = settings_of(ctx)
     require_database(settings)
-    # The server processes read their settings again from the environment: the same ones.
-    if not os.environ.get("CRM_CONFIG") and not Path(DEFAULT_CONFIG_FILE).is_file():
-        os.environ["CRM_CONFIG"] = str(PROJECT / DEFAULT_CONFIG_FILE)
+    # The server processes read their settings again, from the environment and the folder
+    # they run in: run from elsewhere, they run in the project, where its settings' relative
+    # folders (templates, outbox, var/) are.
     os.environ.setdefault("DATABASE_URL", settings.database.url)
+    if uses_the_projects_settings(os.environ, Path.cwd()):
+        os.chdir(PROJECT)
     bound = settings.server.model_copy(
         update={"host": host or settings.server.host, "port": port or settings.server.port}
     )

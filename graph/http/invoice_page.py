@@ -60,10 +60,11 @@ def _page_policy(settings: Settings) -> str:
 
 _BANNER_STYLE = (
     "font: 14px/1.4 sans-serif; display: flex; gap: 12px; align-items: center;"
-    " justify-content: flex-end; padding: 8px 0 16px;"
+    " justify-content: flex-end; padding: 8px 24px 16px;"
 )
 _BUTTON_STYLE = (
     "padding: 6px 14px; border-radius: 4px; text-decoration: none; border: 1px solid #2a5db0;"
+    " white-space: nowrap;"
 )
 
 

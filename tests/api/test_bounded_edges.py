@@ -92,6 +92,9 @@ def test_outside_the_project_the_cli_reads_the_projects_settings_and_database(
 ) -> None:
     found = discovered_settings({}, tmp_path)
     assert found.database.url == f"sqlite+aiosqlite:///{PROJECT / 'var' / 'invoicing.db'}"
+    # Its templates and outbox too: an invoice page rendered from elsewhere finds them.
+    assert found.invoice.template_dir == str(PROJECT / "invoice_templates")
+    assert found.email.outbox_dir == str(PROJECT / "var" / "outbox")
     elsewhere = discovered_settings({"DATABASE_URL": "sqlite+aiosqlite:///x.db"}, tmp_path)
     assert elsewhere.database.url == "sqlite+aiosqlite:///x.db"
 
