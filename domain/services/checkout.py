@@ -13,8 +13,8 @@ The money arrives later, by webhook (`checkout.session.completed`, its PaymentIn
 `payment_intent.succeeded`: services/stripe_events.py) or, when a webhook is lost, by the
 reconciler asking the provider for the session (services/settlement.py); each settles the
 attempt once, checked against its amount and currency. An open checkout does not stop
-staff from recording a payment: a checkout completed for an invoice already paid is
-recorded as NEEDS_REVIEW, never as a second payment.
+staff from recording a payment: a checkout completed for an invoice already paid is given
+back to the customer (services/settlement.py `give_back`), never kept as a second payment.
 """
 
 from __future__ import annotations

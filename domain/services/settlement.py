@@ -51,6 +51,9 @@ from domain.store.locking import customer_of, lock_invoice
 log = logging.getLogger("invoicing.payments")
 
 RECONCILER = "reconciler"
+# What settling a checkout's charge answers when the invoice was paid meanwhile: a RETURN
+# of that payment is claimed, for `give_back_pending` to make once the transaction is over.
+SECOND_PAYMENT = "second payment: giving it back"
 
 
 def from_minor_units(amount_minor: int, currency: str) -> Decimal:
@@ -252,7 +255,7 @@ async def _give_back_later(
 ) -> str:
     """A checkout paid for an invoice already paid (two tabs, or cash meanwhile): the
     money is the customer's. Claimed here as a RETURN of that payment, in full; the refund
-    itself is asked for once this transaction is over (services/returns.py)."""
+    itself is asked for once this transaction is over (`give_back`)."""
     amount = from_minor_units(result.amount_minor, attempt.currency)
     back = await attempts.claim(
         session,
@@ -274,7 +277,7 @@ async def _give_back_later(
         f"a second payment, {result.provider_ref} for {amount}, arrived for an invoice "
         f"already {state}: it is being given back",
     )
-    return "second payment: giving it back"
+    return SECOND_PAYMENT
 
 
 async def settle_refund_in(
@@ -360,37 +363,24 @@ async def reconcile_attempt(
     """Ask the provider what became of a PENDING attempt and settle it; an attempt the
     provider has no trace of is failed only once `payments.unknown_after_seconds` passed
     (the call may still be on its way)."""
-    async with db.read() as session:
-        invoice = await session.get(Invoice, attempt.invoice_id)
-        customer = await session.get(Customer, invoice.customer_id) if invoice else None
-    if invoice is None or customer is None:
-        return "unknown invoice"
-    found: ChargeResult | RefundResult | None
     if attempt.kind is AttemptKind.RETURN:
         return await give_back(db, metrics, cards, attempt, actor)
+    grace = timedelta(seconds=settings.payments.unknown_after_seconds)
+    found: ChargeResult | RefundResult | None
     try:
         if attempt.kind is AttemptKind.CHECKOUT:
-            return await _reconcile_checkout(db, settings, metrics, cards, attempt, actor)
-        if attempt.kind is AttemptKind.CHARGE:
-            found = (
-                await cards.find_charge(
-                    key=attempt.provider_key, provider_customer_id=customer.stripe_customer_id or ""
-                )
-                if customer.stripe_customer_id
-                else None
-            )
+            checked = await _checkout_charge(db, cards, attempt, actor, grace)
+            if isinstance(checked, str):
+                return checked
+            found = checked
         else:
-            found = (
-                await cards.find_refund(
-                    payment_intent_id=invoice.payment_reference or "", key=attempt.provider_key
-                )
-                if invoice.payment_reference
-                else None
-            )
+            asked = await _ask_provider(db, cards, attempt)
+            if isinstance(asked, str):
+                return asked
+            found = asked
     except (ProviderUnavailable, ProviderRejected) as failure:
         log.warning("attempt %s: the provider could not be asked: %s", attempt.id, failure)
         return "provider unavailable"
-    grace = timedelta(seconds=settings.payments.unknown_after_seconds)
     if found is None and db.now() - attempt.created_at < grace:
         return "pending"
     settled = await settle(db, settings, metrics, attempt.id, found, actor)
@@ -403,23 +393,42 @@ async def reconcile_attempt(
                 actor,
                 f"{attempt.kind.value.lower()} {attempt.provider_key} settled by asking the provider: {settled.outcome}",
             )
+    if settled.outcome == SECOND_PAYMENT:
+        await give_back_pending(db, metrics, cards, actor)
     return settled.outcome
 
 
-async def _reconcile_checkout(
-    db: Database,
-    settings: Settings,
-    metrics: Metrics,
-    cards: CardGateway,
-    attempt: PaymentAttempt,
-    actor: Actor,
-) -> str:
-    """A checkout whose webhook did not come: what the provider says of its session. Paid:
-    settled as its charge; expired unpaid: closed; still open: left open. A session the
-    provider has no trace of (its creation's answer lost) is closed once
-    `payments.unknown_after_seconds` passed: nobody received its page, nobody can pay."""
+async def _ask_provider(
+    db: Database, cards: CardGateway, attempt: PaymentAttempt
+) -> ChargeResult | RefundResult | None | str:
+    """A card charge's or refund's outcome as the provider has it (None: no trace of it),
+    or what to answer when the invoice is gone."""
+    async with db.read() as session:
+        invoice = await session.get(Invoice, attempt.invoice_id)
+        customer = await session.get(Customer, invoice.customer_id) if invoice else None
+    if invoice is None or customer is None:
+        return "unknown invoice"
+    if attempt.kind is AttemptKind.CHARGE:
+        if not customer.stripe_customer_id:
+            return None
+        return await cards.find_charge(
+            key=attempt.provider_key, provider_customer_id=customer.stripe_customer_id
+        )
+    if not invoice.payment_reference:
+        return None
+    return await cards.find_refund(
+        payment_intent_id=invoice.payment_reference, key=attempt.provider_key
+    )
+
+
+async def _checkout_charge(
+    db: Database, cards: CardGateway, attempt: PaymentAttempt, actor: Actor, grace: timedelta
+) -> ChargeResult | str:
+    """A checkout whose webhook did not come, as the provider has its session: paid, the
+    charge to settle it with; expired unpaid, closed; still open, left open. A session the
+    provider has no trace of (its creation's answer lost) is closed once `grace` passed:
+    nobody received its page, nobody can pay on it."""
     found = await cards.find_checkout(attempt.provider_ref) if attempt.provider_ref else None
-    grace = timedelta(seconds=settings.payments.unknown_after_seconds)
     if found is None or found.state == "expired":
         if found is None and db.now() - attempt.created_at < grace:
             return "pending"
@@ -430,24 +439,12 @@ async def _reconcile_checkout(
         return "failed"
     if not found.paid:
         return "pending"  # still open, or a delayed payment on its way
-    result = ChargeResult(
+    return ChargeResult(
         provider_ref=found.payment_ref or found.session_id,
         state="succeeded",
         amount_minor=found.amount_minor,
         currency=found.currency,
     )
-    settled = await settle(db, settings, metrics, attempt.id, result, actor)
-    if settled.outcome not in ("pending", "already settled"):
-        await invoice_events.record_alone(
-            db,
-            attempt.invoice_id,
-            EventKind.PAYMENT_RECONCILED,
-            actor,
-            f"checkout {found.session_id} settled by asking the provider: {settled.outcome}",
-        )
-    if settled.outcome.startswith("second payment"):
-        await give_back_pending(db, metrics, cards, actor)
-    return settled.outcome
 
 
 async def give_back(
@@ -468,25 +465,27 @@ async def give_back(
         return "pending"
     except ProviderRejected as refusal:
         why = f"{payment} could not be given back: {refusal}"
-        async with db.transaction() as session:
-            if await attempts.close(
-                session, attempt.id, AttemptState.FAILED, db.now(), message=why
-            ):
-                return needs_review(session, metrics, attempt.invoice_id, actor, why)
-        return "already settled"
-    if done.state == "processing":
-        return "pending"
+    else:
+        if done.state == "processing":
+            return "pending"
+        failed = done.state == "failed"
+        why = (
+            f"the refund {done.provider_ref} of {payment} failed at the provider" if failed else ""
+        )
     async with db.transaction() as session:
-        if done.state == "failed":
-            why = f"the refund {done.provider_ref} of {payment} failed at the provider"
+        if why:
             if await attempts.close(
                 session, attempt.id, AttemptState.FAILED, db.now(), message=why
             ):
                 return needs_review(session, metrics, attempt.invoice_id, actor, why)
             return "already settled"
-        message = f"returned: {done.provider_ref}"
+        assert done is not None  # the provider answered, and nothing failed
         if not await attempts.close(
-            session, attempt.id, AttemptState.SUCCEEDED, db.now(), message=message
+            session,
+            attempt.id,
+            AttemptState.SUCCEEDED,
+            db.now(),
+            message=f"returned: {done.provider_ref}",
         ):
             return "already settled"
         invoice_events.record(
@@ -503,9 +502,8 @@ async def give_back_pending(
     db: Database, metrics: Metrics, cards: CardGateway, actor: Actor
 ) -> None:
     """Every second payment still to give back (right after the webhook that found it)."""
-    for attempt in await attempts.open_before(db, db.now()):
-        if attempt.kind is AttemptKind.RETURN:
-            await give_back(db, metrics, cards, attempt, actor)
+    for attempt in await attempts.still_open(db, AttemptKind.RETURN):
+        await give_back(db, metrics, cards, attempt, actor)
 
 
 async def reconcile_open(
@@ -538,7 +536,7 @@ async def reconcile_payments(
     once; only an attempt it has no trace of waits out `payments.unknown_after_seconds`
     (its call may still be on the way) before it is failed."""
     report = ReconcileReport()
-    for attempt in await attempts.open_before(db, db.now()):
+    for attempt in await attempts.still_open(db):
         outcome = await reconcile_attempt(db, settings, metrics, cards, attempt)
         report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
     return report

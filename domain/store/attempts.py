@@ -119,17 +119,13 @@ async def open_for(db: Database, invoice_id: int) -> list[PaymentAttempt]:
         return await open_in(session, invoice_id)
 
 
-async def open_before(db: Database, moment: datetime) -> list[PaymentAttempt]:
+async def still_open(db: Database, kind: AttemptKind | None = None) -> list[PaymentAttempt]:
+    """Every attempt still open (of `kind`), oldest first."""
+    query = select(PaymentAttempt).where(PaymentAttempt.state == AttemptState.PENDING)
+    if kind is not None:
+        query = query.where(PaymentAttempt.kind == kind)
     async with db.read() as session:
-        rows = await session.execute(
-            select(PaymentAttempt)
-            .where(
-                PaymentAttempt.state == AttemptState.PENDING,
-                PaymentAttempt.created_at <= moment,
-            )
-            .order_by(PaymentAttempt.id)
-        )
-        return list(rows.scalars())
+        return list((await session.execute(query.order_by(PaymentAttempt.id))).scalars())
 
 
 async def find(

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 
 from domain.bootstrap import Runtime
 from domain.ports import WebhookRefused
-from domain.services.settlement import give_back_pending
+from domain.services.settlement import SECOND_PAYMENT, give_back_pending
 from domain.services.stripe_events import handle_stripe_event
 from graph.http.transport import json_error
 
@@ -33,7 +33,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         log.warning("refused a Stripe webhook: %s", refused)
         return json_error(400, "BAD_REQUEST", str(refused))
     outcome = await handle_stripe_event(runtime.db, runtime.settings, runtime.metrics, event)
-    if outcome.startswith("second payment"):
+    if outcome == SECOND_PAYMENT:
         # The event's own transaction is over: the payment is given back now, with no
         # transaction open while Stripe answers (or by the reconciler, if Stripe is away).
         await give_back_pending(runtime.db, runtime.metrics, runtime.cards, "stripe")
