@@ -117,15 +117,6 @@ def _too_many_fields(limit: int) -> str:
 
 def over_budget(document: DocumentNode, max_selections: int, max_fields: int) -> str | None:
     """Why the document is too big to validate, or None."""
-    problem, _ = measured(document, max_selections, max_fields)
-    return problem
-
-
-def measured(
-    document: DocumentNode, max_selections: int, max_fields: int
-) -> tuple[str | None, int]:
-    """Why the document is too big to validate (or None), and the fields its largest
-    operation selects, fragments counted as often as they are spread."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -157,17 +148,15 @@ def measured(
                 return total
         return total
 
-    largest = 0
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
             continue
         if widest(definition.selection_set) > max_selections:
-            return _too_many_selections(max_selections), largest
+            return _too_many_selections(max_selections)
         if isinstance(definition, OperationDefinitionNode):
-            largest = max(largest, fields(definition.selection_set, frozenset()))
-            if largest > max_fields:
-                return _too_many_fields(max_fields), largest
-    return None, largest
+            if fields(definition.selection_set, frozenset()) > max_fields:
+                return _too_many_fields(max_fields)
+    return None
 
 
 _EMPTY = parse("{ __typename }")
@@ -290,16 +279,16 @@ class OffLoopDocuments(SchemaExtension):
             return _first(self._spend(0))  # the batch has used the request's budget up
         schema = cast(_HasGraphQLSchema, context.schema).graphql_schema
         key = (query, tuple(sorted(context.parse_options.items())))
-        document = _parsed.get(key)
-        if document is not None:  # valid before: only its cost, which the variables move
-            context.graphql_document = document
-            return _first(self._spend(self._cost(schema, document)))
-        document = _shaped.get(key)
-        if document is not None:  # its shape passed before (its cost may not have)
+        # Seen before: valid, or at least its shape passed (its cost, which the variables
+        # move, may not have). Only its cost is worked out again.
+        valid = _parsed.get(key)
+        document = valid if valid is not None else _shaped.get(key)
+        if document is not None:
             refusal = _first(self._spend(self._cost(schema, document)))
             if refusal is None:
                 context.graphql_document = document
-                self._unremembered = key
+                if valid is None:
+                    self._unremembered = key  # remembered once it proves valid
             return refusal
         problem = _text_verdicts.get(query)
         if problem is None:
@@ -362,10 +351,17 @@ class OffLoopDocuments(SchemaExtension):
         execution = self.execution_context
         return cost_of(schema, document, execution.operation_name, execution.variables)
 
+    @property
+    def _request_cost(self) -> RequestCost | None:
+        """An HTTP request's running cost; None over a socket, where each operation is a
+        request of its own."""
+        found: RequestCost | None = getattr(self.execution_context.context, "request_cost", None)
+        return found
+
     def _spend(self, cost: int) -> list[GraphQLError]:
         """`cost` within `limits.max_cost`: an HTTP request's operations add up (a batch is
         one request), a socket's are each a request of their own."""
-        spent: RequestCost | None = getattr(self.execution_context.context, "request_cost", None)
+        spent = self._request_cost
         total = spent.add(cost) if spent is not None else cost
         if total <= self.max_cost:
             return []
@@ -377,7 +373,7 @@ class OffLoopDocuments(SchemaExtension):
         return [GraphQLError(message, extensions={"code": TOO_COMPLEX})]
 
     def _left(self) -> int:
-        spent: RequestCost | None = getattr(self.execution_context.context, "request_cost", None)
+        spent = self._request_cost
         return self.max_cost - (spent.spent if spent is not None else 0)
 
     async def _checked(

@@ -10,8 +10,8 @@ so no transport can skip a check.
 - A document registered for automatic persisted queries (its hash beside its text) is
   stored only once it parsed, validated and passed the limits (graph/persisted.py).
 
-The limits on the document itself (depth, aliases, tokens, selections, fields, a batch's
-fields added up) are the next extensions in graph/schema.py; all refusals take the one
+The limits on the document itself (depth, aliases, tokens, selections, fields, and its
+cost, a batch's added up) are the next extensions in graph/schema.py; all refusals take the one
 path of graph/query_budget.py's `refuse`, so their shape is the same everywhere.
 """
 

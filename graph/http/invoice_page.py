@@ -68,10 +68,12 @@ _BUTTON_STYLE = (
 )
 
 
-async def _invoice_id(runtime: Runtime, request: Request, link: str) -> int | Response:
+async def _opened(runtime: Runtime, request: Request, link: str) -> tuple[int, str] | Response:
+    """The invoice the link opens, and the secret it was checked with (which also signs
+    the page's pay form); or the page saying the link opens nothing."""
     secret = await deployment.link_secret(runtime.db, runtime.settings)
     try:
-        return verify(secret, link, runtime.clock.now())
+        return verify(secret, link, runtime.clock.now()), secret
     except LinkRefused as refused:
         log.info("refused an invoice link: %s", refused)
         return _notice(runtime, request, 403, "page_expired")
@@ -88,11 +90,9 @@ def _visitor_language(runtime: Runtime, request: Request) -> str:
     return business.default_language
 
 
-def _notice(
-    runtime: Runtime, request: Request, status: int, what: str, language: str | None = None
-) -> HTMLResponse:
+def _notice(runtime: Runtime, request: Request, status: int, what: str) -> HTMLResponse:
     business = runtime.settings.business
-    language = language or _visitor_language(runtime, request)
+    language = _visitor_language(runtime, request)
     body = (
         f"<!doctype html><html lang='{escape(language)}'><head><meta charset='utf-8'>"
         "<title>Invoice</title></head>"
@@ -105,8 +105,13 @@ def _notice(
     return HTMLResponse(body, status_code=status, headers=_PRIVATE)
 
 
-async def _banner(
-    runtime: Runtime, invoice: Invoice, customer: Customer, link: str, returned: str = ""
+def _banner(
+    runtime: Runtime,
+    invoice: Invoice,
+    customer: Customer,
+    link: str,
+    secret: str,
+    returned: str = "",
 ) -> str:
     """Above the invoice, in its customer's language: the download, and what the invoice
     asks of the customer now (what is due and how to pay it, or that it is paid)."""
@@ -139,31 +144,29 @@ async def _banner(
             amount=say.money(invoice.total),
             due=say.long_date(invoice.due_date),
         )
-        state = f"{due} {_how_to_pay(settings, language, invoice)}"
-        if (
-            settings.stripe.configured
-            and not settings.invoice.pay_url_template
-            and _payable(invoice)
-        ):
-            secret = await deployment.link_secret(runtime.db, settings)
-            label = text(language, "page_pay_amount", amount=say.money(invoice.total))
-            parts.append(
-                f"<form method='post' action='{escape(_pay_action(settings, link))}' "
-                "style='margin: 0'>"
-                f"<input type='hidden' name='token' value='{escape(_form_token(secret, link))}'>"
-                f"<button type='submit' style='{_BUTTON_STYLE} background: #2a5db0; "
-                f"color: #fff; cursor: pointer'>{escape(label)}</button></form>"
-            )
-        # A CRM with its own portal takes the payment there; without one this page is
-        # the pay page (invoice.pay_url_template empty): a link to itself leads nowhere.
-        if settings.invoice.pay_url_template and _payable(invoice):
-            secret = await deployment.link_secret(runtime.db, settings)
-            today = runtime.clock.now().date()
-            pay = pay_url(settings, secret, invoice.id, invoice.number, invoice.due_date, today)
-            parts.append(
-                f"<a style='{_BUTTON_STYLE} background: #2a5db0; color: #fff' "
-                f"href='{escape(pay)}' rel='noreferrer'>{escape(text(language, 'page_pay'))}</a>"
-            )
+        if settings.invoice.pay_url_template:
+            # A CRM with its own portal takes the payment there.
+            state = due
+            if _payable(invoice):
+                today = runtime.clock.now().date()
+                pay = pay_url(settings, secret, invoice.id, invoice.number, invoice.due_date, today)
+                label = text(language, "page_pay")
+                parts.append(
+                    f"<a style='{_BUTTON_STYLE} background: #2a5db0; color: #fff' "
+                    f"href='{escape(pay)}' rel='noreferrer'>{escape(label)}</a>"
+                )
+        else:
+            # This page is the pay page: the bank transfer, and with Stripe the pay button.
+            state = f"{due} {_how_to_pay(settings, language, invoice)}"
+            if settings.stripe.configured and _payable(invoice):
+                label = text(language, "page_pay_amount", amount=say.money(invoice.total))
+                parts.append(
+                    f"<form method='post' action='{escape(_pay_action(settings, link))}' "
+                    "style='margin: 0'>"
+                    f"<input type='hidden' name='token' value='{escape(_form_token(secret, link))}'>"
+                    f"<button type='submit' style='{_BUTTON_STYLE} background: #2a5db0; "
+                    f"color: #fff; cursor: pointer'>{escape(label)}</button></form>"
+                )
     return (
         f"<nav class='invoice-banner' style='{_BANNER_STYLE}' lang='{escape(language)}'>"
         f"<span class='invoice-state' style='margin-right: auto'>{escape(state)}</span>"
@@ -174,7 +177,7 @@ async def _banner(
 def _how_to_pay(settings: Settings, language: str, invoice: Invoice) -> str:
     """The bank transfer details from business.seller.bank, where there are any."""
     bank = settings.business.seller.bank
-    if not bank.account_id or settings.invoice.pay_url_template:
+    if not bank.account_id:
         return ""
     name = bank.account_name or settings.business.seller.legal_name
     return text(
@@ -212,10 +215,10 @@ async def invoice_page_pay(request: Request) -> Response:
     the browser sent there (303); a second press while it is open goes to the same one."""
     runtime: Runtime = request.app.state.runtime
     link = request.path_params["link"]
-    invoice_id = await _invoice_id(runtime, request, link)
-    if isinstance(invoice_id, Response):
-        return invoice_id
-    secret = await deployment.link_secret(runtime.db, runtime.settings)
+    opened = await _opened(runtime, request, link)
+    if isinstance(opened, Response):
+        return opened
+    invoice_id, secret = opened
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0]
     if _cross_site(request, runtime.settings) or not hmac.compare_digest(
@@ -241,9 +244,10 @@ def _payable(invoice: Invoice) -> bool:
 async def invoice_page(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     link = request.path_params["link"]
-    invoice_id = await _invoice_id(runtime, request, link)
-    if isinstance(invoice_id, Response):
-        return invoice_id
+    opened = await _opened(runtime, request, link)
+    if isinstance(opened, Response):
+        return opened
+    invoice_id, secret = opened
     try:
         invoice, prepared = await runtime.pdfs.page(INVOICE_LINK, invoice_id)
     except DomainError as error:
@@ -255,7 +259,7 @@ async def invoice_page(request: Request) -> Response:
     assert customer is not None  # a foreign key guarantees it
     assets = f"{runtime.settings.server.base_url}/invoice-assets/"
     returned = request.query_params.get("checkout", "")
-    banner = await _banner(runtime, invoice, customer, link, returned)
+    banner = _banner(runtime, invoice, customer, link, secret, returned)
     html = for_screen(prepared.html, assets, banner)
     policy = _page_policy(runtime.settings)
     return HTMLResponse(html, headers={**_PRIVATE, "Content-Security-Policy": policy})
@@ -263,9 +267,10 @@ async def invoice_page(request: Request) -> Response:
 
 async def invoice_page_pdf(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    invoice_id = await _invoice_id(runtime, request, request.path_params["link"])
-    if isinstance(invoice_id, Response):
-        return invoice_id
+    opened = await _opened(runtime, request, request.path_params["link"])
+    if isinstance(opened, Response):
+        return opened
+    invoice_id, _ = opened
     try:
         pdf = await runtime.pdfs.get(INVOICE_LINK, invoice_id)
     except DomainError as error:
