@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.engine import make_url
 
 from domain.bootstrap import Runtime
 from domain.config import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings
@@ -76,28 +77,34 @@ def _folders_from(settings: Settings, folder: Path) -> Settings:
     return settings.model_copy(update={"invoice": invoice, "email": email})
 
 
+def _embedded_file(url: str) -> Path | None:
+    """The file of an embedded (SQLite) database; None for a server or in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def _sqlite_from(settings: Settings, folder: Path) -> Settings:
-    url = settings.database.url
-    prefix = "sqlite+aiosqlite:///"
-    if not url.startswith(prefix) or url.startswith(prefix + "/"):
+    file = _embedded_file(settings.database.url)
+    if file is None or file.is_absolute():
         return settings  # a server database, or an absolute path already
-    absolute = prefix + str(folder / url.removeprefix(prefix))
-    database = settings.database.model_copy(update={"url": absolute})
+    url = make_url(settings.database.url).set(database=str(folder / file))
+    database = settings.database.model_copy(
+        update={"url": url.render_as_string(hide_password=False)}
+    )
     return settings.model_copy(update={"database": database})
 
 
 def require_database(settings: Settings) -> None:
     """An embedded database must exist before anything but `db upgrade` opens it: opening
     a missing file would create an empty one, and every command then fails on its tables."""
-    url = settings.database.url
-    prefix = "sqlite+aiosqlite:///"
-    if url.startswith(prefix):
-        path = Path(url.removeprefix(prefix).split("?", 1)[0])
-        if str(path) not in ("", ":memory:") and not path.is_file():
-            raise click.ClickException(
-                f"no database at {path}: run `invoicing db upgrade` first (or set "
-                "DATABASE_URL / CRM_CONFIG to the one you mean)"
-            )
+    file = _embedded_file(settings.database.url)
+    if file is not None and not file.is_file():
+        raise click.ClickException(
+            f"no database at {file}: run `invoicing db upgrade` first (or set "
+            "DATABASE_URL / CRM_CONFIG to the one you mean)"
+        )
 
 
 def with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:

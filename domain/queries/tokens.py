@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -28,9 +29,7 @@ async def authenticate(db: Database, token: str) -> Viewer | None:
     ).where(ApiToken.token_hash == hash_token(token))
     async with db.read() as session:
         row = (await session.execute(query)).one_or_none()
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and row.expires_at <= db.now():
+    if row is None or not _stands(row.revoked_at, row.expires_at, db.now()):
         return None
     return Viewer(role=row.role, name=row.name, customer_id=row.customer_id, token_id=row.id)
 
@@ -47,9 +46,14 @@ async def standing(db: Database, token_ids: Iterable[int]) -> set[int]:
     if not wanted:
         return set()
     now = db.now()
-    query = select(ApiToken.id, ApiToken.expires_at).where(
-        ApiToken.id.in_(wanted), ApiToken.revoked_at.is_(None)
+    query = select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at).where(
+        ApiToken.id.in_(wanted)
     )
     async with db.read() as session:
         rows = (await session.execute(query)).all()
-    return {row.id for row in rows if row.expires_at is None or row.expires_at > now}
+    return {row.id for row in rows if _stands(row.revoked_at, row.expires_at, now)}
+
+
+def _stands(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> bool:
+    """A token works until it is revoked or its expiry has come."""
+    return revoked_at is None and (expires_at is None or expires_at > now)
