@@ -35,6 +35,13 @@ def _error(kind: str, message: str, code: str | None = None, **extra: Any) -> di
     }
 
 
+def _missing(kind: str, ident: str, **extra: Any) -> dict[str, Any]:
+    """Stripe's answer for an object it does not have."""
+    return _error(
+        "invalid_request_error", f"No such {kind}: '{ident}'", "resource_missing", **extra
+    )
+
+
 class FakeStripe:
     def __init__(self) -> None:
         self.charges: list[dict[str, Any]] = []
@@ -182,11 +189,7 @@ class FakeStripe:
         if parts[:2] == ["v1", "payment_intents"] and len(parts) >= 3:
             intent = self.intents.get(parts[2])
             if intent is None:
-                return 404, _error(
-                    "invalid_request_error",
-                    f"No such payment_intent: '{parts[2]}'",
-                    "resource_missing",
-                )
+                return 404, _missing("payment_intent", parts[2])
             if method == "POST" and parts[3:] == ["cancel"]:
                 intent["status"] = "canceled"
                 self.cancelled.append(intent["id"])
@@ -196,11 +199,7 @@ class FakeStripe:
         if method == "GET" and parts[:3] == ["v1", "checkout", "sessions"] and len(parts) == 4:
             session = self.sessions.get(parts[3])
             if session is None:
-                return 404, _error(
-                    "invalid_request_error",
-                    f"No such checkout.session: '{parts[3]}'",
-                    "resource_missing",
-                )
+                return 404, _missing("checkout.session", parts[3])
             return 200, session
         if method == "POST" and parts == ["v1", "refunds"]:
             return self._refund(params)
@@ -256,12 +255,7 @@ class FakeStripe:
         # Test cards may carry a suffix (pm_card_visa_2), so each customer gets its own card.
         kind = next((name for name in CARDS if pm_id == name or pm_id.startswith(name + "_")), None)
         if kind is None:
-            return 404, _error(
-                "invalid_request_error",
-                f"No such PaymentMethod: '{pm_id}'",
-                "resource_missing",
-                param="payment_method",
-            )
+            return 404, _missing("PaymentMethod", pm_id, param="payment_method")
         brand, last4, month, year = CARDS[kind]
         card = {"brand": brand, "last4": last4, "exp_month": month, "exp_year": year}
         return 200, {"id": pm_id, "object": "payment_method", "type": "card", "card": card}
