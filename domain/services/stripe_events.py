@@ -93,11 +93,26 @@ async def _invoice_of(session: AsyncSession, invoice_id: Any) -> Invoice | None:
         return None
 
 
-async def _succeeded(event: _Event, intent: dict[str, Any]) -> str:
-    metadata = intent.get("metadata") or {}
+async def _named(
+    event: _Event, obj: dict[str, Any]
+) -> tuple[Invoice, PaymentAttempt | None] | None:
+    """The invoice a provider object's metadata names, and our attempt behind the object
+    (by the key in its metadata, or by the object's id); None for no invoice of ours."""
+    metadata = obj.get("metadata") or {}
     invoice = await _invoice_of(event.session, metadata.get("invoice_id"))
     if invoice is None:
+        return None
+    attempt = await attempts.find(
+        event.session, key=metadata.get("attempt"), provider_ref=str(obj.get("id"))
+    )
+    return invoice, attempt
+
+
+async def _succeeded(event: _Event, intent: dict[str, Any]) -> str:
+    named = await _named(event, intent)
+    if named is None:
         return "no matching invoice"
+    invoice, attempt = named
     intent_id = str(intent.get("id"))
     event.note(invoice.id, intent_id)
     result = ChargeResult(
@@ -106,9 +121,6 @@ async def _succeeded(event: _Event, intent: dict[str, Any]) -> str:
         amount_minor=int(intent.get("amount_received") or 0),
         currency=str(intent.get("currency") or ""),
         reason=str(intent.get("status")),
-    )
-    attempt = await attempts.find(
-        event.session, key=metadata.get("attempt"), provider_ref=intent_id
     )
     if attempt is not None and attempt.invoice_id == invoice.id:
         if attempt.state is not AttemptState.PENDING:
@@ -151,16 +163,13 @@ async def _succeeded(event: _Event, intent: dict[str, Any]) -> str:
 
 
 async def _failed(event: _Event, intent: dict[str, Any]) -> str:
-    metadata = intent.get("metadata") or {}
-    invoice = await _invoice_of(event.session, metadata.get("invoice_id"))
-    if invoice is None:
+    named = await _named(event, intent)
+    if named is None:
         return "no matching invoice"
+    invoice, attempt = named
     intent_id = str(intent.get("id"))
     reason = ((intent.get("last_payment_error") or {}).get("message")) or "the payment failed"
     event.note(invoice.id)
-    attempt = await attempts.find(
-        event.session, key=metadata.get("attempt"), provider_ref=intent_id
-    )
     if attempt is not None and attempt.invoice_id == invoice.id:
         await attempts.close(
             event.session,
@@ -231,15 +240,12 @@ async def _checkout_of(
     event: _Event, checkout: dict[str, Any]
 ) -> tuple[Invoice, PaymentAttempt] | str:
     """The invoice and our attempt a checkout session's event is about, or what to answer."""
-    metadata = checkout.get("metadata") or {}
-    invoice = await _invoice_of(event.session, metadata.get("invoice_id"))
-    if invoice is None:
+    named = await _named(event, checkout)
+    if named is None:
         return "no matching invoice"
+    invoice, attempt = named
     session_id = str(checkout.get("id"))
     event.note(invoice.id, session_id)
-    attempt = await attempts.find(
-        event.session, key=metadata.get("attempt"), provider_ref=session_id
-    )
     if (
         attempt is None
         or attempt.invoice_id != invoice.id
