@@ -6,7 +6,7 @@ import click
 
 from cli.common import clear_errors, settings_of, with_runtime
 from domain.bootstrap import Runtime
-from domain.services.settlement import ReconcileReport, reconcile_payments
+from domain.services.payments.reconcile import ReconcileReport, reconcile_payments
 
 
 @click.group()

@@ -15,7 +15,7 @@ checks this in `make lint`):
     ops/            migrations and demo data
     config.py       settings; errors.py: the business refusals
 
-A card payment, followed by file names: graph/invoices/mutations.py -> services/payments.py
-(pay_by_card) -> store/idempotency.py -> model/invoice_rules.py (ensure_payable) ->
+A card payment, followed by file names: graph/invoices/mutations.py -> services/payments/
+(charge.py pay_by_card) -> store/idempotency.py -> model/invoice_rules.py (ensure_payable) ->
 ports.py (CardGateway) -> adapters/stripe_gateway.py. docs/architecture.md walks it.
 """

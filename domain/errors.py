@@ -50,6 +50,8 @@ class ErrorCode(StrEnum):
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
     EINVOICE_INVALID = "EINVOICE_INVALID"
     EINVOICE_UNAVAILABLE = "EINVOICE_UNAVAILABLE"
+    AMOUNT_ABOVE_DUE = "AMOUNT_ABOVE_DUE"
+    PLAN_EXISTS = "PLAN_EXISTS"
 
 
 MAX_MESSAGE = 500  # characters: a message quotes at most this much of anything it was sent

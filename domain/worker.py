@@ -13,7 +13,7 @@ from domain.model.access import SYSTEM
 from domain.ports import BillingJob, BillOutcome, CardGateway, Metrics, TryLater, WebhookSender
 from domain.services.billing import bill_customer
 from domain.services.invoice_pdfs import InvoicePdfs
-from domain.services.settlement import reconcile_payments
+from domain.services.payments.reconcile import reconcile_payments
 from domain.services.webhook_dispatch import dispatch
 from domain.store.database import DATABASE_UNAVAILABLE, Database
 

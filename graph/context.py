@@ -1,7 +1,7 @@
 """The per-request context: who is asking, the process runtime, and fresh DataLoaders.
 
 Every nested field reads through a loader made here by one helper, `_batched`, over the
-domain's two batch reads (queries/loaders.py): a page of any size costs the same queries.
+domain's two batch reads (store/batches.py): a page of any size costs the same queries.
 """
 
 from __future__ import annotations
@@ -21,19 +21,21 @@ from domain.model.access import Viewer
 from domain.model.entities import (
     Contact,
     Customer,
+    Installment,
     Invoice,
     InvoiceEvent,
     InvoiceLine,
+    Payment,
     PaymentAttempt,
     PaymentMethod,
     Product,
     Transaction,
 )
 from domain.model.enums import AttemptKind, AttemptState, EInvoiceFormat, Role
-from domain.queries.loaders import rows_by_id, rows_by_parent
 from domain.services.einvoices import EInvoiceStatus
 from domain.services.invoice_pdfs import PdfStatus
 from domain.store import deployment
+from domain.store.batches import rows_by_id, rows_by_parent
 from domain.store.database import Database
 from graph.query_budget import RequestCost
 
@@ -83,6 +85,8 @@ class Loaders:
     invoice_lines: DataLoader[int, list[InvoiceLine]]
     invoice_events: DataLoader[int, list[InvoiceEvent]]
     open_attempts: DataLoader[int, list[PaymentAttempt]]
+    payments: DataLoader[int, list[Payment]]
+    installments: DataLoader[int, list[Installment]]
     pdf_status: DataLoader[int, PdfStatus | None]
     einvoice: DataLoader[EInvoiceKey, EInvoiceStatus | None]
 
@@ -134,6 +138,15 @@ class Loaders:
                     # Card charges and refunds in flight; an open checkout blocks nothing.
                     where=(PaymentAttempt.state == AttemptState.PENDING)
                     & (PaymentAttempt.kind != AttemptKind.CHECKOUT),
+                ),
+                list,
+            ),
+            payments=_batched(
+                lambda ids: rows_by_parent(db, Payment, Payment.invoice_id, ids, Payment.id), list
+            ),
+            installments=_batched(
+                lambda ids: rows_by_parent(
+                    db, Installment, Installment.invoice_id, ids, Installment.position
                 ),
                 list,
             ),

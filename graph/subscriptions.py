@@ -22,7 +22,7 @@ import strawberry
 from domain.bootstrap import Runtime
 from domain.model.access import Viewer
 from domain.model.entities import Invoice
-from domain.queries.loaders import rows_by_id
+from domain.store.batches import rows_by_id
 from domain.store.database import DATABASE_UNAVAILABLE, Database
 from domain.store.invoice_events import Change, changes_after, latest_sequence
 from graph.context import Info, Loaders

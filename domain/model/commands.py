@@ -105,12 +105,16 @@ class PaymentRequest:
     reference: str | None = None
     payment_method_id: int | None = None
     idempotency_key: str | None = None
+    # None: everything due.
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class RefundRequest:
     invoice_id: int
     idempotency_key: str | None = None
+    # The card payment to give back (the rest of it); None: the latest one with money left.
+    payment_id: int | None = None
 
 
 @dataclass(frozen=True)

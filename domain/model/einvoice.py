@@ -233,9 +233,12 @@ def tax_breakdown(lines: Sequence[Line]) -> tuple[TaxBreakdown, ...]:
     return tuple(breakdown)
 
 
-def document_totals(lines: Sequence[Line], breakdown: Sequence[TaxBreakdown]) -> Totals:
+def document_totals(
+    lines: Sequence[Line], breakdown: Sequence[TaxBreakdown], prepaid: Decimal = ZERO
+) -> Totals:
     """BG-22: sums of what the lines and the breakdown hold (BR-CO-10, -13, -14, -15, -16);
-    nothing is prepaid on an invoice as issued."""
+    `prepaid` is what the customer paid already (BT-113), and the amount due for payment
+    (BT-115) the rest."""
     line_total = sum((line.net_amount for line in lines), ZERO)
     tax = sum((group.tax_amount for group in breakdown), ZERO)
     return Totals(
@@ -243,6 +246,6 @@ def document_totals(lines: Sequence[Line], breakdown: Sequence[TaxBreakdown]) ->
         tax_exclusive=line_total,
         tax=tax,
         tax_inclusive=line_total + tax,
-        prepaid=ZERO,
-        payable=line_total + tax,
+        prepaid=prepaid,
+        payable=line_total + tax - prepaid,
     )

@@ -177,8 +177,49 @@ class Invoice(Base):
     line_count: Mapped[int] = mapped_column(Integer, default=0)
     # What has been refunded of a paid invoice; all of it once REFUNDED.
     refunded_amount: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    # What its payments brought in (the sum of its Payment rows): the invoice is PAID once
+    # this reaches its total; until then the rest is due.
+    amount_paid: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
     # The month it was created, in the business time zone (202501): its stats bucket.
     created_month: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Payment(Base):
+    """Money received for an invoice (one of several, for an invoice paid in parts), and
+    what of it was given back."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("ix_payments_invoice_id", "invoice_id", "id"),
+        # A provider's refund event names the payment it refunds.
+        Index("ix_payments_reference", "reference"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    amount: Mapped[Decimal] = mapped_column(Hundredths)
+    method: Mapped[PaymentMethodKind] = mapped_column(stored_enum(PaymentMethodKind))
+    # The provider's PaymentIntent for a card, what staff typed for the rest.
+    reference: Mapped[str | None] = mapped_column(String(255))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refunded_amount: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    refund_reference: Mapped[str | None] = mapped_column(String(255))
+
+
+class Installment(Base):
+    """One part of a payment plan: what is due by when, and what payments put into it
+    (payments fill a plan's installments in order)."""
+
+    __tablename__ = "installments"
+    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Hundredths)
+    amount_paid: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
 
 
 class PaymentAttempt(Base):
@@ -203,6 +244,8 @@ class PaymentAttempt(Base):
     # The PaymentIntent or Refund, once the provider named it.
     provider_ref: Mapped[str | None] = mapped_column(String(64))
     payment_method_id: Mapped[int | None] = mapped_column(ForeignKey("payment_methods.id"))
+    # A refund's payment: what it gives back of.
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     actor: Mapped[str] = mapped_column(String(100))
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -423,3 +466,5 @@ class InvoiceTotals(Base):
     void: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     invoice_count: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))
+    # What payments brought in of those invoices: the unpaid card shows total - paid.
+    paid: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))

@@ -1,9 +1,10 @@
 """The specification's rules for an issued invoice: what may happen to it in which state,
 which buttons its details modal shows, and how its number, period and taxes read.
 
-    UNPAID ──pay──> PAID ──refund (card only)──> REFUNDED
-      │              └──a partial refund at the provider: stays PAID, refunded_amount grows
-      └──void──> void (its charges become billable again; Workflow 7)
+    UNPAID ──pay (in one payment or several)──> PAID ──refund (card only)──> REFUNDED
+      │                                          └──a partial refund: stays PAID,
+      │                                             refunded_amount grows
+      └──void (nothing paid yet)──> void (its charges become billable again; Workflow 7)
 
 A credit note (a total below zero: only credits) is never paid: staff settle it by
 returning the funds (method REFUND), or leave it as the customer's balance. A zero total
@@ -80,6 +81,12 @@ def ensure_voidable(invoice: Invoice) -> None:
             ErrorCode.ALREADY_PAID,
             f"Invoice {invoice.number} is paid and cannot be voided; refund it instead.",
         )
+    if invoice.amount_paid:
+        raise DomainError(
+            ErrorCode.ALREADY_PAID,
+            f"Invoice {invoice.number} is part paid ({invoice.amount_paid} received) and "
+            "cannot be voided: the customer's money would be lost with it.",
+        )
 
 
 def ensure_sendable(invoice: Invoice) -> None:
@@ -87,29 +94,6 @@ def ensure_sendable(invoice: Invoice) -> None:
         raise DomainError(
             ErrorCode.ALREADY_VOID, f"Invoice {invoice.number} is void and is not sent."
         )
-
-
-def ensure_refundable(invoice: Invoice) -> str:
-    """The card payment to refund; refuses anything but a paid card payment (one partly
-    refunded at the provider included: the rest is refunded)."""
-    if invoice.status is InvoiceStatus.REFUNDED:
-        raise DomainError(
-            ErrorCode.ALREADY_REFUNDED,
-            f"Invoice {invoice.number} is already refunded ({invoice.refund_reference}).",
-        )
-    if invoice.status is not InvoiceStatus.PAID:
-        raise DomainError(
-            ErrorCode.NOT_PAID,
-            f"Invoice {invoice.number} is not paid; there is nothing to refund.",
-        )
-    if invoice.payment_method is not PaymentMethodKind.STRIPE or not invoice.payment_reference:
-        method = invoice.payment_method.value if invoice.payment_method else "an unknown method"
-        raise DomainError(
-            ErrorCode.NOT_REFUNDABLE,
-            f"Invoice {invoice.number} was paid by {method}; only card payments are refunded here. "
-            "Reverse it by hand with a credit transaction.",
-        )
-    return invoice.payment_reference
 
 
 def actions_for(invoice: Invoice, viewer: Viewer, *, pending: bool = False) -> list[Action]:
@@ -128,7 +112,7 @@ def actions_for(invoice: Invoice, viewer: Viewer, *, pending: bool = False) -> l
         and invoice.payment_method is PaymentMethodKind.STRIPE
     ):
         allowed.append(Action.REFUND)
-    if viewer.is_staff and is_open(invoice):
+    if viewer.is_staff and is_open(invoice) and not invoice.amount_paid:
         allowed.append(Action.VOID)
     return allowed
 
@@ -160,16 +144,17 @@ def settling_transaction(
     at: datetime,
     amount: Decimal | None = None,
 ) -> Transaction:
-    """A transaction that settles an invoice: a PAYMENT of minus its total, or a REFUND of
-    `amount` (all of the total unless given) returned to the customer. A credit note's
-    settlement is the REFUND of the funds it owes (minus its negative total). Titled in
-    the customer's language."""
+    """A transaction that settles an invoice, in whole or in part: a PAYMENT of minus
+    `amount` (all of the total unless given), or a REFUND of `amount` returned to the
+    customer. A credit note's settlement is the REFUND of the funds it owes (minus its
+    negative total). Titled in the customer's language."""
     if kind is TransactionKind.CHARGE:
         raise ValueError("charges are billed, not settled")
     if kind is TransactionKind.PAYMENT:
-        cost, title = -invoice.total, "payment_title"
+        cost = -(amount if amount is not None else invoice.total)
+        title = "payment_title"
     else:
-        cost = amount if amount is not None else abs(invoice.total)
+        cost = abs(amount) if amount is not None else abs(invoice.total)
         title = "refund_title"
     return Transaction(
         kind=kind,
@@ -184,13 +169,12 @@ def settling_transaction(
     )
 
 
-def expected_balance(invoice: Invoice) -> Decimal | None:
-    """What the invoice's total plus its settling transactions must come to in its state
-    (None: an unpaid invoice, which must have none)."""
+def expected_balance(invoice: Invoice) -> Decimal:
+    """What the invoice's total plus its settling transactions must come to: what is left
+    due of an unpaid one (its whole total before any payment), what was refunded of a
+    paid or refunded one."""
     if invoice.status is InvoiceStatus.UNPAID:
-        return None
-    if invoice.status is InvoiceStatus.REFUNDED:
-        return invoice.total
+        return invoice.total - invoice.amount_paid
     return invoice.refunded_amount
 
 
@@ -210,24 +194,25 @@ def line_totals(costs: list[Decimal], taxes: list[Decimal]) -> tuple[Decimal, De
 
 
 def charge_problem(
-    invoice: Invoice,
     *,
     succeeded: bool,
     amount_minor: int,
     currency: str,
+    expected_amount: Decimal,
     expected_currency: str,
     customer_ref: str | None = None,
     expected_customer_ref: str | None = None,
 ) -> str | None:
-    """Why a provider's charge does not pay this invoice (None when it does): it must have
-    succeeded, in the invoice's currency, for exactly its total, from its customer."""
+    """Why a provider's charge does not pay what was asked (None when it does): it must
+    have succeeded, in the invoice's currency, for exactly `expected_amount`, from the
+    invoice's customer."""
     if not succeeded:
         return "the payment did not succeed"
     if currency.upper() != expected_currency.upper():
         return f"paid in {currency.upper()}, the invoice is in {expected_currency.upper()}"
-    expected = to_minor_units(invoice.total, expected_currency)
+    expected = to_minor_units(expected_amount, expected_currency)
     if amount_minor != expected:
-        return f"{amount_minor} paid in minor units, the invoice totals {expected}"
+        return f"{amount_minor} paid in minor units, {expected} was asked"
     if customer_ref and expected_customer_ref and customer_ref != expected_customer_ref:
         return f"paid by {customer_ref}, the invoice's customer is {expected_customer_ref}"
     return None

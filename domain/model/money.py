@@ -51,6 +51,11 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     return int(round_money(amount, currency).scaleb(minor_digits(currency)))
 
 
+def from_minor_units(amount_minor: int, currency: str) -> Decimal:
+    """What a payment provider's integer means: 1234 USD -> 12.34."""
+    return Decimal(amount_minor).scaleb(-minor_digits(currency))
+
+
 def tax_amount(retail_cost: Decimal, tax_percentage: Decimal, currency: str = "USD") -> Decimal:
     """Tax of one line: cost x percentage / 100, rounded half up to the minor unit."""
     return round_money(retail_cost * tax_percentage / HUNDRED, currency)

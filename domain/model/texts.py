@@ -13,7 +13,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "email_subject": "Invoice {number} from {business}",
         "email_body": (
             "Dear {customer},\n\nPlease find attached invoice {number} of {date} for {total}, "
-            "due on {due}.\n\nPay online: {pay_url}\nView or download it: {invoice_url}\n\n{business}\n"
+            "due on {due}.{balance}{plan}\n\nPay online: {pay_url}\nView or download it: {invoice_url}\n\n{business}\n"
         ),
         "credit_note_body": (
             "Dear {customer},\n\nPlease find attached credit note {number} of {date}: {credit} "
@@ -24,6 +24,13 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Dear {customer},\n\nThank you: invoice {number} of {date} for {total} was paid "
             "on {paid}. Nothing is due.\n\nView or download it: {invoice_url}\n\n{business}\n"
         ),
+        "email_balance": " {paid} of it has been received: {left} is still due.",
+        "email_plan": "\n\nPayment plan:",
+        "email_plan_step": "\n- {amount} by {due}{paid}",
+        "email_plan_paid": " (paid)",
+        "page_part_paid": "{paid} received so far, thank you.",
+        "page_installment": "Next installment: {amount}, due on {due}.",
+        "page_pay_all": "Pay everything due ({amount})",
         "page_download": "Download PDF",
         "page_pay": "Pay online",
         "page_pay_amount": "Pay {amount} online",
@@ -60,7 +67,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "email_subject": "Factura {number} de {business}",
         "email_body": (
             "Estimado/a {customer}:\n\nAdjuntamos la factura {number} del {date} por {total}, "
-            "con vencimiento el {due}.\n\nPague en línea: {pay_url}\nVer o descargar: {invoice_url}\n\n{business}\n"
+            "con vencimiento el {due}.{balance}{plan}\n\nPague en línea: {pay_url}\nVer o descargar: {invoice_url}\n\n{business}\n"
         ),
         "credit_note_body": (
             "Estimado/a {customer}:\n\nAdjuntamos la nota de crédito {number} del {date}: {credit} "
@@ -76,6 +83,13 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Estimado/a {customer}:\n\nLe hemos reembolsado la factura {number} del {date} por "
             "{total}. No hay nada pendiente.\n\nVer o descargar: {invoice_url}\n\n{business}\n"
         ),
+        "email_balance": " Ya hemos recibido {paid}: quedan pendientes {left}.",
+        "email_plan": "\n\nPlan de pagos:",
+        "email_plan_step": "\n- {amount} antes del {due}{paid}",
+        "email_plan_paid": " (pagado)",
+        "page_part_paid": "Ya hemos recibido {paid}, gracias.",
+        "page_installment": "Próximo plazo: {amount}, con vencimiento el {due}.",
+        "page_pay_all": "Pagar todo lo pendiente ({amount})",
         "page_download": "Descargar PDF",
         "page_pay": "Pagar en línea",
         "page_pay_amount": "Pagar {amount} en línea",

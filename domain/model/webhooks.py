@@ -24,6 +24,7 @@ ANNOUNCED: dict[EventKind, WebhookEventType] = {
     EventKind.GENERATED: WebhookEventType.INVOICE_GENERATED,
     EventKind.EMAILED: WebhookEventType.INVOICE_EMAILED,
     EventKind.PAID: WebhookEventType.INVOICE_PAID,
+    EventKind.PART_PAID: WebhookEventType.INVOICE_PART_PAID,
     EventKind.VOIDED: WebhookEventType.INVOICE_VOIDED,
     EventKind.REFUNDED: WebhookEventType.INVOICE_REFUNDED,
     EventKind.PAYMENT_DECLINED: WebhookEventType.PAYMENT_FAILED,

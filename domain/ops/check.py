@@ -5,7 +5,8 @@ crashes, retries), checked on either database. Each finding names the offending 
   equals that line (its cost, tax percentage and tax);
 - every invoice's totals are the sums of its lines;
 - every invoice's payments and refunds come to what its status says
-  (model/invoice_rules.py `expected_balance`);
+  (model/invoice_rules.py `expected_balance`), its payments add up to what it says was
+  paid and refunded (all of its total once settled), and no installment is overfilled;
 - the stats summary equals a recount of the invoices;
 - each event is delivered to an endpoint once, apart from redeliveries asked for, and a
   delivery recorded as SUCCEEDED was answered 2xx.
@@ -20,8 +21,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from domain.model.entities import Invoice, InvoiceLine, Transaction, WebhookDelivery
-from domain.model.enums import TransactionKind, WebhookDeliveryStatus
+from domain.model.entities import (
+    Installment,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Transaction,
+    WebhookDelivery,
+)
+from domain.model.enums import InvoiceStatus, TransactionKind, WebhookDeliveryStatus
 from domain.model.invoice_rules import expected_balance
 from domain.store import invoice_totals
 from domain.store.database import Database
@@ -114,17 +122,42 @@ async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
         for invoice_id, amount in settling:
             if invoice_id is not None:
                 settled[invoice_id] += amount
-        wrong_balance = []
+        paid: dict[int, tuple[Decimal, Decimal]] = {}
+        payments = await session.execute(
+            select(
+                Payment.invoice_id, func.sum(Payment.amount), func.sum(Payment.refunded_amount)
+            ).group_by(Payment.invoice_id)
+        )
+        for invoice_id, received, given_back in payments:
+            paid[invoice_id] = (received, given_back)
+        wrong_balance, wrong_payments = [], []
         for invoice in (await session.execute(select(Invoice))).scalars():
-            expected = expected_balance(invoice)
-            if expected is None:
-                if invoice.id in settled or invoice.refunded_amount:
-                    wrong_balance.append(invoice.id)
-            elif invoice.total + settled.get(invoice.id, Decimal(0)) != expected:
+            if invoice.total + settled.get(invoice.id, Decimal(0)) != expected_balance(invoice):
                 wrong_balance.append(invoice.id)
+            received, given_back = paid.get(invoice.id, (Decimal(0), Decimal(0)))
+            if (
+                received != invoice.amount_paid
+                or given_back != invoice.refunded_amount
+                or (invoice.status is not InvoiceStatus.UNPAID and received != invoice.total)
+                or abs(received) > abs(invoice.total)
+            ):
+                wrong_payments.append(invoice.id)
         found(
             "invoices whose payments and refunds do not match their status (invoice ids)",
             wrong_balance,
+        )
+        found(
+            "invoices whose payments do not add up to what they say was paid (invoice ids)",
+            wrong_payments,
+        )
+        overfilled = await session.execute(
+            select(Installment.invoice_id).where(
+                (Installment.amount_paid > Installment.amount) | (Installment.amount_paid < 0)
+            )
+        )
+        found(
+            "installments filled beyond their amount (invoice ids)",
+            sorted(set(overfilled.scalars())),
         )
 
         made_twice = await session.execute(

@@ -16,10 +16,10 @@ from domain.model.access import SYSTEM
 from domain.model.commands import GenerateRequest, PaymentRequest
 from domain.model.entities import Contact, Customer, Product, Transaction
 from domain.model.enums import ContactType, EInvoiceFormat, PaymentMethodKind, TransactionKind
-from domain.model.money import tax_amount
+from domain.model.money import round_money, tax_amount
 from domain.model.periods import Period, local_day, start_of_day
 from domain.services.billing import generate_invoice
-from domain.services.payments import pay_by_hand
+from domain.services.payments.manual import pay_by_hand
 from domain.services.voiding import void_invoice
 from domain.store.charges import customers_with_unbilled_charges
 from domain.store.database import Database
@@ -207,7 +207,7 @@ async def seed_demo_data(
     )
 
 
-Settlement = PaymentMethodKind | Literal["void"] | None
+Settlement = PaymentMethodKind | Literal["void", "part"] | None
 
 _SETTLEMENTS: list[Settlement] = [
     PaymentMethodKind.CASH,
@@ -242,11 +242,27 @@ async def _bill_past_months(db: Database, settings: Settings, rng: random.Random
             invoice = await generate_invoice(db, settings, SYSTEM, request, issued_at=issued)
             made += 1
             # Older months are mostly settled; last month's mostly still open.
-            last_months: list[Settlement] = [None, None, None, PaymentMethodKind.CASH, "void"]
+            last_months: list[Settlement] = [None, None, "part", PaymentMethodKind.CASH, "void"]
             settlement = rng.choice(_SETTLEMENTS if months_back > 1 else last_months)
             if settlement == "void":
                 await void_invoice(db, SYSTEM, invoice.id)
+            elif settlement == "part" and invoice.total > 1:
+                # Paid in part by bank transfer: a balance still due.
+                half = round_money(invoice.total / 2, settings.business.currency_code)
+                await pay_by_hand(
+                    db,
+                    settings,
+                    SYSTEM,
+                    PaymentRequest(
+                        invoice.id,
+                        PaymentMethodKind.BANK_TRANSFER,
+                        f"Bank transfer {last_day + timedelta(days=3)} (part)",
+                        amount=half,
+                    ),
+                )
             elif isinstance(settlement, PaymentMethodKind):
                 reference = f"{settlement.value.replace('_', ' ').title()} {last_day + timedelta(days=rng.randint(1, 14))}"
-                await pay_by_hand(db, SYSTEM, PaymentRequest(invoice.id, settlement, reference))
+                await pay_by_hand(
+                    db, settings, SYSTEM, PaymentRequest(invoice.id, settlement, reference)
+                )
     return made

@@ -70,17 +70,19 @@ async def invoice_stats(
     # One small read of the maintained summary (domain/invoice_totals.py), never a scan.
     hundredths = type_coerce(InvoiceTotals.total, BigInteger)
     unpaid = InvoiceTotals.status == InvoiceStatus.UNPAID
+    # The unpaid card is what is still due: the unpaid invoices' totals less their payments.
+    due = type_coerce(InvoiceTotals.total - InvoiceTotals.paid, BigInteger)
 
-    def bucket(condition: ColumnElement[bool]) -> tuple[Any, Any]:
+    def bucket(condition: ColumnElement[bool], amount: Any = hundredths) -> tuple[Any, Any]:
         return (
-            func.coalesce(func.sum(case((condition, hundredths))), 0),
+            func.coalesce(func.sum(case((condition, amount))), 0),
             func.coalesce(func.sum(case((condition, InvoiceTotals.invoice_count))), 0),
         )
 
     query = select(
         func.coalesce(func.sum(hundredths), 0),
         func.coalesce(func.sum(InvoiceTotals.invoice_count), 0),
-        *bucket(unpaid),
+        *bucket(unpaid, due),
         *bucket(InvoiceTotals.month == this_month),
         *bucket(InvoiceTotals.month == last_month),
         *bucket(InvoiceTotals.month == month_before),

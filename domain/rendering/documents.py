@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.model.commands import AddressData
 from domain.model.einvoice import ElectronicAddress, InvoiceReference
-from domain.model.entities import Customer, Invoice, InvoiceLine, Transaction
+from domain.model.entities import Customer, Installment, Invoice, InvoiceLine, Transaction
 from domain.model.enums import EInvoiceFormat, InvoiceStatus
 from domain.model.money import ZERO, tax_amount
 from domain.model.periods import Period
@@ -54,6 +54,15 @@ class Line:
 
 
 @dataclass(frozen=True)
+class PlanStep:
+    """One installment of a payment plan, as the documents list it."""
+
+    due_date: date
+    amount: Decimal
+    amount_paid: Decimal = ZERO
+
+
+@dataclass(frozen=True)
 class InvoiceDocument:
     number: str
     title: str
@@ -70,6 +79,20 @@ class InvoiceDocument:
     paid_at: datetime | None = None
     payment_method: str | None = None
     invoice_id: int | None = None
+    # What its payments brought in so far, and its payment plan (none without one).
+    amount_paid: Decimal = ZERO
+    installments: tuple[PlanStep, ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.tax
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What the customer still owes (nothing once paid, refunded or void)."""
+        if self.status is not InvoiceStatus.UNPAID or self.void or self.draft:
+            return ZERO
+        return self.total - self.amount_paid
 
     @property
     def subtotal(self) -> Decimal:
@@ -140,7 +163,11 @@ def line_of(row: InvoiceLine | Transaction, credits: InvoiceReference | None = N
 
 
 def invoice_document(
-    invoice: Invoice, customer: Customer, lines: Sequence[Line], payment_url: str
+    invoice: Invoice,
+    customer: Customer,
+    lines: Sequence[Line],
+    payment_url: str,
+    installments: Sequence[Installment] = (),
 ) -> InvoiceDocument:
     return InvoiceDocument(
         number=invoice.number or "",
@@ -157,6 +184,10 @@ def invoice_document(
         paid_at=invoice.paid_at,
         payment_method=invoice.payment_method.value if invoice.payment_method else None,
         invoice_id=invoice.id,
+        amount_paid=invoice.amount_paid,
+        installments=tuple(
+            PlanStep(part.due_date, part.amount, part.amount_paid) for part in installments
+        ),
     )
 
 
@@ -227,6 +258,12 @@ class _LineIn(_Strict):
     credits: _ReferenceIn | None = None
 
 
+class _PlanStepIn(_Strict):
+    due_date: date
+    amount: Decimal
+    amount_paid: Decimal = ZERO
+
+
 class _DocumentIn(_Strict):
     number: str
     title: str
@@ -238,6 +275,8 @@ class _DocumentIn(_Strict):
     transactions: list[_LineIn]
     payment_url: str = "https://portal.example.com/invoices/0/pay"
     status: InvoiceStatus = InvoiceStatus.UNPAID
+    amount_paid: Decimal = ZERO
+    installments: list[_PlanStepIn] = []
     void: bool = False
     draft: bool = False
     paid_at: datetime | None = None
@@ -296,6 +335,10 @@ def document_from_mapping(data: Mapping[str, Any], default_language: str) -> Inv
         draft=parsed.draft,
         paid_at=_aware(parsed.paid_at) if parsed.paid_at else None,
         payment_method=parsed.payment_method,
+        amount_paid=parsed.amount_paid,
+        installments=tuple(
+            PlanStep(step.due_date, step.amount, step.amount_paid) for step in parsed.installments
+        ),
     )
 
 
@@ -314,6 +357,15 @@ def document_to_mapping(document: InvoiceDocument) -> dict[str, Any]:
         "draft": document.draft,
         "payment_method": document.payment_method,
         "paid_at": document.paid_at.isoformat() if document.paid_at else None,
+        "amount_paid": str(document.amount_paid),
+        "installments": [
+            {
+                "due_date": step.due_date.isoformat(),
+                "amount": str(step.amount),
+                "amount_paid": str(step.amount_paid),
+            }
+            for step in document.installments
+        ],
         "client": {
             "name": document.client.name,
             "language": document.client.language,

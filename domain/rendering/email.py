@@ -15,13 +15,14 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from domain.config import Settings
-from domain.model.entities import Contact, Customer, Invoice
+from domain.model.entities import Contact, Customer, Installment, Invoice
 from domain.model.enums import InvoiceStatus
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import is_credit_note
+from domain.model.money import ZERO
 from domain.model.texts import text
 from domain.ports import EmailAttachment, InvoiceEmail, Recipient
-from domain.rendering.documents import InvoiceDocument
+from domain.rendering.documents import InvoiceDocument, PlanStep
 from domain.rendering.renderer import DocumentRenderer
 
 EMAIL_TEMPLATE = "email/invoice.html"
@@ -49,9 +50,18 @@ class EmailFacts:
     # refunded one's says so; neither asks for money.
     status: InvoiceStatus = InvoiceStatus.UNPAID
     paid_at: datetime | None = None
+    # Paid in part: what came in, and the payment plan's installments.
+    amount_paid: Decimal = ZERO
+    installments: tuple[PlanStep, ...] = ()
 
     @classmethod
-    def of_invoice(cls, invoice: Invoice, customer: Customer, pay_link: str) -> EmailFacts:
+    def of_invoice(
+        cls,
+        invoice: Invoice,
+        customer: Customer,
+        pay_link: str,
+        installments: Sequence[Installment] = (),
+    ) -> EmailFacts:
         return cls(
             customer.name,
             customer.language,
@@ -62,6 +72,8 @@ class EmailFacts:
             pay_link,
             invoice.status,
             invoice.paid_at,
+            invoice.amount_paid,
+            tuple(PlanStep(p.due_date, p.amount, p.amount_paid) for p in installments),
         )
 
     @classmethod
@@ -76,6 +88,8 @@ class EmailFacts:
             document.payment_url,
             document.status,
             document.paid_at,
+            document.amount_paid,
+            document.installments,
         )
 
 
@@ -134,6 +148,41 @@ async def email_content(
         "pay_url": facts.pay_url if state == "open" and not credit else "",
     }
     credit_amount = formatter.money(-facts.total)
+    open_invoice = state == "open" and not credit
+    left = facts.total - facts.amount_paid
+    balance = (
+        text(
+            language,
+            "email_balance",
+            paid=formatter.money(facts.amount_paid),
+            left=formatter.money(left),
+        )
+        if open_invoice and facts.amount_paid
+        else ""
+    )
+    steps = [
+        {
+            "due_date": formatter.long_date(step.due_date),
+            "amount": formatter.money(step.amount),
+            "amount_paid": formatter.money(step.amount_paid),
+            "is_paid": step.amount_paid >= step.amount,
+        }
+        for step in (facts.installments if open_invoice else ())
+    ]
+    plan = "".join(
+        text(
+            language,
+            "email_plan_step",
+            amount=step["amount"],
+            due=step["due_date"],
+            paid=text(language, "email_plan_paid") if step["is_paid"] else "",
+        )
+        for step in steps
+    )
+    plan = text(language, "email_plan") + plan if plan else ""
+    # What is still due, and what came in already (empty unless paid in part).
+    variables["amount_due"] = formatter.money(left) if open_invoice else ""
+    variables["amount_paid"] = formatter.money(facts.amount_paid) if balance else ""
     subject_key, body_key = ("credit_note_subject", "credit_note_body") if credit else _WORDS[state]
     subject = text(language, subject_key, number=facts.number, business=business.name)
     text_body = text(
@@ -149,12 +198,15 @@ async def email_content(
         pay_url=variables["pay_url"],
         invoice_url=view_url,
         business=business.name,
+        balance=balance,
+        plan=plan,
     )
     page: dict[str, Any] = {
         **variables,
         "subject": subject,
         "language": language,
         "credit_amount": credit_amount,
+        "installments": steps,
         "business": {
             "name": business.name,
             "address": list(business.address),

@@ -110,6 +110,18 @@ def template_variables(document: InvoiceDocument, settings: Settings) -> dict[st
         "is_draft": document.draft,
         "is_credit_note": document.subtotal + document.tax < 0,
         "paid_at": _iso(document.paid_at, settings) if document.paid_at else "",
+        # Paid in part: what came in and what is left; a payment plan's installments.
+        "amount_paid": Amount(document.amount_paid),
+        "amount_due": Amount(document.amount_due),
+        "installments": [
+            {
+                "due_date": _day(step.due_date),
+                "amount": Amount(step.amount),
+                "amount_paid": Amount(step.amount_paid),
+                "is_paid": step.amount_paid >= step.amount,
+            }
+            for step in document.installments
+        ],
         "payment_method": document.payment_method or "",
         "language": client.language,
         "currency_code": business.currency_code,

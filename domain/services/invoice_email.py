@@ -25,6 +25,7 @@ from domain.services.invoice_pdfs import InvoicePdfs
 from domain.store import deployment, invoice_events
 from domain.store.database import Database
 from domain.store.locking import lock_invoice
+from domain.store.payments import installments_of
 
 log = logging.getLogger("invoicing.email")
 
@@ -58,6 +59,7 @@ async def email_invoice(
                 )
             ).scalars()
         )
+        plan = await installments_of(session, invoice_id)
     assert customer is not None  # a foreign key guarantees it
     ensure_sendable(invoice)
     chosen = recipients(contacts)
@@ -77,7 +79,7 @@ async def email_invoice(
     view_url = share_url(settings, secret, invoice.id, db.now())
     today = db.now().date()
     pay_link = pay_url(settings, secret, invoice.id, invoice.number, invoice.due_date, today)
-    facts = EmailFacts.of_invoice(invoice, customer, pay_link)
+    facts = EmailFacts.of_invoice(invoice, customer, pay_link, plan)
     try:
         content = await email_content(settings, pdfs.documents, facts, view_url)
     except TemplateFailure as failure:

@@ -23,8 +23,9 @@ from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.model.access import Viewer, require_staff
 from domain.model.einvoice import Syntax
-from domain.model.entities import Customer, Invoice, InvoiceLine, InvoicePdfCache
+from domain.model.entities import Customer, Installment, Invoice, InvoiceLine, InvoicePdfCache
 from domain.model.enums import EInvoiceFormat
+from domain.model.invoice_rules import is_open
 from domain.ports import GlyphCoverage, Metrics, RenderFailed, TemplateFailure
 from domain.rendering.documents import InvoiceDocument, Line, invoice_document, line_of
 from domain.rendering.glyphs import unprintable
@@ -32,6 +33,7 @@ from domain.rendering.links import pay_url
 from domain.rendering.renderer import DocumentRenderer, PreparedDocument
 from domain.services.einvoice_checks import EInvoiceChecks, format_for
 from domain.store import deployment, pdf_cache
+from domain.store.batches import rows_by_parent
 from domain.store.database import Database
 from domain.store.pdf_cache import PruneReport
 
@@ -158,12 +160,30 @@ class InvoicePdfs:
             lines = self._lines[invoice.id][1]
         return lines
 
-    async def document(self, invoice: Invoice, customer: Customer) -> InvoiceDocument:
-        """The invoice as its PDF and e-invoice show it (its lines remembered)."""
+    async def document(
+        self, invoice: Invoice, customer: Customer, plan: Sequence[Installment] | None = None
+    ) -> InvoiceDocument:
+        """The invoice as its PDF and e-invoice show it (its lines remembered; its payment
+        plan read unless given, and only while it is open: nothing else shows one)."""
         secret = await self._link_secret()
         today = self.db.now().date()
         link = pay_url(self.settings, secret, invoice.id, invoice.number, invoice.due_date, today)
-        return invoice_document(invoice, customer, await self._lines_of(invoice), link)
+        if plan is None:
+            plan = (await self._plans([invoice]))[invoice.id]
+        return invoice_document(invoice, customer, await self._lines_of(invoice), link, plan)
+
+    async def _plans(self, invoices: Sequence[Invoice]) -> dict[int, list[Installment]]:
+        """The payment plans of these invoices (empty for each that is not open), in one
+        query, none when no invoice is open."""
+        plans: dict[int, list[Installment]] = {invoice.id: [] for invoice in invoices}
+        wanted = [invoice.id for invoice in invoices if is_open(invoice)]
+        if wanted:
+            plans.update(
+                await rows_by_parent(
+                    self.db, Installment, Installment.invoice_id, wanted, Installment.position
+                )
+            )
+        return plans
 
     async def document_of(
         self, viewer: Viewer, invoice_id: int
@@ -316,10 +336,13 @@ class InvoicePdfs:
             if viewer.can_see_customer(entry.invoice.customer_id)
         }
         documents = {}
+        plans = await self._plans([entry.invoice for entry in visible.values()])
         for invoice_id, entry in visible.items():
             if entry.lines is not None:
                 self._remember_lines(entry.invoice, entry.lines)
-            documents[invoice_id] = await self.document(entry.invoice, entry.customer)
+            documents[invoice_id] = await self.document(
+                entry.invoice, entry.customer, plans[invoice_id]
+            )
 
         async def current_key(invoice_id: int) -> str | None:
             entry = visible[invoice_id]

@@ -2,7 +2,7 @@
 what happened at Stripe with the invoice it names.
 
 `payment_intent.succeeded`: an invoice is paid only by an intent that succeeded, in the
-invoice's currency, for exactly its total, from its customer (and it settles our own
+invoice's currency, for exactly what is due, from its customer (and it settles our own
 attempt when it is one). `payment_intent.payment_failed` / `.canceled`: recorded, and our
 attempt closed. `charge.refunded`: what Stripe has refunded so far (a refund made in the
 dashboard, whole or partial) is recorded for its real amount. Anything that moved money
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.config import Settings
 from domain.errors import NotFound
 from domain.model.access import SYSTEM
-from domain.model.entities import Invoice, PaymentAttempt, ProcessedWebhookEvent
+from domain.model.entities import Invoice, Payment, PaymentAttempt, ProcessedWebhookEvent
 from domain.model.enums import (
     AttemptKind,
     AttemptState,
@@ -33,14 +33,11 @@ from domain.model.enums import (
 )
 from domain.model.ids import outside_id
 from domain.model.invoice_rules import charge_problem, is_open
+from domain.model.money import from_minor_units
+from domain.model.payments import amount_due
 from domain.ports import ChargeResult, Metrics
-from domain.services.settlement import (
-    apply_refund,
-    from_minor_units,
-    needs_review,
-    record_payment,
-    settle_charge_in,
-)
+from domain.services.payments.record import apply_refund, record_payment
+from domain.services.payments.settle import needs_review, paid_outcome, settle_charge_in
 from domain.store import attempts, invoice_events
 from domain.store.database import Database
 from domain.store.locking import customer_of, lock_invoice
@@ -129,12 +126,12 @@ async def _succeeded(event: _Event, intent: dict[str, Any]) -> str:
             event.session, event.db, event.settings, event.metrics, attempt, invoice, result, ACTOR
         )
     # A payment made elsewhere: the pay page, where the customer authenticated.
-    if invoice.status is InvoiceStatus.PAID and invoice.payment_reference == intent_id:
+    if await _booked(event.session, intent_id):
         return "invoice already settled"
     customer = await customer_of(event.session, invoice)
     problem = charge_problem(
-        invoice,
         succeeded=result.state == "succeeded",
+        expected_amount=amount_due(invoice),
         amount_minor=result.amount_minor,
         currency=result.currency,
         expected_currency=event.settings.business.currency_code,
@@ -159,7 +156,13 @@ async def _succeeded(event: _Event, intent: dict[str, Any]) -> str:
     await record_payment(
         event.session, event.db, invoice, PaymentMethodKind.STRIPE, intent_id, ACTOR
     )
-    return "invoice paid"
+    return paid_outcome(invoice)
+
+
+async def _booked(session: AsyncSession, intent_id: str) -> bool:
+    """Whether a payment by this PaymentIntent is already booked."""
+    found = await session.execute(select(Payment.id).where(Payment.reference == intent_id))
+    return found.first() is not None
 
 
 async def _failed(event: _Event, intent: dict[str, Any]) -> str:
@@ -187,15 +190,16 @@ async def _refunded(event: _Event, charge: dict[str, Any]) -> str:
     intent_id = charge.get("payment_intent")
     found = (
         await event.session.execute(
-            select(Invoice.id).where(
-                Invoice.payment_reference == intent_id,
-                Invoice.payment_method == PaymentMethodKind.STRIPE,
+            select(Payment.id, Payment.invoice_id).where(
+                Payment.reference == intent_id, Payment.method == PaymentMethodKind.STRIPE
             )
         )
-    ).scalar_one_or_none()
-    invoice = await _invoice_of(event.session, found) if found else None
-    if invoice is None:
+    ).first()
+    invoice = await _invoice_of(event.session, found.invoice_id) if found else None
+    if invoice is None or found is None:
         return "no matching invoice"
+    payment = await event.session.get(Payment, found.id, populate_existing=True)
+    assert payment is not None  # payments are never deleted
     event.note(invoice.id)
     if invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.REFUNDED):
         return "invoice not paid here"
@@ -205,10 +209,10 @@ async def _refunded(event: _Event, charge: dict[str, Any]) -> str:
         why = f"refunded in {currency.upper()}, the invoice is in {expected}"
         return needs_review(event.session, event.metrics, invoice.id, ACTOR, why)
     refunded = from_minor_units(int(charge.get("amount_refunded") or 0), expected)
-    if refunded <= invoice.refunded_amount:
+    if refunded <= payment.refunded_amount:
         return "refund already recorded"
-    if refunded > invoice.total:
-        why = f"{refunded} refunded at Stripe, more than the invoice's {invoice.total}"
+    if refunded > payment.amount:
+        why = f"{refunded} refunded at Stripe, more than the payment's {payment.amount}"
         return needs_review(event.session, event.metrics, invoice.id, ACTOR, why)
     refunds = ((charge.get("refunds") or {}).get("data")) or []
     # Our own refunds among these, still in flight, are done: their money is recorded here.
@@ -227,7 +231,13 @@ async def _refunded(event: _Event, charge: dict[str, Any]) -> str:
     )
     refund_id = str(refunds[0].get("id") if refunds else charge.get("id"))
     await apply_refund(
-        event.session, event.db, invoice, refunded - invoice.refunded_amount, refund_id, ACTOR
+        event.session,
+        event.db,
+        invoice,
+        payment,
+        refunded - payment.refunded_amount,
+        refund_id,
+        ACTOR,
     )
     return (
         "invoice refunded"

@@ -35,7 +35,9 @@ def buckets(
     return [(invoice.customer_id, month, status, void), (ALL_CUSTOMERS, month, status, void)]
 
 
-async def _add(session: AsyncSession, bucket: Bucket, count: int, total: Decimal) -> None:
+async def _add(
+    session: AsyncSession, bucket: Bucket, count: int, total: Decimal, paid: Decimal = ZERO
+) -> None:
     customer_id, month, status, void = bucket
     values = {
         "customer_id": customer_id,
@@ -44,6 +46,7 @@ async def _add(session: AsyncSession, bucket: Bucket, count: int, total: Decimal
         "void": void,
         "invoice_count": count,
         "total": total,
+        "paid": paid,
     }
     summary = InvoiceTotals
     if session.get_bind().dialect.name == "mysql":
@@ -52,6 +55,7 @@ async def _add(session: AsyncSession, bucket: Bucket, count: int, total: Decimal
             upsert.on_duplicate_key_update(
                 invoice_count=summary.invoice_count + upsert.inserted.invoice_count,
                 total=summary.total + upsert.inserted.total,
+                paid=summary.paid + upsert.inserted.paid,
             )
         )
         return
@@ -62,6 +66,7 @@ async def _add(session: AsyncSession, bucket: Bucket, count: int, total: Decimal
             set_={
                 "invoice_count": summary.invoice_count + insert.excluded.invoice_count,
                 "total": summary.total + insert.excluded.total,
+                "paid": summary.paid + insert.excluded.paid,
             },
         )
     )
@@ -69,7 +74,13 @@ async def _add(session: AsyncSession, bucket: Bucket, count: int, total: Decimal
 
 async def count_new(session: AsyncSession, invoice: Invoice) -> None:
     for bucket in buckets(invoice):
-        await _add(session, bucket, 1, invoice.total)
+        await _add(session, bucket, 1, invoice.total, invoice.amount_paid)
+
+
+async def add_paid(session: AsyncSession, invoice: Invoice, amount: Decimal) -> None:
+    """A payment of `amount` received for the invoice, in its buckets."""
+    for bucket in buckets(invoice):
+        await _add(session, bucket, 0, ZERO, amount)
 
 
 async def move(
@@ -82,21 +93,30 @@ async def move(
     """Call before changing the invoice's status or void flag to the given values."""
     for old, new in zip(buckets(invoice), buckets(invoice, status, void), strict=True):
         if old != new:
-            await _add(session, old, -1, -invoice.total)
-            await _add(session, new, 1, invoice.total)
+            await _add(session, old, -1, -invoice.total, -invoice.amount_paid)
+            await _add(session, new, 1, invoice.total, invoice.amount_paid)
 
 
-async def recount(db: Database, zone: ZoneInfo) -> dict[Bucket, tuple[int, Decimal]]:
+Counted = tuple[int, Decimal, Decimal]  # invoices, their total, what was paid of it
+
+
+async def recount(db: Database, zone: ZoneInfo) -> dict[Bucket, Counted]:
     """What the summary should hold, counted from the invoices themselves."""
     counts: dict[Bucket, int] = defaultdict(int)
     totals: dict[Bucket, Decimal] = defaultdict(lambda: ZERO)
+    paid: dict[Bucket, Decimal] = defaultdict(lambda: ZERO)
     async with db.read() as session:
         rows = await session.stream(
             select(
-                Invoice.customer_id, Invoice.created_at, Invoice.status, Invoice.void, Invoice.total
+                Invoice.customer_id,
+                Invoice.created_at,
+                Invoice.status,
+                Invoice.void,
+                Invoice.total,
+                Invoice.amount_paid,
             )
         )
-        async for customer_id, created_at, status, void, total in rows:
+        async for customer_id, created_at, status, void, total, amount_paid in rows:
             month = month_key(created_at, zone)
             for bucket in (
                 (customer_id, month, status, void),
@@ -104,14 +124,15 @@ async def recount(db: Database, zone: ZoneInfo) -> dict[Bucket, tuple[int, Decim
             ):
                 counts[bucket] += 1
                 totals[bucket] += total
-    return {bucket: (counts[bucket], totals[bucket]) for bucket in counts}
+                paid[bucket] += amount_paid
+    return {bucket: (counts[bucket], totals[bucket], paid[bucket]) for bucket in counts}
 
 
-async def stored(db: Database) -> dict[Bucket, tuple[int, Decimal]]:
+async def stored(db: Database) -> dict[Bucket, Counted]:
     async with db.read() as session:
         rows = await session.execute(select(InvoiceTotals).where(InvoiceTotals.invoice_count != 0))
         return {
-            (r.customer_id, r.month, r.status, r.void): (r.invoice_count, r.total)
+            (r.customer_id, r.month, r.status, r.void): (r.invoice_count, r.total, r.paid)
             for r in rows.scalars()
         }
 
@@ -134,8 +155,14 @@ async def rebuild(db: Database, zone: ZoneInfo) -> int:
         await session.execute(delete(InvoiceTotals))
         session.add_all(
             InvoiceTotals(
-                customer_id=c, month=m, status=s, void=v, invoice_count=count, total=total
+                customer_id=c,
+                month=m,
+                status=s,
+                void=v,
+                invoice_count=count,
+                total=total,
+                paid=paid,
             )
-            for (c, m, s, v), (count, total) in counted.items()
+            for (c, m, s, v), (count, total, paid) in counted.items()
         )
     return len(counted)

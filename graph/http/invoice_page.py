@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
 from markupsafe import escape
@@ -24,16 +25,18 @@ from domain.bootstrap import Runtime
 from domain.config import Settings
 from domain.errors import DomainError, ErrorCode
 from domain.model.access import INVOICE_LINK
-from domain.model.entities import Customer, Invoice
+from domain.model.entities import Customer, Installment, Invoice
 from domain.model.enums import InvoiceStatus
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import is_credit_note, is_open
+from domain.model.payments import amount_due, asked_online, installment_left, next_installment
 from domain.model.share_links import LinkRefused, verify
 from domain.model.texts import text
 from domain.rendering.links import pay_url
 from domain.rendering.screen import for_screen
-from domain.services.checkout import open_checkout
+from domain.services.payments.checkout import open_checkout
 from domain.store import deployment
+from domain.store.payments import installments_of
 from graph.http.pdfs import pdf_response
 
 log = logging.getLogger("invoicing.links")
@@ -112,6 +115,7 @@ def _banner(
     link: str,
     secret: str,
     returned: str = "",
+    installments: Sequence[Installment] = (),
 ) -> str:
     """Above the invoice, in its customer's language: the download, and what the invoice
     asks of the customer now (what is due and how to pay it, or that it is paid)."""
@@ -138,12 +142,20 @@ def _banner(
     elif returned == "done":
         state = text(language, "page_processing")  # back from the provider; its webhook follows
     else:
+        owed = amount_due(invoice)
         due = text(
-            language,
-            "page_due",
-            amount=say.money(invoice.total),
-            due=say.long_date(invoice.due_date),
+            language, "page_due", amount=say.money(owed), due=say.long_date(invoice.due_date)
         )
+        if invoice.amount_paid:
+            due = f"{text(language, 'page_part_paid', paid=say.money(invoice.amount_paid))} {due}"
+        upcoming = next_installment(installments)
+        if upcoming is not None:
+            due += " " + text(
+                language,
+                "page_installment",
+                amount=say.money(installment_left(upcoming)),
+                due=say.long_date(upcoming.due_date),
+            )
         if settings.invoice.pay_url_template:
             # A CRM with its own portal takes the payment there.
             state = due
@@ -159,13 +171,21 @@ def _banner(
             # This page is the pay page: the bank transfer, and with Stripe the pay button.
             state = f"{due} {_how_to_pay(settings, language, invoice)}"
             if settings.stripe.configured and _payable(invoice):
-                label = text(language, "page_pay_amount", amount=say.money(invoice.total))
+                asked = asked_online(invoice, installments, everything=False)
+                buttons = [("", text(language, "page_pay_amount", amount=say.money(asked)))]
+                if asked != owed:  # the next installment, or everything at once
+                    buttons.append(("all", text(language, "page_pay_all", amount=say.money(owed))))
                 parts.append(
                     f"<form method='post' action='{escape(_pay_action(settings, link))}' "
-                    "style='margin: 0'>"
+                    "style='margin: 0; display: flex; gap: 0.5em'>"
                     f"<input type='hidden' name='token' value='{escape(_form_token(secret, link))}'>"
-                    f"<button type='submit' style='{_BUTTON_STYLE} background: #2a5db0; "
-                    f"color: #fff; cursor: pointer'>{escape(label)}</button></form>"
+                    + "".join(
+                        f"<button type='submit' name='what' value='{what}' "
+                        f"style='{_BUTTON_STYLE} background: #2a5db0; color: #fff; "
+                        f"cursor: pointer'>{escape(label)}</button>"
+                        for what, label in buttons
+                    )
+                    + "</form>"
                 )
     return (
         f"<nav class='invoice-banner' style='{_BANNER_STYLE}' lang='{escape(language)}'>"
@@ -226,8 +246,11 @@ async def invoice_page_pay(request: Request) -> Response:
     ):
         return _notice(runtime, request, 403, "page_expired")
     page = f"{runtime.settings.server.base_url}/i/{link}"
+    everything = (form.get("what") or [""])[0] == "all"
     try:
-        url = await open_checkout(runtime.db, runtime.settings, runtime.cards, invoice_id, page)
+        url = await open_checkout(
+            runtime.db, runtime.settings, runtime.cards, invoice_id, page, everything
+        )
     except DomainError as refused:
         # Paid meanwhile, or the provider away: back to the page, which says where it stands.
         log.info("invoice %s: no checkout: %s", invoice_id, refused.message)
@@ -256,10 +279,11 @@ async def invoice_page(request: Request) -> Response:
         return _notice(runtime, request, 503, "page_unavailable")
     async with runtime.db.read() as session:
         customer = await session.get(Customer, invoice.customer_id)
+        plan = await installments_of(session, invoice.id) if is_open(invoice) else []
     assert customer is not None  # a foreign key guarantees it
     assets = f"{runtime.settings.server.base_url}/invoice-assets/"
     returned = request.query_params.get("checkout", "")
-    banner = _banner(runtime, invoice, customer, link, secret, returned)
+    banner = _banner(runtime, invoice, customer, link, secret, returned, plan)
     html = for_screen(prepared.html, assets, banner)
     policy = _page_policy(runtime.settings)
     return HTMLResponse(html, headers={**_PRIVATE, "Content-Security-Policy": policy})

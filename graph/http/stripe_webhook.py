@@ -9,7 +9,8 @@ from starlette.responses import JSONResponse
 
 from domain.bootstrap import Runtime
 from domain.ports import WebhookRefused
-from domain.services.settlement import SECOND_PAYMENT, give_back_pending
+from domain.services.payments.give_back import give_back_pending
+from domain.services.payments.settle import SECOND_PAYMENT
 from domain.services.stripe_events import handle_stripe_event
 from graph.http.transport import json_error
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import strawberry
 
 from domain.errors import DomainError, ErrorCode
 from domain.model.commands import GenerateRequest, PaymentRequest
+from domain.model.payments import PlannedInstallment
 from domain.queries import invoices
 from graph.enums import (
     InvoiceStatus,
@@ -119,6 +121,10 @@ class PayInvoiceInput:
         description="For STRIPE: the saved card to charge; default: the customer's default card.",
     )
     idempotency_key: str | None = None
+    amount: Decimal | None = strawberry.field(
+        default=None,
+        description="Part of what is due (a partial payment); default: everything due. Above what is due: AMOUNT_ABOVE_DUE, and nothing is paid.",
+    )
 
     def to_domain(self) -> PaymentRequest:
         return PaymentRequest(
@@ -127,7 +133,17 @@ class PayInvoiceInput:
             reference=self.reference,
             payment_method_id=parse_id(self.payment_method_id) if self.payment_method_id else None,
             idempotency_key=self.idempotency_key,
+            amount=self.amount,
         )
+
+
+@strawberry.input
+class InstallmentInput:
+    due_date: date
+    amount: Decimal
+
+    def to_domain(self) -> PlannedInstallment:
+        return PlannedInstallment(self.due_date, self.amount)
 
 
 @strawberry.input

@@ -1,5 +1,5 @@
-"""generateInvoice, voidInvoice, payInvoice, refundInvoice, emailInvoice, runBilling,
-clearInvoicePdfCache: input -> domain service -> payload. Each service call is one
+"""generateInvoice, voidInvoice, payInvoice, refundInvoice, createPaymentPlan,
+cancelPaymentPlan, emailInvoice, runBilling, clearInvoicePdfCache: input -> domain service -> payload. Each service call is one
 database transaction; a refusal leaves the database as it was and fills `errors`."""
 
 from __future__ import annotations
@@ -11,11 +11,17 @@ import strawberry
 
 from domain.model.commands import BillingOrder, PaymentRequest, RefundRequest
 from domain.model.entities import Invoice
-from domain.services import billing, invoice_email, payments, refunds, voiding
+from domain.services import billing, invoice_email, payments, voiding
+from domain.services.payments import plans, refund
 from graph.context import Context, Info
 from graph.errors import payload
 from graph.ids import require_id
-from graph.invoices.inputs import BillingRunInput, GenerateInvoiceInput, PayInvoiceInput
+from graph.invoices.inputs import (
+    BillingRunInput,
+    GenerateInvoiceInput,
+    InstallmentInput,
+    PayInvoiceInput,
+)
 from graph.invoices.payloads import (
     BillingRunPayload,
     ClearPdfCachePayload,
@@ -85,18 +91,66 @@ class InvoiceMutations:
                 description="Repeating a request with the same key returns the first result."
             ),
         ] = None,
+        payment_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The card payment to give back the rest of (Invoice.payments); default: the latest with money left."
+            ),
+        ] = None,
     ) -> InvoicePayload:
         ctx = info.context
         return await payload(
             lambda: _changed(
                 ctx,
-                refunds.refund_invoice(
+                refund.refund_invoice(
                     ctx.db,
                     ctx.settings,
                     ctx.viewer,
-                    RefundRequest(require_id(id, "Invoice", "id"), idempotency_key),
+                    RefundRequest(
+                        require_id(id, "Invoice", "id"),
+                        idempotency_key,
+                        require_id(payment_id, "Payment", "payment_id")
+                        if payment_id is not None
+                        else None,
+                    ),
                     ctx.runtime.cards,
                     ctx.runtime.metrics,
+                ),
+            ),
+            InvoicePayload.answer(ctx),
+        )
+
+    @strawberry.mutation(
+        description="Split what an invoice has due into installments (amounts adding up to amountDue, due dates increasing from today); staff only, one plan per invoice."
+    )
+    async def create_payment_plan(
+        self, info: Info, invoice_id: strawberry.ID, installments: list[InstallmentInput]
+    ) -> InvoicePayload:
+        ctx = info.context
+        return await payload(
+            lambda: _changed(
+                ctx,
+                plans.create_payment_plan(
+                    ctx.db,
+                    ctx.settings,
+                    ctx.viewer,
+                    require_id(invoice_id, "Invoice", "invoice_id"),
+                    [part.to_domain() for part in installments],
+                ),
+            ),
+            InvoicePayload.answer(ctx),
+        )
+
+    @strawberry.mutation(
+        description="Drop an invoice's payment plan: what is left is due on its own due date again; payments made stay."
+    )
+    async def cancel_payment_plan(self, info: Info, invoice_id: strawberry.ID) -> InvoicePayload:
+        ctx = info.context
+        return await payload(
+            lambda: _changed(
+                ctx,
+                plans.cancel_payment_plan(
+                    ctx.db, ctx.viewer, require_id(invoice_id, "Invoice", "invoice_id")
                 ),
             ),
             InvoicePayload.answer(ctx),

@@ -9,10 +9,11 @@ import strawberry
 
 from domain.model.access import Viewer, actor_as_seen_by
 from domain.model.einvoice import TaxCategory, tax_category
-from domain.model.entities import Invoice, InvoiceEvent, InvoiceLine
+from domain.model.entities import Installment, Invoice, InvoiceEvent, InvoiceLine, Payment
 from domain.model.enums import EInvoiceFormat
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import actions_for, is_credit_note, period_text, tax_display
+from domain.model.payments import amount_due
 from domain.ports import RuleFailure
 from domain.rendering.links import pay_url, pdf_url, share_url
 from domain.services.einvoices import EInvoiceStatus
@@ -148,6 +149,50 @@ class InvoiceEventType:
         )
 
 
+@strawberry.type(
+    name="Payment",
+    description="Money received for an invoice: one of several for an invoice paid in parts.",
+)
+class PaymentType:
+    id: strawberry.ID
+    amount: Decimal
+    method: PaymentMethodKind
+    reference: str | None = strawberry.field(
+        description="The card payment's id at the provider, or what staff recorded."
+    )
+    paid_at: datetime
+    refunded_amount: Decimal = strawberry.field(
+        description="What of this payment was given back (refundInvoice, or at the provider)."
+    )
+    refund_reference: str | None
+
+    @classmethod
+    def from_row(cls, row: Payment) -> PaymentType:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            amount=row.amount,
+            method=row.method,
+            reference=row.reference,
+            paid_at=row.paid_at,
+            refunded_amount=row.refunded_amount,
+            refund_reference=row.refund_reference,
+        )
+
+
+@strawberry.type(
+    name="Installment",
+    description="One part of an invoice's payment plan; payments fill the installments in order.",
+)
+class InstallmentType:
+    due_date: date
+    amount: Decimal
+    amount_paid: Decimal
+
+    @classmethod
+    def from_row(cls, row: Installment) -> InstallmentType:
+        return cls(due_date=row.due_date, amount=row.amount, amount_paid=row.amount_paid)
+
+
 @strawberry.type(name="Invoice")
 class InvoiceType:
     id: strawberry.ID
@@ -171,6 +216,12 @@ class InvoiceType:
     refund_reference: str | None
     refunded_amount: Decimal = strawberry.field(
         description="What has been refunded: all of the total once REFUNDED; less while PAID means partially refunded (at the payment provider)."
+    )
+    amount_paid: Decimal = strawberry.field(
+        description="What its payments brought in (before refunds): the total once PAID."
+    )
+    amount_due: Decimal = strawberry.field(
+        description="What the customer still owes: the total less amountPaid while UNPAID; 0 once paid, refunded or void (below 0 for a credit note whose funds are still to be returned)."
     )
     is_credit_note: bool = strawberry.field(
         description="A total below zero (credits only): never paid; settled by returning the funds (payInvoice with method REFUND) or kept as the customer's balance."
@@ -203,6 +254,8 @@ class InvoiceType:
             payment_reference=row.payment_reference,
             refund_reference=row.refund_reference,
             refunded_amount=row.refunded_amount,
+            amount_paid=row.amount_paid,
+            amount_due=amount_due(row),
             is_credit_note=is_credit_note(row.total),
             line_count=row.line_count,
             pdf_url=pdf_url(settings, row.id),
@@ -260,6 +313,18 @@ class InvoiceType:
             return None
         status = await info.context.loaders.einvoice.load((self.row_id, format))
         return EInvoiceType.of(status) if status else None
+
+    @strawberry.field(description="Every payment received, oldest first.")
+    async def payments(self, info: Info) -> list[PaymentType]:
+        rows = await info.context.loaders.payments.load(self.row_id)
+        return [PaymentType.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="The payment plan (createPaymentPlan), in order; empty without one."
+    )
+    async def installments(self, info: Info) -> list[InstallmentType]:
+        rows = await info.context.loaders.installments.load(self.row_id)
+        return [InstallmentType.from_row(row) for row in rows]
 
     @strawberry.field(description="The invoice's history, oldest first.")
     async def events(self, info: Info) -> list[InvoiceEventType]:

@@ -17,7 +17,7 @@ from domain.bootstrap import Runtime
 from domain.model.access import SYSTEM
 from domain.model.commands import GenerateRequest
 from domain.services import billing
-from domain.services.settlement import reconcile_payments
+from domain.services.payments.reconcile import reconcile_payments
 from tests.api.test_payments import WEBHOOK_SECRET, with_stripe
 from tests.consistency import assert_consistent
 from tests.fakes.clock import PinnableClock

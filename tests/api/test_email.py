@@ -158,7 +158,10 @@ async def test_the_invoice_goes_to_the_billing_contacts_with_its_pdf(
         "total_amount",
         "invoice_url",
         "pay_url",
+        "amount_due",
+        "amount_paid",
     }
+    assert (variables["amount_due"], variables["amount_paid"]) == ("$110.00", "")
     [attachment] = message["Attachments"]
     assert (
         attachment["Filename"] == f"Invoice_{invoice_id:05d}.pdf"

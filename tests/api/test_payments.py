@@ -19,7 +19,7 @@ from domain.model.access import SYSTEM
 from domain.model.commands import GenerateRequest
 from domain.model.entities import Deployment
 from domain.services import billing
-from domain.services.settlement import reconcile_payments
+from domain.services.payments.reconcile import reconcile_payments
 from graph.app import build_app
 from tests.conftest import TEMPLATES
 from tests.consistency import assert_consistent
@@ -564,7 +564,7 @@ async def test_a_payment_made_on_the_pay_page_arrives_by_webhook_once(
 @pytest.mark.parametrize(
     ("change", "why"),
     [
-        ({"amount": 1}, "1 paid in minor units, the invoice totals 11000"),
+        ({"amount": 1}, "1 paid in minor units, 11000 was asked"),
         ({"currency": "eur"}, "paid in EUR, the invoice is in USD"),
         ({"status": "processing"}, "the payment did not succeed"),
         ({"customer": "cus_someone_else"}, "paid by cus_someone_else"),

@@ -10,7 +10,7 @@ from domain.model.commands import GenerateRequest, PaymentRequest
 from domain.model.enums import PaymentMethodKind
 from domain.queries.invoices import get_invoice
 from domain.services import billing
-from domain.services.payments import pay_by_hand
+from domain.services.payments.manual import pay_by_hand
 from domain.services.stripe_events import handle_stripe_event
 from domain.services.voiding import void_invoice
 from domain.store import invoice_totals
@@ -42,8 +42,8 @@ async def test_the_summary_equals_a_recount_after_every_kind_of_change(
         for month in (1, 2, 3)
     ]
     await void_invoice(db, SYSTEM, ids[0])
-    await pay_by_hand(db, SYSTEM, PaymentRequest(ids[1], PaymentMethodKind.CASH))
-    await pay_by_hand(db, SYSTEM, PaymentRequest(ids[2], PaymentMethodKind.REFUND))
+    await pay_by_hand(db, settings, SYSTEM, PaymentRequest(ids[1], PaymentMethodKind.CASH))
+    await pay_by_hand(db, settings, SYSTEM, PaymentRequest(ids[2], PaymentMethodKind.REFUND))
     minor = int((await get_invoice(db, SYSTEM, ids[3])).total * 100)
     paid_at_stripe = {
         "id": "evt_a",
@@ -84,7 +84,7 @@ async def test_the_summary_equals_a_recount_after_every_kind_of_change(
     everyone = {
         key: value for key, value in stored.items() if key[0] == invoice_totals.ALL_CUSTOMERS
     }
-    assert sum(count for count, _ in everyone.values()) == 6
+    assert sum(count for count, _, _ in everyone.values()) == 6
     assert {key[2].value for key in everyone} == {"UNPAID", "PAID", "REFUNDED"}
     await assert_consistent(db, zone)
 

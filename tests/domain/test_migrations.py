@@ -1,10 +1,28 @@
-"""The migrations build exactly the schema the models describe, on both databases."""
+"""The migrations build exactly the schema the models describe, on both databases, and
+carry the data across."""
 
+import asyncio
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 
-from domain.model.entities import Base
+from domain.bootstrap import open_database
+from domain.config import settings_from_mapping
+from domain.model.access import SYSTEM
+from domain.model.commands import GenerateRequest, PaymentRequest
+from domain.model.entities import Base, Payment
+from domain.model.enums import PaymentMethodKind
+from domain.ops.migrations import alembic_config, upgrade_async
+from domain.services import billing
+from domain.services.payments.manual import pay_by_hand
 from domain.store.database import Database
+from tests.consistency import assert_consistent
+from tests.helpers import make_charge, make_customer
 
 
 async def test_the_migrated_schema_matches_the_models(db: Database) -> None:
@@ -29,3 +47,41 @@ async def test_a_deleted_charges_id_is_never_handed_out_again(db: Database) -> N
     await transactions.delete_transaction(db, SYSTEM, newest.id)
     after = await make_charge(db, customer.id, "3.00")
     assert after.id > newest.id
+
+
+async def test_invoices_settled_before_payments_existed_get_the_payment_that_settled_them(
+    tmp_path: Path,
+) -> None:
+    """Down to 0016 (one payment per invoice, kept on the invoice) and up again: every
+    settled invoice gets its payment back from its own columns, and everything adds up."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    here = settings_from_mapping({"database": {"url": url}, "business": {"timezone": "UTC"}})
+    await upgrade_async(url)
+    db = open_database(here)
+    try:
+        customer = await make_customer(db)
+        made = []
+        for day in (5, 6):
+            await make_charge(
+                db, customer.id, "100.00", tax="10", created_at=datetime(2025, 1, day, tzinfo=UTC)
+            )
+            request = GenerateRequest(
+                customer.id, start_date=date(2025, 1, day), end_date=date(2025, 1, day)
+            )
+            made.append(await billing.generate_invoice(db, here, SYSTEM, request))
+        await pay_by_hand(
+            db, here, SYSTEM, PaymentRequest(made[0].id, PaymentMethodKind.CASH, "till 3")
+        )
+        await db.dispose()
+
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0016")
+        await upgrade_async(url)
+        db = open_database(here)
+        async with db.read() as session:
+            payments = list((await session.execute(select(Payment))).scalars())
+        assert [(p.invoice_id, p.amount, p.method, p.reference) for p in payments] == [
+            (made[0].id, Decimal("110.00"), PaymentMethodKind.CASH, "till 3")
+        ]
+        await assert_consistent(db)
+    finally:
+        await db.dispose()

@@ -7,6 +7,7 @@ and by the independent runner ../shared/tools/validate_en16931.py."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -195,3 +196,25 @@ async def test_a_zero_total_and_text_xml_cannot_carry_still_make_a_valid_e_invoi
         assert b"\x07" not in written.xml and b"\x1b" not in written.xml
         assert b"Credit  bell" in written.xml
         assert fatal(await shipped.validate(written.xml, syntax.value)) == []
+
+
+@pytest.mark.parametrize(
+    ("syntax", "paid", "due"),
+    [
+        (Syntax.CII, "ram:TotalPrepaidAmount", "ram:DuePayableAmount"),
+        (Syntax.UBL, "cbc:PrepaidAmount", "cbc:PayableAmount"),
+    ],
+)
+async def test_what_was_paid_travels_as_bt_113_and_what_is_left_as_bt_115(
+    shipped: En16931Rules, syntax: Syntax, paid: str, due: str
+) -> None:
+    written = write_einvoice(fixture("part_paid_plan"), Settings(), syntax)
+    xml = written.xml.decode()
+
+    def amount(element: str) -> str:
+        found = re.search(rf"<{element}[^>]*>([^<]+)</{element}>", xml)
+        assert found, f"no {element}"
+        return found.group(1)
+
+    assert (amount(paid), amount(due)) == ("40.00", "64.28")
+    assert fatal(await shipped.validate(written.xml, syntax.value)) == []

@@ -33,6 +33,7 @@ def _invoice(total: str = "1234.50") -> Invoice:
         created_at=datetime(2025, 1, 10, 12, tzinfo=UTC),
         due_date=date(2025, 2, 10),
         total=Decimal(total),
+        amount_paid=Decimal("0.00"),
     )
 
 

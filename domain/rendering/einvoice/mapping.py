@@ -27,6 +27,7 @@ from domain.model.einvoice import (
     tax_breakdown,
     tax_category,
 )
+from domain.model.money import ZERO
 from domain.model.periods import local_day
 from domain.model.texts import text
 from domain.ports import RuleFailure
@@ -85,7 +86,8 @@ def en16931(document: InvoiceDocument, settings: Settings) -> Mapped:
         buyer=_buyer(document.client, problems),
         lines=lines,
         breakdown=breakdown,
-        totals=document_totals(lines, breakdown),
+        # What was paid of an invoice (none of a credit note: its funds are returned whole).
+        totals=document_totals(lines, breakdown, ZERO if credit_note else document.amount_paid),
         due_date=document.due_date,
         buyer_reference=document.client.reference or None,
         period_start=document.start_date,

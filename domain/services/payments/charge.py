@@ -1,13 +1,11 @@
-"""payInvoice: by card through the CardGateway port, or recorded by hand (cash, POS, bank
-transfer, refunded funds).
-
-A card payment never holds a database transaction while the provider answers:
+"""payInvoice by a saved card, through the CardGateway port, never holding a database
+transaction while the provider answers:
 
     1. claim    one short transaction: the request's idempotency key, the invoice row
                 (refused at once if it is not payable or another attempt is open), a
                 PENDING payment attempt carrying the provider's idempotency key
     2. charge   the provider call, no transaction open
-    3. settle   a second short transaction (services/settlement.py): paid, declined, or
+    3. settle   a second short transaction (settle.py): paid, declined, or
                 still pending (a `processing` payment, or an answer lost on the way back,
                 settled later by asking the provider, never by charging again)
 """
@@ -20,14 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import Settings
-from domain.errors import DomainError, ErrorCode, Forbidden, NotFound
+from domain.errors import DomainError, ErrorCode, NotFound
 from domain.model.access import Viewer
 from domain.model.commands import PaymentRequest
 from domain.model.entities import Customer, Invoice, PaymentAttempt, PaymentMethod
 from domain.model.enums import AttemptKind, AttemptState, EventKind, PaymentMethodKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_payable
 from domain.model.money import to_minor_units
-from domain.model.validation import optional_text
+from domain.model.payments import payment_amount
 from domain.ports import (
     CardDeclined,
     CardGateway,
@@ -37,10 +35,9 @@ from domain.ports import (
     ProviderUnavailable,
 )
 from domain.rendering.links import pay_url
-from domain.services.settlement import (
+from domain.services.payments.reconcile import reconcile_open
+from domain.services.payments.settle import (
     close_attempt,
-    reconcile_open,
-    record_payment,
     rejected,
     settle,
     unconfirmed,
@@ -50,40 +47,6 @@ from domain.store.database import Database
 from domain.store.deployment import key_prefix, link_secret
 from domain.store.idempotency import IdempotencyKey, idempotent
 from domain.store.locking import customer_of, lock_invoice, visible_invoice
-
-
-async def pay(
-    db: Database,
-    settings: Settings,
-    viewer: Viewer,
-    request: PaymentRequest,
-    cards: CardGateway,
-    metrics: Metrics,
-) -> Invoice:
-    """Every payment method: cards through the provider, the rest recorded by hand."""
-    if request.method is PaymentMethodKind.STRIPE:
-        return await pay_by_card(db, settings, viewer, request, cards, metrics)
-    return await pay_by_hand(db, viewer, request)
-
-
-async def pay_by_hand(db: Database, viewer: Viewer, request: PaymentRequest) -> Invoice:
-    """Cash, POS, bank transfer or refunded funds, as staff record them; a credit note is
-    settled this way, by returning its funds (REFUND)."""
-    if request.method is PaymentMethodKind.STRIPE:
-        raise ValueError("card payments go through pay_by_card")
-    if not viewer.is_staff:
-        raise Forbidden("Customers can pay only by card (STRIPE).")
-    reference = optional_text("reference", request.reference, 255)
-    key = IdempotencyKey.of("payInvoice", request.idempotency_key, request, viewer)
-
-    async def settle_by_hand(session: AsyncSession) -> Invoice:
-        invoice = await lock_invoice(session, viewer, request.invoice_id, "invoice_id")
-        ensure_payable(invoice, request.method)
-        ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
-        await record_payment(session, db, invoice, request.method, reference, viewer)
-        return invoice
-
-    return await idempotent(db, key, settle_by_hand, lambda id: visible_invoice(db, viewer, id))
 
 
 @dataclass
@@ -107,7 +70,8 @@ async def pay_by_card(
     cards: CardGateway,
     metrics: Metrics,
 ) -> Invoice:
-    """Charge the customer's saved card (the one given, else the default) for the invoice."""
+    """Charge the customer's saved card (the one given, else the default) for what the
+    invoice has due, or `request.amount` of it."""
     key = IdempotencyKey.of("payInvoice", request.idempotency_key, request, viewer)
     currency = settings.business.currency_code
     prefix = await key_prefix(db, settings)
@@ -120,12 +84,13 @@ async def pay_by_card(
         ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
         customer = await customer_of(session, invoice)
         card = await _card_to_charge(session, customer, request.payment_method_id)
+        amount = payment_amount(invoice, request.amount, currency)
         attempt = await attempts.claim(
             session,
             db,
             invoice,
             AttemptKind.CHARGE,
-            invoice.total,
+            amount,
             currency,
             viewer,
             prefix,

@@ -1,6 +1,7 @@
-"""refundInvoice: the rest of a card payment refunded, once (all of it, unless part was
-refunded at the provider already), in the same three steps as a card payment: claim an
-attempt, call the provider with no transaction open, settle (services/settlement.py)."""
+"""refundInvoice: the rest of one card payment of a paid invoice refunded, once (the one
+named, else the latest with money left; all of it, unless part was refunded at the
+provider already), in the same three steps as a card payment: claim an
+attempt, call the provider with no transaction open, settle (settle.py)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ from domain.model.access import Viewer, require_staff
 from domain.model.commands import RefundRequest
 from domain.model.entities import Invoice
 from domain.model.enums import AttemptKind
-from domain.model.invoice_rules import ensure_no_open_attempt, ensure_refundable
+from domain.model.invoice_rules import ensure_no_open_attempt
 from domain.model.money import to_minor_units
+from domain.model.payments import payment_to_refund
 from domain.ports import CardGateway, Metrics, ProviderRejected, ProviderUnavailable
-from domain.services.settlement import reconcile_open, rejected, settle, unconfirmed
+from domain.services.payments.reconcile import reconcile_open
+from domain.services.payments.settle import rejected, settle, unconfirmed
 from domain.store import attempts
 from domain.store.database import Database
 from domain.store.deployment import key_prefix
 from domain.store.idempotency import IdempotencyKey, idempotent
 from domain.store.locking import lock_invoice, visible_invoice
+from domain.store.payments import payments_of
 
 
 @dataclass
@@ -54,14 +58,18 @@ async def refund_invoice(
 
     async def claim(session: AsyncSession) -> _Claim:
         invoice = await lock_invoice(session, viewer, request.invoice_id)
-        payment_intent_id = ensure_refundable(invoice)
+        payment = payment_to_refund(
+            invoice, await payments_of(session, invoice.id), request.payment_id
+        )
         ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
-        rest = invoice.total - invoice.refunded_amount
+        rest = payment.amount - payment.refunded_amount
         attempt = await attempts.claim(
             session, db, invoice, AttemptKind.REFUND, rest, currency, viewer, prefix
         )
+        attempt.payment_id = payment.id
         minor = to_minor_units(rest, currency)
-        return _Claim(invoice, attempt.id, payment_intent_id, minor, attempt.provider_key)
+        assert payment.reference is not None  # payment_to_refund answers card payments
+        return _Claim(invoice, attempt.id, payment.reference, minor, attempt.provider_key)
 
     async def answer_again(invoice_id: int) -> _Claim:
         await reconcile_open(db, settings, metrics, cards, invoice_id, viewer)

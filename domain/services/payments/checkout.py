@@ -1,6 +1,7 @@
-"""The invoice page's pay button: a Stripe Checkout session for what the invoice asks, so a
-customer without a saved card pays from the emailed link. The one payment path, as for a
-saved card (services/payments.py):
+"""The invoice page's pay button: a Stripe Checkout session for what the invoice asks (the
+next installment of a payment plan, or everything due), so a customer without a saved
+card pays from the emailed link. The one payment path, as for a
+saved card (charge.py):
 
     1. claim    one short transaction: the invoice row (refused if it is not payable, or
                 if a card payment or refund of it is in flight); a CHECKOUT attempt whose
@@ -11,10 +12,10 @@ saved card (services/payments.py):
 
 The money arrives later, by webhook (`checkout.session.completed`, its PaymentIntent's
 `payment_intent.succeeded`: services/stripe_events.py) or, when a webhook is lost, by the
-reconciler asking the provider for the session (services/settlement.py); each settles the
+reconciler asking the provider for the session (reconcile.py); each settles the
 attempt once, checked against its amount and currency. An open checkout does not stop
 staff from recording a payment: a checkout completed for an invoice already paid is given
-back to the customer (services/settlement.py `give_back`), never kept as a second payment.
+back to the customer (give_back.py), never kept as a second payment.
 """
 
 from __future__ import annotations
@@ -32,12 +33,17 @@ from domain.model.entities import PaymentAttempt
 from domain.model.enums import AttemptKind, AttemptState, EventKind, PaymentMethodKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_payable
 from domain.model.money import to_minor_units
+from domain.model.payments import asked_online
 from domain.ports import CardGateway, CheckoutRequest, ProviderRejected, ProviderUnavailable
-from domain.services.settlement import close_attempt, rejected
+from domain.services.payments.settle import (
+    close_attempt,
+    rejected,
+)
 from domain.store import attempts, invoice_events
 from domain.store.database import Database
 from domain.store.deployment import key_prefix
 from domain.store.locking import customer_of, lock_invoice
+from domain.store.payments import installments_of
 
 # Who opened it, as the invoice's history says: whoever holds the invoice's link.
 PAGE = "invoice page"
@@ -55,17 +61,25 @@ class _Claimed:
 
 
 async def open_checkout(
-    db: Database, settings: Settings, cards: CardGateway, invoice_id: int, page_url: str
+    db: Database,
+    settings: Settings,
+    cards: CardGateway,
+    invoice_id: int,
+    page_url: str,
+    everything: bool = False,
 ) -> str:
-    """The provider's payment page for what the invoice asks now; DomainError if the
-    invoice cannot be paid online now."""
+    """The provider's payment page for what the invoice asks now: the next installment of
+    its payment plan (everything due, if the customer chose so), or everything due;
+    DomainError if the invoice cannot be paid online now."""
     if not settings.stripe.configured:
         raise DomainError(ErrorCode.NOT_PAYABLE, "Paying online is not set up here.")
     prefix = await key_prefix(db, settings)
     currency = settings.business.currency_code
 
     async with db.transaction() as session:
-        claimed = await _claim(session, db, settings, invoice_id, page_url, prefix, currency)
+        claimed = await _claim(
+            session, db, settings, invoice_id, page_url, prefix, currency, everything
+        )
     if claimed.url is not None:
         return claimed.url
     assert claimed.attempt_id is not None and claimed.request is not None
@@ -116,9 +130,11 @@ async def _claim(
     page_url: str,
     prefix: str,
     currency: str,
+    everything: bool,
 ) -> _Claimed:
     invoice = await lock_invoice(session, SYSTEM, invoice_id)
     ensure_payable(invoice, PaymentMethodKind.STRIPE)
+    amount = asked_online(invoice, await installments_of(session, invoice.id), everything)
     now = db.now()
     for attempt in await attempts.open_in(session, invoice.id):
         if attempt.kind is not AttemptKind.CHECKOUT:
@@ -127,18 +143,18 @@ async def _claim(
             attempt.checkout_url
             and attempt.expires_at is not None
             and attempt.expires_at > now + STILL_OPEN_FOR
-            and attempt.amount == invoice.total
+            and attempt.amount == amount
         ):
             return _Claimed(url=attempt.checkout_url)
     customer = await customer_of(session, invoice)
     attempt = await attempts.claim(
-        session, db, invoice, AttemptKind.CHECKOUT, invoice.total, currency, PAGE, prefix
+        session, db, invoice, AttemptKind.CHECKOUT, amount, currency, PAGE, prefix
     )
     expires = now + timedelta(minutes=settings.stripe.checkout_minutes)
     attempt.expires_at = expires
     separator = "&" if "?" in page_url else "?"
     request = CheckoutRequest(
-        amount_minor=to_minor_units(invoice.total, currency),
+        amount_minor=to_minor_units(amount, currency),
         currency=currency,
         description=f"Invoice {invoice.number}",
         metadata={"invoice_id": str(invoice.id), "invoice_number": invoice.number or ""},
