@@ -5,7 +5,8 @@
 Each row: p50 over HTTP; the same result from the domain call in-process (SQL through the
 same driver, plus mapping); and for list pages, the same page served over HTTP by
 Strawberry on Starlette/uvicorn from memory (the framework's floor). Targets: list pages <= 30 ms and within 1.5x of memory;
-search <= 100 ms; stats <= 50 ms; generating 1000 transactions <= 200 ms.
+search <= 100 ms; stats <= 50 ms; the overdue filter, card and aging <= 30 ms; generating
+1000 transactions <= 200 ms.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from domain.bootstrap import open_database  # noqa: E402
 from domain.config import settings_from_mapping  # noqa: E402
 from domain.model.access import SYSTEM  # noqa: E402
 from domain.model.paging import PageRequest  # noqa: E402
-from domain.queries import invoice_stats, invoices  # noqa: E402
+from domain.queries import invoice_stats, invoices, receivables  # noqa: E402
 from domain.store.database import Database  # noqa: E402
 from graph.invoices.types import InvoicePage, InvoiceType  # noqa: E402
 from graph.scalars import DecimalScalar  # noqa: E402
@@ -134,6 +135,7 @@ async def main(url: str, rounds: int) -> None:
                 return body["data"]
 
             memory_url = start_memory_server()
+            today = datetime.now(UTC).date()  # the server's business.timezone is UTC here
             floor = httpx.AsyncClient(timeout=30)
             cases: list[tuple[str, dict, invoices.InvoiceFilter, invoices.InvoiceSort, int]] = [
                 (
@@ -180,6 +182,16 @@ async def main(url: str, rounds: int) -> None:
                     "a customer's invoices",
                     {"customerId": "4242"},
                     invoices.InvoiceFilter(customer_id=4242),
+                ),
+                (
+                    "overdue",
+                    {"overdue": True},
+                    invoices.InvoiceFilter(overdue=True, today=today),
+                ),
+                (
+                    "not overdue",
+                    {"overdue": False},
+                    invoices.InvoiceFilter(overdue=False, today=today),
                 ),
             ):
                 cases.append(
@@ -254,6 +266,21 @@ async def main(url: str, rounds: int) -> None:
                     rounds,
                 )
                 rows_out.append((label, http, sql, None, 50))
+            overdue_card = "{ invoiceStats { overdue { count amount } } }"
+            http = await p50(lambda: gql(overdue_card, {}), rounds)
+            rows_out.append(("stats: the overdue card", http, None, None, 30))
+            aging_query = (
+                "query($c: ID) { receivablesAging(customerId: $c) { current days1To30 over90 } }"
+            )
+            for label, customer in (("aging: system-wide", None), ("aging: one customer", "4242")):
+                http = await p50(lambda c=customer: gql(aging_query, {"c": c}), rounds)
+                sql = await p50(
+                    lambda c=customer: receivables.receivables_aging(
+                        db, settings, SYSTEM, int(c) if c else None
+                    ),
+                    rounds,
+                )
+                rows_out.append((label, http, sql, None, 30))
             generate_ms = []
             for attempt in range(3):
                 customer_id = await _customer_with_charges(db, 1000, attempt)

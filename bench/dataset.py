@@ -94,19 +94,26 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
     now = datetime.now(UTC).replace(tzinfo=None)
     start = now - timedelta(days=5 * 365)
     counts = dict.fromkeys(
-        ("customers", "contacts", "invoices", "invoice_lines", "transactions"), 0
+        ("customers", "contacts", "invoices", "invoice_lines", "transactions", "payments"), 0
     )
     totals: dict[tuple[int, int, str, int], list[int]] = {}
     files = {
         name: (folder / f"{name}.tsv").open("w", encoding="utf-8")
-        for name in ("customers", "contacts", "invoices", "invoice_lines", "transactions")
+        for name in (
+            "customers",
+            "contacts",
+            "invoices",
+            "invoice_lines",
+            "transactions",
+            "payments",
+        )
     }
     for customer_id in range(1, customers + 1):
         name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(KINDS)} {rng.choice(SUFFIXES)}"
         city, state, country = rng.choice(CITIES)
         language = "es" if country in ("España", "Argentina") else "en"
         files["customers"].write(
-            f"{customer_id}\t{name}\t{language}\t{rng.randint(1, 999)} Main Street\t\t{city}\t{state}\t{rng.randint(1000, 9999)}\t{country}\t{ts(start)}\n"
+            f"{customer_id}\t{name}\t{language}\t{rng.randint(1, 999)} Main Street\t\t{city}\t{state}\t{rng.randint(1000, 9999)}\t{country}\t{ts(start)}\t1\n"
         )
         files["contacts"].write(
             f"{customer_id}\t{customer_id}\tAccounts Payable\tap{customer_id}@example.com\tBILLING\t{ts(start)}\n"
@@ -159,11 +166,20 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
         refund = f"re_{invoice_id:010d}" if status == "REFUNDED" else "\\N"
         title = ("Void: " if void else "") + invoice_title(rng, period_start, period_end)
         month = created.year * 100 + created.month
+        due = f"{(created + timedelta(days=15)):%Y-%m-%d}"
+        paid = total if status != "UNPAID" else 0
         files["invoices"].write(
             f"{invoice_id}\tINV-{created.year}-{invoice_id:06d}\t{customer_id}\t{title}\t{period_start:%Y-%m-%d}\t{period_end:%Y-%m-%d}\t"
-            f"{(created + timedelta(days=15)):%Y-%m-%d}\t{ts(created)}\t{subtotal}\t{tax}\t{total}\t{status}\t{void}\t"
-            f"{ts(created) if void else chr(92) + 'N'}\t{paid_at}\t{method or chr(92) + 'N'}\t{reference}\t{refund}\t{n_lines}\t{month}\n"
+            f"{due}\t{ts(created)}\t{subtotal}\t{tax}\t{total}\t{status}\t{void}\t"
+            f"{ts(created) if void else chr(92) + 'N'}\t{paid_at}\t{method or chr(92) + 'N'}\t{reference}\t{refund}\t{n_lines}\t{month}\t"
+            f"{paid}\t{due}\t{total if status == 'REFUNDED' else 0}\n"
         )
+        if status != "UNPAID":
+            counts["payments"] += 1
+            files["payments"].write(
+                f"{invoice_id}\t{total}\t{method}\t{reference}\t{paid_at}\t"
+                f"{total if status == 'REFUNDED' else 0}\t{refund}\n"
+            )
         if status != "UNPAID":
             transaction_id += 1
             files["transactions"].write(
@@ -175,9 +191,10 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
                 f"{transaction_id}\tREFUND\t{customer_id}\t\\N\tRefund of INV-{created.year}-{invoice_id:06d}\t{refund}\t{paid_at}\t{total}\t0\t0\t{invoice_id}\n"
             )
         for scope in (customer_id, 0):
-            bucket = totals.setdefault((scope, month, status, void), [0, 0])
+            bucket = totals.setdefault((scope, month, status, void), [0, 0, 0])
             bucket[0] += 1
             bucket[1] += total
+            bucket[2] += paid
         counts["invoice_lines"] += n_lines
     for customer_id in range(1, customers + 1, 10):  # this month's charges, not billed yet
         transaction_id += 1
@@ -187,8 +204,8 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
     counts["transactions"] = transaction_id
     counts["invoices"] = invoices
     with (folder / "invoice_totals.tsv").open("w") as out:
-        for (scope, month, status, void), (count, total) in totals.items():
-            out.write(f"{scope}\t{month}\t{status}\t{void}\t{count}\t{total}\n")
+        for (scope, month, status, void), (count, total, paid) in totals.items():
+            out.write(f"{scope}\t{month}\t{status}\t{void}\t{count}\t{total}\t{paid}\n")
     counts["invoice_totals"] = len(totals)
     for handle in files.values():
         handle.close()
@@ -196,15 +213,17 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
 
 
 COLUMNS = {
-    "customers": "id, name, language, address_line_1, address_line_2, city, state, zip_code, country, created_at",
+    "customers": "id, name, language, address_line_1, address_line_2, city, state, zip_code, country, created_at, reminders_enabled",
     "contacts": "id, customer_id, name, email, type, created_at",
     "invoices": (
         "id, number, customer_id, title, start_date, end_date, due_date, created_at, subtotal, tax, total, status, void, "
-        "voided_at, paid_at, payment_method, payment_reference, refund_reference, line_count, created_month"
+        "voided_at, paid_at, payment_method, payment_reference, refund_reference, line_count, created_month, "
+        "amount_paid, next_due_date, refunded_amount"
     ),
+    "payments": "invoice_id, amount, method, reference, paid_at, refunded_amount, refund_reference",
     "transactions": "id, kind, customer_id, product_id, title, description, created_at, retail_cost, tax_percentage, tax_amount, invoice_id",
     "invoice_lines": "invoice_id, position, transaction_id, created_at, title, description, retail_cost, tax_percentage, tax_amount",
-    "invoice_totals": "customer_id, month, status, void, invoice_count, total",
+    "invoice_totals": "customer_id, month, status, void, invoice_count, total, paid",
 }
 
 
@@ -255,6 +274,7 @@ def main() -> None:
                 "transactions",
                 "invoice_lines",
                 "invoice_totals",
+                "payments",
             ):
                 started = time.perf_counter()
                 cursor.execute(

@@ -22,6 +22,7 @@ COMMANDS = {
     "links": "cli.links:links",
     "billing": "cli.billing:billing",
     "payments": "cli.payments:payments",
+    "dunning": "cli.dunning:dunning",
     "worker": "cli.worker:worker",
     "cache": "cli.cache:cache",
     "einvoice": "cli.einvoice:einvoice",

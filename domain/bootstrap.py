@@ -73,13 +73,14 @@ class Runtime:
         pdfs = InvoicePdfs(db, settings, documents, metrics, glyphs, checks)
         webhooks = open_webhook_sender(settings)
         prerender = settings.invoice.pdf_cache.prerender_on_generate
+        mail = open_mail(settings, clock)
         work: WorkQueue
         if settings.workers.backend == "redis":
             from domain.adapters.redis_queue import RedisWorkQueue  # arq: only when chosen
 
             work = RedisWorkQueue(settings.workers, prerender=prerender)
         else:
-            jobs = RuntimeJobs(db, settings, pdfs, cards, metrics, webhooks)
+            jobs = RuntimeJobs(db, settings, pdfs, cards, metrics, webhooks, mail)
             work = LocalWorkQueue(jobs, prerender=prerender)
         return cls(
             settings=settings,
@@ -88,7 +89,7 @@ class Runtime:
             renderer=renderer,
             pdfs=pdfs,
             cards=cards,
-            mail=open_mail(settings, clock),
+            mail=mail,
             work=work,
             metrics=metrics,
             webhooks=webhooks,
@@ -97,7 +98,7 @@ class Runtime:
 
     def jobs(self) -> RuntimeJobs:
         return RuntimeJobs(
-            self.db, self.settings, self.pdfs, self.cards, self.metrics, self.webhooks
+            self.db, self.settings, self.pdfs, self.cards, self.metrics, self.webhooks, self.mail
         )
 
     async def periodic_jobs(self) -> None:
@@ -107,6 +108,7 @@ class Runtime:
         await asyncio.gather(
             every(self.settings.payments.reconcile_every_seconds, jobs.reconcile_payments),
             every(self.settings.webhooks.dispatch_every_seconds, jobs.dispatch_webhooks),
+            every(self.settings.dunning.run_every_seconds, jobs.run_dunning),
         )
 
     async def close(self) -> None:
@@ -115,6 +117,14 @@ class Runtime:
         self.renderer.close()
         self.einvoices.checks.validator.close()
         await self.db.dispose()
+
+
+async def _rounds(settings: Settings, jobs: Jobs) -> None:
+    """A worker's own periodic rounds, beside the jobs it takes from the queue."""
+    await asyncio.gather(
+        every(settings.webhooks.dispatch_every_seconds, jobs.dispatch_webhooks),
+        every(settings.dunning.run_every_seconds, jobs.run_dunning),
+    )
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
@@ -182,7 +192,7 @@ def run_worker(settings: Settings, metrics_port: int | None = None, metrics_host
         open_jobs,
         render_after_billing=prerender,
         reconcile_every_seconds=settings.payments.reconcile_every_seconds,
-        # Each worker sends its own rounds; their claims keep them from sending one
-        # delivery twice.
-        beside=lambda jobs: every(settings.webhooks.dispatch_every_seconds, jobs.dispatch_webhooks),
+        # Each worker sends its own webhook and dunning rounds; their claims keep them from
+        # sending one delivery or reminder twice.
+        beside=lambda jobs: _rounds(settings, jobs),
     ).run()

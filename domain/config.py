@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -367,6 +368,32 @@ class PaymentsSettings(_Section):
     reconcile_every_seconds: float = Field(default=60, gt=0)
 
 
+class DunningSettings(_Section):
+    """What happens once an invoice falls due (docs: README "Overdue invoices"): reminders
+    on a schedule, and the late fee its terms state. A round runs every `run_every_seconds`
+    in each worker (or the API process, with workers.backend: local), and on demand with
+    `invoicing dunning run`."""
+
+    # Days relative to the due date (negative: before it) on which a reminder is due; a
+    # round sends the latest one due and not sent yet, never a burst of the missed ones.
+    reminder_days: list[int] = Field(default_factory=lambda: [-3, 1, 7, 14, 30])
+    run_every_seconds: float = Field(default=3600, gt=0)
+    # A fee of this percentage of what is still due, for each whole month overdue counted
+    # from the due date plus the grace days; 0: no fees.
+    late_fee_percent_per_month: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    late_fee_grace_days: int = Field(default=0, ge=0)
+    late_fee_tax_percentage: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    # Why an untaxed fee is exempt (an e-invoice line needs a reason for category E).
+    late_fee_exemption_reason: str = "Late payment fee: compensation, outside the scope of VAT"
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _distinct_and_sorted(cls, days: list[int]) -> list[int]:
+        if len(set(days)) != len(days):
+            raise ValueError("reminder_days must not repeat a day")
+        return sorted(days)
+
+
 class WorkersSettings(_Section):
     """Where rendering and billing work runs: in the process that asked for it (local), or
     on `invoicing worker` processes, on any machine, through a Redis queue (redis)."""
@@ -441,6 +468,7 @@ class Settings(_Section):
     mailjet: MailjetSettings = MailjetSettings()
     stripe: StripeSettings = StripeSettings()
     payments: PaymentsSettings = PaymentsSettings()
+    dunning: DunningSettings = DunningSettings()
     workers: WorkersSettings = WorkersSettings()
     webhooks: WebhooksSettings = WebhooksSettings()
 

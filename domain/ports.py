@@ -494,6 +494,10 @@ class Jobs(Protocol):
         """Make and send the webhook deliveries due (a periodic job)."""
         ...
 
+    async def run_dunning(self) -> None:
+        """Announce overdue invoices, book late fees, send reminders (a periodic job)."""
+        ...
+
 
 class WorkQueue(Protocol):
     async def prerender(self, invoice_ids: Sequence[int]) -> None:

@@ -1,6 +1,6 @@
 """The work queue's jobs, whichever queue runs them (ports.WorkQueue): bill one customer of
-a billing run, render one invoice's PDF, and periodically settle lost payment outcomes and
-send webhooks. The local queue calls these in the asking process; `invoicing worker`
+a billing run, render one invoice's PDF, and periodically settle lost payment outcomes,
+send webhooks and run the dunning round. The local queue calls these in the asking process; `invoicing worker`
 processes call them for jobs taken from Redis."""
 
 from __future__ import annotations
@@ -10,8 +10,17 @@ import logging
 from domain.config import Settings
 from domain.errors import DomainError
 from domain.model.access import SYSTEM
-from domain.ports import BillingJob, BillOutcome, CardGateway, Metrics, TryLater, WebhookSender
+from domain.ports import (
+    BillingJob,
+    BillOutcome,
+    CardGateway,
+    MailSender,
+    Metrics,
+    TryLater,
+    WebhookSender,
+)
 from domain.services.billing import bill_customer
+from domain.services.dunning import run_round
 from domain.services.invoice_pdfs import InvoicePdfs
 from domain.services.payments.reconcile import reconcile_payments
 from domain.services.webhook_dispatch import dispatch
@@ -29,6 +38,7 @@ class RuntimeJobs:
         cards: CardGateway,
         metrics: Metrics,
         webhooks: WebhookSender,
+        mail: MailSender,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -36,6 +46,7 @@ class RuntimeJobs:
         self.cards = cards
         self.metrics = metrics
         self.webhooks = webhooks
+        self.mail = mail
 
     async def bill_customer(self, job: BillingJob) -> BillOutcome:
         try:
@@ -66,6 +77,21 @@ class RuntimeJobs:
             return
         if report.total:
             log.info("reconciled payment attempts: %s", report.outcomes)
+
+    async def run_dunning(self) -> None:
+        try:
+            report = await run_round(self.db, self.settings, self.pdfs, self.mail)
+        except DATABASE_UNAVAILABLE:
+            log.warning("dunning: database unavailable; next round")
+            return
+        if report.overdue or report.fees or report.sent or report.failed:
+            log.info(
+                "dunning: %d overdue, %d late fees, %d reminders sent, %d not sent",
+                len(report.overdue),
+                len(report.fees),
+                len(report.sent),
+                len(report.failed),
+            )
 
     async def dispatch_webhooks(self) -> None:
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TypeVar
 
 import strawberry
@@ -32,6 +33,8 @@ from domain.model.entities import (
     Transaction,
 )
 from domain.model.enums import AttemptKind, AttemptState, EInvoiceFormat, Role
+from domain.model.periods import local_day
+from domain.queries.receivables import NOTHING, Balance, balances
 from domain.services.einvoices import EInvoiceStatus
 from domain.services.invoice_pdfs import PdfStatus
 from domain.store import deployment
@@ -89,6 +92,7 @@ class Loaders:
     installments: DataLoader[int, list[Installment]]
     pdf_status: DataLoader[int, PdfStatus | None]
     einvoice: DataLoader[EInvoiceKey, EInvoiceStatus | None]
+    balances: DataLoader[int, Balance]
 
     @classmethod
     def create(cls, runtime: Runtime, viewer: Viewer) -> Loaders:
@@ -152,6 +156,7 @@ class Loaders:
             ),
             pdf_status=_batched(lambda ids: runtime.pdfs.statuses(viewer, ids), _none),
             einvoice=_einvoices(runtime, viewer),
+            balances=_batched(lambda ids: balances(db, runtime.settings, ids), lambda: NOTHING),
         )
 
 
@@ -188,6 +193,11 @@ class Context:
     @property
     def settings(self) -> Settings:
         return self.runtime.settings
+
+    @property
+    def today(self) -> date:
+        """The business's day now (business.timezone): what "overdue" is measured on."""
+        return local_day(self.db.now(), self.settings.business.zone)
 
 
 Info = strawberry.Info[Context, None]

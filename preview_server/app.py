@@ -6,7 +6,8 @@ at a stable address as a page, as HTML and as PDF, updated live as files change.
     /preview/{template}/{fixture}.html  the rendered HTML alone (422 + error when broken)
     /preview/{template}/{fixture}.pdf   the PDF (X-Cache: HIT|MISS), same renderer as production
     /lint/{template}/{fixture}          what the template uses and the data lacks, remote URLs
-    /email/{fixture}                    the invoice email's HTML part (?lang=es, ?part=text)
+    /email/{fixture}                    the invoice email's HTML part (?lang=es, ?part=text;
+                                        ?reminder=7: its reminder 7 days after the due date)
     /einvoice/{fixture}                 the EN 16931 rules its CII and UBL e-invoices break
     /templates/{path}                   template assets (CSS, images) for the HTML view
     /events                             server-sent events: which files changed
@@ -227,9 +228,15 @@ def build_preview_app(
         return HTMLResponse(page_html(workspace, template, fixture, language))
 
     async def email(request: Request) -> Response:
-        """The invoice email for a fixture: its HTML part, or the text part with ?part=text."""
+        """The invoice email for a fixture: its HTML part, or the text part with ?part=text;
+        with ?reminder=N, its reminder N days after the due date (negative: before)."""
         language = request.query_params.get("lang") or None
-        content = await workspace.email(request.path_params["fixture"], language)
+        days = request.query_params.get("reminder")
+        try:
+            reminder = int(days) if days is not None else None
+        except ValueError:
+            return PlainTextResponse("reminder: a number of days, e.g. 7 or -3", status_code=400)
+        content = await workspace.email(request.path_params["fixture"], language, reminder)
         if request.query_params.get("part") == "text":
             return PlainTextResponse(content.text_body)
         return HTMLResponse(content.html_body)

@@ -63,6 +63,13 @@ async def check_all(workspace: Workspace, glyphs: GlyphCoverage) -> list[CheckRo
             unprintable_in[fixture] = unprintable(glyphs, workspace.document(fixture).texts())
         problems += unprintable_in[fixture]
         problems += [f"remote URL {u}" for u in report.remote_urls]
+        # The emails the fixture makes: the invoice's, and its reminders before and after.
+        for days in (None, -3, 7):
+            try:
+                await workspace.email(fixture, language, days)
+            except PreviewError as error:
+                which = "invoice email" if days is None else f"reminder ({days:+d} days)"
+                problems.append(f"{which}: {error}")
         elapsed = (time.perf_counter() - started) * 1000
         rows.append(CheckRow(name, pdf.page_count, len(pdf.data), elapsed, "; ".join(problems)))
     return rows

@@ -174,6 +174,7 @@ def page_html(
     {f"({escape(language)})" if language else ""}
     <a href="/preview/{escape(template)}/{escape(fixture)}.pdf{f"?lang={escape(quote(language))}" if language else ""}">PDF</a>
     <a href="/email/{escape(fixture)}{f"?lang={escape(quote(language))}" if language else ""}">Email</a>
+    <a href="/email/{escape(fixture)}?reminder=7{f"&amp;lang={escape(quote(language))}" if language else ""}">Reminder</a>
     <span id="pdfinfo"></span></header>
   <div id="panes">
     <section><h3>HTML</h3><iframe id="html" title="HTML"></iframe></section>

@@ -14,7 +14,7 @@ from domain.errors import DomainError
 from domain.model.einvoice import Syntax
 from domain.ports import EInvoiceValidator, PdfRenderer, RenderFailed, TemplateFailure
 from domain.rendering.documents import FixtureError, InvoiceDocument
-from domain.rendering.email import EmailContent, EmailFacts, email_content
+from domain.rendering.email import EmailContent, EmailFacts, Reminding, email_content
 from domain.rendering.renderer import DocumentRenderer, PreparedDocument
 from domain.rendering.variables import template_variables
 from domain.services.einvoice_checks import EInvoiceChecks
@@ -141,13 +141,19 @@ class Workspace:
         self._check_assets(prepared)
         return prepared
 
-    async def email(self, fixture: str, language: str | None = None) -> EmailContent:
-        """The invoice email for a fixture, from the folder's email/ templates."""
+    async def email(
+        self, fixture: str, language: str | None = None, reminder_days: int | None = None
+    ) -> EmailContent:
+        """The invoice email for a fixture, from the folder's email/ templates; or its
+        reminder `reminder_days` after the due date (negative: before it)."""
         document = self.document(fixture, language)
         facts = EmailFacts.of_document(document)
         view_url = "https://crm.example/i/preview-link"  # the signed link a real email carries
+        reminding = (
+            Reminding(document.due_date, reminder_days) if reminder_days is not None else None
+        )
         try:
-            return await email_content(self.settings, self.documents, facts, view_url)
+            return await email_content(self.settings, self.documents, facts, view_url, reminding)
         except TemplateFailure as failure:
             raise PreviewError(
                 422, failure.file, failure.message, failure.line, failure.snippet

@@ -45,6 +45,8 @@ class CustomerData:
     tax_id: str | None | Unchanged = UNCHANGED
     electronic_address: str | None | Unchanged = UNCHANGED
     einvoice_format: EInvoiceFormat | None | Unchanged = UNCHANGED
+    # Reminder emails for its late invoices (None: the default, on).
+    reminders_enabled: bool | None | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)

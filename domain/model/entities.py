@@ -73,6 +73,8 @@ class Customer(Base):
     electronic_address: Mapped[str | None] = mapped_column(String(200))
     einvoice_format: Mapped[EInvoiceFormat | None] = mapped_column(stored_enum(EInvoiceFormat))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # False: no reminder emails (late fees still follow the terms).
+    reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Contact(Base):
@@ -150,6 +152,17 @@ class Invoice(Base):
         Index("ix_invoices_title_id", "title", "id"),
         Index("ix_invoices_status_id", "status", "id"),
         Index("ix_invoices_payment_reference", "payment_reference"),
+        # The overdue filter, card, aging and the dunning round: open invoices by when what
+        # is due next falls due, with what they ask (an index-only range scan).
+        Index(
+            "ix_invoices_collect",
+            "status",
+            "void",
+            "next_due_date",
+            "total",
+            "amount_paid",
+            "customer_id",
+        ),
         {"sqlite_autoincrement": True},  # ids are never reused (migration 0011)
     )
 
@@ -180,6 +193,13 @@ class Invoice(Base):
     # What its payments brought in (the sum of its Payment rows): the invoice is PAID once
     # this reaches its total; until then the rest is due.
     amount_paid: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    # When what is due next falls due: the due date, or with a payment plan the first
+    # installment not paid yet (model/dunning.py). Overdue the day after.
+    next_due_date: Mapped[date] = mapped_column(
+        Date, default=lambda context: context.get_current_parameters()["due_date"]
+    )
+    # The next_due_date whose passing was announced (invoice.overdue), once.
+    overdue_announced_for: Mapped[date | None] = mapped_column(Date)
     # The month it was created, in the business time zone (202501): its stats bucket.
     created_month: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -220,6 +240,45 @@ class Installment(Base):
     due_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Hundredths)
     amount_paid: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+
+
+class Reminder(Base):
+    """One reminder of the schedule for one due date of an invoice, claimed before it is
+    sent (SENDING) and settled after (SENT, FAILED): the unique key makes concurrent rounds
+    send it once."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("invoice_id", "falls_due", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    falls_due: Mapped[date] = mapped_column(Date)
+    # Days from falls_due (negative: before it), one of dunning.reminder_days.
+    step: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LateFeeCharge(Base):
+    """One month's late fee of an invoice, booked once (the unique key) as a charge of its
+    customer; the charge is billed by the customer's next invoice."""
+
+    __tablename__ = "late_fees"
+    __table_args__ = (UniqueConstraint("invoice_id", "falls_due", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    falls_due: Mapped[date] = mapped_column(Date)
+    month: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Hundredths)
+    # Staff may delete the charge like any unbilled one; the month stays booked.
+    transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transactions.id", ondelete="SET NULL")
+    )
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PaymentAttempt(Base):

@@ -31,6 +31,23 @@ _TEXTS: dict[str, dict[str, str]] = {
         "page_part_paid": "{paid} received so far, thank you.",
         "page_installment": "Next installment: {amount}, due on {due}.",
         "page_pay_all": "Pay everything due ({amount})",
+        "one_day": "1 day",
+        "days": "{days} days",
+        "reminder_subject_soon": "Reminder: invoice {number} from {business} is due on {due}",
+        "reminder_subject_late": "Reminder: invoice {number} from {business} is {days} overdue",
+        "reminder_body_soon": (
+            "Dear {customer},\n\nA friendly reminder: invoice {number} of {date} falls due on "
+            "{due}, and {left} is due.{plan}\n\nPay online: {pay_url}\nView or download it: "
+            "{invoice_url}\n\nIf you have paid already, thank you: please ignore this "
+            "reminder.\n\n{business}\n"
+        ),
+        "reminder_body_late": (
+            "Dear {customer},\n\nInvoice {number} of {date} fell due on {due} and is {days} "
+            "overdue: {left} is still due.{plan}\n\nPay online: {pay_url}\nView or download "
+            "it: {invoice_url}\n\nIf you have paid already, thank you: please ignore this "
+            "reminder.\n\n{business}\n"
+        ),
+        "late_fee_title": "Late payment fee: {number}, month {month}",
         "page_download": "Download PDF",
         "page_pay": "Pay online",
         "page_pay_amount": "Pay {amount} online",
@@ -90,6 +107,23 @@ _TEXTS: dict[str, dict[str, str]] = {
         "page_part_paid": "Ya hemos recibido {paid}, gracias.",
         "page_installment": "Próximo plazo: {amount}, con vencimiento el {due}.",
         "page_pay_all": "Pagar todo lo pendiente ({amount})",
+        "one_day": "1 día",
+        "days": "{days} días",
+        "reminder_subject_soon": "Recordatorio: la factura {number} de {business} vence el {due}",
+        "reminder_subject_late": "Recordatorio: la factura {number} de {business} lleva {days} vencida",
+        "reminder_body_soon": (
+            "Estimado/a {customer}:\n\nLe recordamos que la factura {number} del {date} vence el "
+            "{due} y que el importe pendiente es {left}.{plan}\n\nPague en línea: {pay_url}\n"
+            "Ver o descargar: {invoice_url}\n\nSi ya la ha pagado, gracias: ignore este "
+            "recordatorio.\n\n{business}\n"
+        ),
+        "reminder_body_late": (
+            "Estimado/a {customer}:\n\nLa factura {number} del {date} venció el {due} y lleva "
+            "{days} vencida: quedan pendientes {left}.{plan}\n\nPague en línea: {pay_url}\n"
+            "Ver o descargar: {invoice_url}\n\nSi ya la ha pagado, gracias: ignore este "
+            "recordatorio.\n\n{business}\n"
+        ),
+        "late_fee_title": "Recargo por pago tardío: {number}, mes {month}",
         "page_download": "Descargar PDF",
         "page_pay": "Pagar en línea",
         "page_pay_amount": "Pagar {amount} en línea",

@@ -25,6 +25,8 @@ ANNOUNCED: dict[EventKind, WebhookEventType] = {
     EventKind.EMAILED: WebhookEventType.INVOICE_EMAILED,
     EventKind.PAID: WebhookEventType.INVOICE_PAID,
     EventKind.PART_PAID: WebhookEventType.INVOICE_PART_PAID,
+    EventKind.OVERDUE: WebhookEventType.INVOICE_OVERDUE,
+    EventKind.REMINDED: WebhookEventType.INVOICE_REMINDER_SENT,
     EventKind.VOIDED: WebhookEventType.INVOICE_VOIDED,
     EventKind.REFUNDED: WebhookEventType.INVOICE_REFUNDED,
     EventKind.PAYMENT_DECLINED: WebhookEventType.PAYMENT_FAILED,

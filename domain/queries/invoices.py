@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, literal, select
+from sqlalchemy import ColumnElement, Select, false, func, literal, not_, select
 
 from domain.model import validation
 from domain.model.access import Viewer
@@ -17,6 +17,7 @@ from domain.model.entities import Invoice, InvoiceTotals
 from domain.model.enums import InvoiceStatus
 from domain.model.paging import Page, PageRequest
 from domain.queries import invoice_search
+from domain.queries.receivables import overdue_condition
 from domain.store.cursors import Keyset
 from domain.store.database import Database
 from domain.store.invoice_totals import ALL_CUSTOMERS
@@ -50,6 +51,9 @@ class InvoiceFilter:
     void: VoidFilter = VoidFilter.ALL
     payment: PaymentFilter = PaymentFilter.ALL
     status: InvoiceStatus | None = None
+    # True: only overdue on `today` (in business.timezone); False: none of them.
+    overdue: bool | None = None
+    today: date | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,11 @@ def _scope_and_state(viewer: Viewer, criteria: InvoiceFilter) -> list[ColumnElem
         conditions.append(Invoice.customer_id == scope)
     if criteria.customer_id is not None:
         conditions.append(Invoice.customer_id == criteria.customer_id)
+    if criteria.overdue is not None:
+        if criteria.today is None:
+            raise ValueError("the overdue filter needs the day it is asked on")
+        overdue = overdue_condition(criteria.today)
+        conditions.append(overdue if criteria.overdue else not_(overdue))
     return conditions + _state_conditions(criteria, Invoice.void, Invoice.status)
 
 
@@ -157,7 +166,11 @@ async def list_invoices(
             total: int | None = int((await session.execute(count_query)).scalar_one())
             ids_query = _search_page(found, filters, sort, total or 0, db.dialect)
         else:
-            count_query = _count_from_summary(viewer, criteria)
+            if criteria.overdue is not None:
+                # Overdue depends on the day: counted from the invoices (an index range).
+                count_query = select(func.count()).select_from(Invoice).where(*filters)
+            else:
+                count_query = _count_from_summary(viewer, criteria)
             total = None
             ids_query = select(Invoice.id).where(*filters)
         # One row more than the page: whether another page follows, without counting.

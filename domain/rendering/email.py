@@ -26,6 +26,7 @@ from domain.rendering.documents import InvoiceDocument, PlanStep
 from domain.rendering.renderer import DocumentRenderer
 
 EMAIL_TEMPLATE = "email/invoice.html"
+REMINDER_TEMPLATE = "email/reminder.html"
 _STATES = {InvoiceStatus.PAID: "paid", InvoiceStatus.REFUNDED: "refunded"}
 # The subject and text of an invoice's email, by its state.
 _WORDS = {
@@ -94,6 +95,15 @@ class EmailFacts:
 
 
 @dataclass(frozen=True)
+class Reminding:
+    """A reminder rather than the invoice email: sent `days` after `falls_due` (the due
+    date, or a payment plan's next installment's), negative before it."""
+
+    falls_due: date
+    days: int
+
+
+@dataclass(frozen=True)
 class EmailContent:
     language: str
     subject: str
@@ -120,16 +130,20 @@ def recipient(name: str | None, address: str) -> Recipient:
 
 
 async def email_content(
-    settings: Settings, documents: DocumentRenderer, facts: EmailFacts, view_url: str
+    settings: Settings,
+    documents: DocumentRenderer,
+    facts: EmailFacts,
+    view_url: str,
+    reminder: Reminding | None = None,
 ) -> EmailContent:
-    """Subject, text and HTML of the email; raises TemplateFailure for a broken template.
+    """Subject, text and HTML of the invoice email, or of a reminder of it; raises
+    TemplateFailure for a broken template.
 
     A language without an email template variant is written in the default language,
     words and numbers alike."""
     business = settings.business
-    language = documents.templates.language_for(
-        EMAIL_TEMPLATE, facts.language, business.default_language
-    )
+    template = EMAIL_TEMPLATE if reminder is None else REMINDER_TEMPLATE
+    language = documents.templates.language_for(template, facts.language, business.default_language)
     formatter = Formatter.of(business, language)
     credit = is_credit_note(facts.total)
     state = _STATES.get(facts.status, "open")
@@ -184,7 +198,22 @@ async def email_content(
     variables["amount_due"] = formatter.money(left) if open_invoice else ""
     variables["amount_paid"] = formatter.money(facts.amount_paid) if balance else ""
     subject_key, body_key = ("credit_note_subject", "credit_note_body") if credit else _WORDS[state]
-    subject = text(language, subject_key, number=facts.number, business=business.name)
+    late = 0
+    if reminder is not None:
+        late = max(reminder.days, 0)
+        when = "late" if late else "soon"
+        subject_key, body_key = f"reminder_subject_{when}", f"reminder_body_{when}"
+        variables["due_date"] = formatter.long_date(reminder.falls_due)
+        variables["days_overdue"] = str(late)
+    days = text(language, "one_day" if late == 1 else "days", days=late)
+    subject = text(
+        language,
+        subject_key,
+        number=facts.number,
+        business=business.name,
+        days=days,
+        due=variables["due_date"],
+    )
     text_body = text(
         language,
         body_key,
@@ -200,6 +229,8 @@ async def email_content(
         business=business.name,
         balance=balance,
         plan=plan,
+        days=days,
+        left=variables["amount_due"],
     )
     page: dict[str, Any] = {
         **variables,
@@ -214,7 +245,7 @@ async def email_content(
             "phone": business.phone,
         },
     }
-    html = await documents.render_template(EMAIL_TEMPLATE, language, page)
+    html = await documents.render_template(template, language, page)
     html = html if html.endswith("\n") else html + "\n"  # as MIME carries it, for Mailjet too
     return EmailContent(language, subject, text_body, html, variables)
 

@@ -69,6 +69,10 @@ def _line(line: Line, settings: Settings) -> dict[str, Any]:
     }
 
 
+def _percent_text(percent: Decimal) -> str:
+    return f"{percent.normalize():f}" if percent > 0 else ""
+
+
 def template_variables(document: InvoiceDocument, settings: Settings) -> dict[str, Any]:
     client = document.client
     business = settings.business
@@ -124,6 +128,9 @@ def template_variables(document: InvoiceDocument, settings: Settings) -> dict[st
         ],
         "payment_method": document.payment_method or "",
         "language": client.language,
+        # The late fee the terms state (dunning.late_fee_percent_per_month): "2", "1.5";
+        # empty when there is none.
+        "late_fee_percent": _percent_text(settings.dunning.late_fee_percent_per_month),
         "currency_code": business.currency_code,
         "currency_symbol": business.currency_symbol,
         "business": {

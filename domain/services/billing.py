@@ -103,6 +103,7 @@ async def _generate(
         start_date=period.start,
         end_date=period.end,
         due_date=due,
+        next_due_date=due,
         created_at=issued_at,
         subtotal=subtotal,
         tax=tax,

@@ -41,6 +41,10 @@ def _apply(customer: Customer, data: CustomerData, business: BusinessSettings) -
         )
     if not isinstance(data.einvoice_format, Unchanged):
         customer.einvoice_format = data.einvoice_format
+    if not isinstance(data.reminders_enabled, Unchanged):
+        customer.reminders_enabled = data.reminders_enabled is not False
+    elif customer.reminders_enabled is None:
+        customer.reminders_enabled = True
 
 
 async def create_customer(

@@ -10,7 +10,7 @@ from domain.model.entities import Invoice, Transaction
 from domain.model.enums import EventKind, TransactionKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_voidable
 from domain.model.texts import text
-from domain.store import attempts, invoice_events, invoice_totals
+from domain.store import attempts, dunning, invoice_events, invoice_totals
 from domain.store.database import Database
 from domain.store.locking import customer_of, lock_invoice
 
@@ -32,11 +32,13 @@ async def void_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice
             .values(invoice_id=None)
             .execution_options(synchronize_session=False)
         )
+        fees = await dunning.drop_unbilled_fees(session, invoice.id)
         invoice_events.record(
             session,
             invoice.id,
             EventKind.VOIDED,
             viewer,
-            "its transactions are unbilled again",
+            "its transactions are unbilled again"
+            + (f"; {fees} late fees not billed yet removed" if fees else ""),
         )
     return invoice

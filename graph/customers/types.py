@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
@@ -92,6 +93,12 @@ class PaymentMethodType:
         )
 
 
+@strawberry.type
+class CustomerBalance:
+    outstanding: Decimal
+    overdue: Decimal
+
+
 @strawberry.type(name="Customer")
 class CustomerType:
     id: strawberry.ID
@@ -103,6 +110,9 @@ class CustomerType:
     tax_id: str | None = strawberry.field(description=TAX_ID)
     electronic_address: str | None = strawberry.field(description=ELECTRONIC_ADDRESS)
     e_invoice_format: EInvoiceFormat | None = strawberry.field(description=FORMAT)
+    reminders_enabled: bool = strawberry.field(
+        description="Whether its late invoices get reminder emails."
+    )
     row_id: strawberry.Private[int]
 
     @classmethod
@@ -115,6 +125,7 @@ class CustomerType:
             tax_id=row.tax_id,
             electronic_address=row.electronic_address,
             e_invoice_format=row.einvoice_format,
+            reminders_enabled=row.reminders_enabled,
             row_id=row.id,
         )
 
@@ -153,6 +164,13 @@ class CustomerType:
         stats = await stats_of(info, self.row_id)
         assert stats is not None  # the viewer could see this customer, so its stats too
         return stats
+
+    @strawberry.field(
+        description="What it owes: what is still due of its open invoices, and what of that is overdue today."
+    )
+    async def balance(self, info: Info) -> CustomerBalance:
+        found = await info.context.loaders.balances.load(self.row_id)
+        return CustomerBalance(outstanding=found.outstanding, overdue=found.overdue)
 
     @strawberry.field
     async def unbilled_transactions(
@@ -198,6 +216,10 @@ class CustomerInput:
         default=strawberry.UNSET,
         description=f"{FORMAT} Left out: unchanged; null: back to the default.",
     )
+    reminders_enabled: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Reminder emails for its late invoices (dunning.reminder_days). Default true; left out: unchanged.",
+    )
 
     def to_domain(self) -> CustomerData:
         address = None
@@ -210,6 +232,7 @@ class CustomerInput:
             tax_id=_kept(self.tax_id),
             electronic_address=_kept(self.electronic_address),
             einvoice_format=_kept(self.e_invoice_format),
+            reminders_enabled=_kept(self.reminders_enabled),
         )
 
 

@@ -37,8 +37,14 @@ class InvoiceFilter:
     void: VoidFilter = VoidFilter.ALL
     payment: PaymentFilter = PaymentFilter.ALL
     status: InvoiceStatus | None = None
+    overdue: bool | None = strawberry.field(
+        default=None,
+        description="true: only invoices overdue today (business.timezone); false: only those that are not.",
+    )
 
-    def to_domain(self, customer_id: int | None = None) -> invoices.InvoiceFilter:
+    def to_domain(
+        self, customer_id: int | None = None, today: date | None = None
+    ) -> invoices.InvoiceFilter:
         if customer_id is None and self.customer_id is not None:
             # An ID that cannot be ours matches nothing rather than everything.
             customer_id = parse_id(self.customer_id) or -1
@@ -48,6 +54,8 @@ class InvoiceFilter:
             void=self.void,
             payment=self.payment,
             status=self.status,
+            overdue=self.overdue,
+            today=today,
         )
 
 

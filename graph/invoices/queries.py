@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from domain.errors import NotFound
+from domain.queries import receivables
 from domain.queries.billing_preview import preview_invoice
 from domain.queries.invoices import get_invoice, list_invoices
 from graph.context import Info
@@ -14,7 +15,7 @@ from graph.errors import found_or_null
 from graph.ids import parse_id
 from graph.invoices.inputs import InvoiceFilter, InvoicePreviewInput, InvoiceSort
 from graph.invoices.preview import InvoicePreview
-from graph.invoices.stats import InvoiceStats, stats_of
+from graph.invoices.stats import Aging, InvoiceStats, stats_of
 from graph.invoices.types import InvoicePage, InvoiceType
 from graph.paging import AFTER, Page, page_request
 
@@ -33,7 +34,7 @@ async def invoice_page(
     found = await list_invoices(
         ctx.db,
         ctx.viewer,
-        (filter or InvoiceFilter()).to_domain(customer_id),
+        (filter or InvoiceFilter()).to_domain(customer_id, ctx.today),
         (sort or InvoiceSort()).to_domain(),
         page_request(page, per_page, after),
     )
@@ -77,6 +78,19 @@ class InvoiceQueries:
         if stats is None:
             raise NotFound("Customer", wanted, "customer_id")
         return stats
+
+    @strawberry.field(
+        description="Receivables aging: what is still due, by days past due (all customers, or one)."
+    )
+    async def receivables_aging(
+        self, info: Info, customer_id: strawberry.ID | None = None
+    ) -> Aging:
+        ctx = info.context
+        wanted = parse_id(customer_id) if customer_id is not None else None
+        if customer_id is not None and wanted is None:
+            raise NotFound("Customer", repr(str(customer_id)), "customer_id")
+        found = await receivables.receivables_aging(ctx.db, ctx.settings, ctx.viewer, wanted)
+        return Aging.from_domain(found)
 
     @strawberry.field(description="What generateInvoice would bill, without changing anything.")
     async def invoice_preview(self, info: Info, input: InvoicePreviewInput) -> InvoicePreview:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from domain.model.access import Viewer, actor_as_seen_by
+from domain.model.dunning import days_overdue, is_overdue
 from domain.model.einvoice import TaxCategory, tax_category
 from domain.model.entities import Installment, Invoice, InvoiceEvent, InvoiceLine, Payment
 from domain.model.enums import EInvoiceFormat
@@ -313,6 +314,16 @@ class InvoiceType:
             return None
         status = await info.context.loaders.einvoice.load((self.row_id, format))
         return EInvoiceType.of(status) if status else None
+
+    @strawberry.field(
+        description="Unpaid, not void, not a credit note, and what is due next (the due date, or with a payment plan the first installment not paid) fell due before today (business.timezone)."
+    )
+    def overdue(self, info: Info) -> bool:
+        return is_overdue(self.row, info.context.today)
+
+    @strawberry.field(description="Days since what is due next fell due; 0 when not overdue.")
+    def days_overdue(self, info: Info) -> int:
+        return days_overdue(self.row, info.context.today)
 
     @strawberry.field(description="Every payment received, oldest first.")
     async def payments(self, info: Info) -> list[PaymentType]:

@@ -146,7 +146,9 @@ async def test_a_generated_invoice_is_prerendered_in_the_background(
 ) -> None:
     pdfs, renderer = pdfs_with(runtime, db, pdf_cache={"prerender_on_generate": True})
     invoice_id = await invoice_for(db, runtime.settings)
-    jobs = RuntimeJobs(db, pdfs.settings, pdfs, runtime.cards, runtime.metrics, runtime.webhooks)
+    jobs = RuntimeJobs(
+        db, pdfs.settings, pdfs, runtime.cards, runtime.metrics, runtime.webhooks, runtime.mail
+    )
     queue = LocalWorkQueue(jobs, prerender=True)
     await queue.prerender([invoice_id])
     await queue.close()

@@ -1,3 +1,4 @@
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -7,8 +8,12 @@ from domain.config import ConfigError, Settings, load_settings
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_the_documented_config_file_holds_exactly_the_defaults() -> None:
-    assert load_settings(REPO / "crm_config.yaml", environ={}) == Settings()
+def test_the_documented_config_file_holds_exactly_the_defaults_but_the_demos_late_fee() -> None:
+    shipped = load_settings(REPO / "crm_config.yaml", environ={})
+    # Fees are off by default; the demo charges the 2% a month its templates always printed.
+    assert shipped.dunning.late_fee_percent_per_month == 2
+    demo = Settings().dunning.model_copy(update={"late_fee_percent_per_month": Decimal(2)})
+    assert shipped == Settings().model_copy(update={"dunning": demo})
 
 
 def test_a_partial_file_keeps_the_other_defaults(tmp_path: Path) -> None:

@@ -55,6 +55,7 @@ async def create_payment_plan(
             )
             for position, part in enumerate(planned, start=1)
         )
+        invoice.next_due_date = planned[0].due_date
         schedule = ", ".join(f"{part.amount} on {part.due_date}" for part in planned)
         invoice_events.record(
             session, invoice.id, EventKind.PLAN_CREATED, viewer, f"{len(planned)}: {schedule}"
@@ -75,6 +76,7 @@ async def cancel_payment_plan(db: Database, viewer: Viewer, invoice_id: int) -> 
                 "invoice_id",
             )
         await session.execute(delete(Installment).where(Installment.invoice_id == invoice.id))
+        invoice.next_due_date = invoice.due_date
         invoice_events.record(
             session, invoice.id, EventKind.PLAN_CANCELLED, viewer, "the payment plan was cancelled"
         )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model.access import Actor
+from domain.model.dunning import next_due_date
 from domain.model.entities import Invoice, Payment
 from domain.model.enums import EventKind, InvoiceStatus, PaymentMethodKind, TransactionKind
 from domain.model.invoice_rules import settling_transaction
@@ -50,6 +51,7 @@ async def record_payment(
     invoice.amount_paid += amount
     plan = await installments_of(session, invoice.id)
     allocate(plan, amount)
+    invoice.next_due_date = next_due_date(invoice.due_date, plan)
     said = f"{method.value} {amount}" + (f": {reference}" if reference else "")
     if invoice.amount_paid != invoice.total:
         left = invoice.total - invoice.amount_paid
