@@ -65,7 +65,12 @@ class MemoryQuery:
     @strawberry.field
     def invoices(self, page: int = 1) -> InvoicePage:
         return InvoicePage(
-            items=_MEMORY, total_count=len(_MEMORY), page=1, per_page=25, total_pages=1
+            items=_MEMORY,
+            total_count=len(_MEMORY),
+            page=1,
+            per_page=25,
+            total_pages=1,
+            has_next_page=False,
         )
 
 

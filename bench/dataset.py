@@ -97,6 +97,7 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
         ("customers", "contacts", "invoices", "invoice_lines", "transactions", "payments"), 0
     )
     totals: dict[tuple[int, int, str, int], list[int]] = {}
+    owed: dict[tuple[int, str], list[int]] = {}  # receivable_totals: (customer, due day)
     files = {
         name: (folder / f"{name}.tsv").open("w", encoding="utf-8")
         for name in (
@@ -195,6 +196,10 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
             bucket[0] += 1
             bucket[1] += total
             bucket[2] += paid
+            if status == "UNPAID" and not void and total > 0:
+                still = owed.setdefault((scope, due), [0, 0])
+                still[0] += 1
+                still[1] += total
         counts["invoice_lines"] += n_lines
     for customer_id in range(1, customers + 1, 10):  # this month's charges, not billed yet
         transaction_id += 1
@@ -207,6 +212,10 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
         for (scope, month, status, void), (count, total, paid) in totals.items():
             out.write(f"{scope}\t{month}\t{status}\t{void}\t{count}\t{total}\t{paid}\n")
     counts["invoice_totals"] = len(totals)
+    with (folder / "receivable_totals.tsv").open("w") as out:
+        for (scope, due), (count, total) in owed.items():
+            out.write(f"{scope}\t{due}\t{count}\t{total}\n")
+    counts["receivable_totals"] = len(owed)
     for handle in files.values():
         handle.close()
     return counts
@@ -224,6 +233,7 @@ COLUMNS = {
     "transactions": "id, kind, customer_id, product_id, title, description, created_at, retail_cost, tax_percentage, tax_amount, invoice_id",
     "invoice_lines": "invoice_id, position, transaction_id, created_at, title, description, retail_cost, tax_percentage, tax_amount",
     "invoice_totals": "customer_id, month, status, void, invoice_count, total, paid",
+    "receivable_totals": "customer_id, falls_due, invoice_count, due",
 }
 
 
@@ -275,6 +285,7 @@ def main() -> None:
                 "invoice_lines",
                 "invoice_totals",
                 "payments",
+                "receivable_totals",
             ):
                 started = time.perf_counter()
                 cursor.execute(

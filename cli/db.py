@@ -10,6 +10,7 @@ from domain.model.texts import counted
 from domain.ops.check import check_database
 from domain.ops.migrations import upgrade as run_upgrade
 from domain.ops.seed import database_is_empty, seed_demo_data
+from domain.store import receivable_totals
 from domain.store.invoice_totals import rebuild
 
 
@@ -57,10 +58,18 @@ def seed(ctx: click.Context, transactions: int) -> None:
 @click.pass_context
 @clear_errors
 def rebuild_summaries(ctx: click.Context) -> None:
-    """Recount the stats summary (needed after changing business.timezone)."""
+    """Recount the stats and receivables summaries (needed after changing
+    business.timezone)."""
     settings = settings_of(ctx)
-    rows = with_runtime(settings, lambda rt: rebuild(rt.db, settings.business.zone))
-    click.echo(f"stats summary rebuilt: {counted(rows, 'row')}")
+
+    async def work(runtime: Runtime) -> tuple[int, int]:
+        stats = await rebuild(runtime.db, settings.business.zone)
+        return stats, await receivable_totals.rebuild(runtime.db)
+
+    stats, owed = with_runtime(settings, work)
+    click.echo(
+        f"stats summary rebuilt: {counted(stats, 'row')}; receivables: {counted(owed, 'row')}"
+    )
 
 
 @db.command("check")

@@ -527,3 +527,17 @@ class InvoiceTotals(Base):
     total: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))
     # What payments brought in of those invoices: the unpaid card shows total - paid.
     paid: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))
+
+
+class ReceivableTotals(Base):
+    """What the open invoices still ask, per customer (0 = all customers) and the day it
+    falls due (their next_due_date), kept in step with every change: the overdue card, the
+    overdue count, the aging and the balances read a few thousand rows, never the
+    invoices."""
+
+    __tablename__ = "receivable_totals"
+
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    falls_due: Mapped[date] = mapped_column(Date, primary_key=True)
+    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
+    due: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))

@@ -7,7 +7,7 @@ crashes, retries), checked on either database. Each finding names the offending 
 - every invoice's payments and refunds come to what its status says
   (model/invoice_rules.py `expected_balance`), its payments add up to what it says was
   paid and refunded (all of its total once settled), and no installment is overfilled;
-- the stats summary equals a recount of the invoices;
+- the stats and receivables summaries equal a recount of the invoices;
 - each event is delivered to an endpoint once, apart from redeliveries asked for, and a
   delivery recorded as SUCCEEDED was answered 2xx.
 """
@@ -15,8 +15,10 @@ crashes, retries), checked on either database. Each finding names the offending 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -31,7 +33,7 @@ from domain.model.entities import (
 )
 from domain.model.enums import InvoiceStatus, TransactionKind, WebhookDeliveryStatus
 from domain.model.invoice_rules import expected_balance
-from domain.store import invoice_totals
+from domain.store import invoice_totals, receivable_totals
 from domain.store.database import Database
 
 
@@ -175,13 +177,18 @@ async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
         )
         found("deliveries SUCCEEDED without a 2xx answer (ids)", list(unanswered.scalars()))
 
-    stored, counted = await invoice_totals.stored(db), await invoice_totals.recount(db, zone)
-    if stored != counted:
-        off = {bucket[0] for bucket in set(stored) ^ set(counted)}
-        off |= {b[0] for b in set(stored) & set(counted) if stored[b] != counted[b]}
-        findings.append(
-            Finding(
-                "stats summary differs from a recount (customer ids, 0 = all)", tuple(sorted(off))
+    summaries: list[tuple[str, Mapping[Any, Any], Mapping[Any, Any]]] = [
+        ("stats", await invoice_totals.stored(db), await invoice_totals.recount(db, zone)),
+        ("receivables", await receivable_totals.stored(db), await receivable_totals.recount(db)),
+    ]
+    for name, stored, counted in summaries:
+        if stored != counted:
+            off = {key[0] for key in set(stored) ^ set(counted)}
+            off |= {k[0] for k in set(stored) & set(counted) if stored[k] != counted[k]}
+            findings.append(
+                Finding(
+                    f"{name} summary differs from a recount (customer ids, 0 = all)",
+                    tuple(sorted(off)),
+                )
             )
-        )
     return findings

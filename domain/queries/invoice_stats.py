@@ -11,11 +11,11 @@ from sqlalchemy import BigInteger, ColumnElement, case, func, select, type_coerc
 
 from domain.config import Settings
 from domain.model.access import Viewer
-from domain.model.entities import Customer, Invoice, InvoiceTotals
+from domain.model.entities import Customer, InvoiceTotals
 from domain.model.enums import InvoiceStatus
 from domain.model.formatting import Formatter
 from domain.model.periods import local_day, month_start
-from domain.queries.receivables import overdue_condition
+from domain.queries import receivables
 from domain.store.database import Database
 from domain.store.invoice_totals import ALL_CUSTOMERS
 
@@ -92,20 +92,11 @@ async def invoice_stats(
         InvoiceTotals.void.is_(False),
         InvoiceTotals.customer_id == (customer_id if customer_id is not None else ALL_CUSTOMERS),
     )
-    # Overdue depends on the day: read from the invoices themselves, an index range
-    # (ix_invoices_collect) of the open invoices that fell due before today.
-    late = [overdue_condition(local_today)]
-    if customer_id is not None:
-        late.append(Invoice.customer_id == customer_id)
-    overdue_query = select(
-        func.coalesce(func.sum(type_coerce(Invoice.total - Invoice.amount_paid, BigInteger)), 0),
-        func.count(),
-    ).where(*late)
     business = settings.business
     language = business.default_language  # staff read the widgets in the business's language
     async with db.read() as session:
         row = (await session.execute(query)).one()
-        late_row = (await session.execute(overdue_query)).one()
+
         if scope is not None:
             # A customer reads its own in its language, as its PDFs and emails print amounts.
             own = await session.scalar(select(Customer.language).where(Customer.id == scope))
@@ -122,8 +113,9 @@ async def invoice_stats(
             amounts[index], counts[index], formatter.compact(amounts[index]), percent, trend
         )
 
-    late_amount = Decimal(int(late_row[0])).scaleb(-2)
-    overdue = StatCard(late_amount, int(late_row[1]), formatter.compact(late_amount))
+    # Overdue depends on the day: the receivables summary, by the day things fall due.
+    late_count, late_amount = await receivables.overdue(db, customer_id, local_today)
+    overdue = StatCard(late_amount, late_count, formatter.compact(late_amount))
     return InvoiceStats(
         total=card(0),
         unpaid=card(1),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,7 @@ from domain.model.entities import Invoice, InvoiceTotals
 from domain.model.enums import InvoiceStatus
 from domain.model.paging import Page, PageRequest
 from domain.queries import invoice_search
-from domain.queries.receivables import overdue_condition
+from domain.queries.receivables import overdue_condition, overdue_count
 from domain.store.cursors import Keyset
 from domain.store.database import Database
 from domain.store.invoice_totals import ALL_CUSTOMERS
@@ -166,11 +166,7 @@ async def list_invoices(
             total: int | None = int((await session.execute(count_query)).scalar_one())
             ids_query = _search_page(found, filters, sort, total or 0, db.dialect)
         else:
-            if criteria.overdue is not None:
-                # Overdue depends on the day: counted from the invoices (an index range).
-                count_query = select(func.count()).select_from(Invoice).where(*filters)
-            else:
-                count_query = _count_from_summary(viewer, criteria)
+            count_query = _count_from_summary(viewer, criteria)
             total = None
             ids_query = select(Invoice.id).where(*filters)
         # One row more than the page: whether another page follows, without counting.
@@ -234,8 +230,30 @@ def _search_page(
 
 
 def _count_from_summary(viewer: Viewer, criteria: InvoiceFilter) -> Select[int]:
-    """The exact count from the maintained summary (invoice_totals), which has a row per
-    customer, month and state: every filter but a text search maps onto it."""
+    """The exact count from the maintained summaries, which have a row per customer, month
+    and state (invoice_totals) and per customer and due day (receivable_totals): every
+    filter but a text search maps onto them."""
+    if criteria.overdue is None:
+        return _count_by_state(viewer, criteria)
+    customers = {c for c in (viewer.customer_scope, criteria.customer_id) if c is not None}
+    assert criteria.today is not None  # _scope_and_state refused it without
+    late: Select[Any] = overdue_count(next(iter(customers), None), criteria.today)
+    # An overdue invoice is UNPAID and not void: a filter for anything else has none.
+    excluded = (
+        len(customers) > 1
+        or criteria.void is VoidFilter.VOID
+        or criteria.payment is PaymentFilter.PAID
+        or criteria.status not in (None, InvoiceStatus.UNPAID)
+    )
+    if criteria.overdue:
+        return select(literal(0)) if excluded else late
+    everything = _count_by_state(viewer, replace(criteria, overdue=None))
+    if excluded:
+        return everything
+    return select(everything.scalar_subquery() - late.scalar_subquery())
+
+
+def _count_by_state(viewer: Viewer, criteria: InvoiceFilter) -> Select[int]:
     query = select(func.coalesce(func.sum(InvoiceTotals.invoice_count), 0))
     customers = {c for c in (viewer.customer_scope, criteria.customer_id) if c is not None}
     query = query.where(

@@ -1,9 +1,10 @@
-"""What customers owe: the receivables aging (amounts still due by days past due) and each
-customer's balance (outstanding, and overdue of it). Both read the open invoices through
-ix_invoices_collect: a range of the index, never the whole table.
+"""What customers owe: the overdue card and count, the receivables aging (amounts still due
+by days past due) and each customer's balance (outstanding, and overdue of it). All read
+the receivables summary (store/receivable_totals.py): a row per customer and day, never
+the invoices; `overdue_condition` is the same rule on the invoices, for the list's page.
 
 Credit notes are left out (a credit is the customer's, not a receivable), and an invoice
-with a payment plan is aged by the first installment it has not paid.
+with a payment plan counts by the first installment it has not paid.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, func, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, case, func, select, type_coerce
 
 from domain.config import Settings
 from domain.model.access import Viewer
-from domain.model.entities import Invoice
+from domain.model.entities import Invoice, ReceivableTotals
 from domain.model.money import ZERO
 from domain.model.periods import local_day
 from domain.store.database import Database
 from domain.store.dunning import collectable
+from domain.store.invoice_totals import ALL_CUSTOMERS
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,22 @@ class Balance:
 
 NOTHING = Balance(ZERO, ZERO)
 
-_DUE = type_coerce(Invoice.total - Invoice.amount_paid, BigInteger)  # hundredths
+_DUE = type_coerce(ReceivableTotals.due, BigInteger)  # hundredths
 
 
 def overdue_condition(today: date) -> ColumnElement[bool]:
-    """Overdue on `today` (model/dunning.py `is_overdue`, in SQL): collectable, and what is
-    due next fell due before today. A range of ix_invoices_collect."""
+    """Overdue on `today` (model/dunning.py `is_overdue`), on the invoices themselves:
+    collectable, and what is due next fell due before today (ix_invoices_collect)."""
     return and_(*collectable(), Invoice.next_due_date < today)
+
+
+def overdue_count(customer_id: int | None, today: date) -> Select[Any]:
+    """How many invoices are overdue on `today` (of one customer, or all), from the
+    summary: a scalar query."""
+    return select(func.coalesce(func.sum(ReceivableTotals.invoice_count), 0)).where(
+        ReceivableTotals.customer_id == (ALL_CUSTOMERS if customer_id is None else customer_id),
+        ReceivableTotals.falls_due < today,
+    )
 
 
 def _sum_where(condition: ColumnElement[bool]) -> Any:
@@ -59,31 +70,42 @@ def _money(hundredths: Any) -> Decimal:
     return Decimal(int(hundredths)).scaleb(-2)
 
 
+async def overdue(db: Database, customer_id: int | None, today: date) -> tuple[int, Decimal]:
+    """How many invoices are overdue on `today`, and what is still due of them."""
+    query = select(
+        func.coalesce(func.sum(ReceivableTotals.invoice_count), 0),
+        func.coalesce(func.sum(_DUE), 0),
+    ).where(
+        ReceivableTotals.customer_id == (ALL_CUSTOMERS if customer_id is None else customer_id),
+        ReceivableTotals.falls_due < today,
+    )
+    async with db.read() as session:
+        count, due = (await session.execute(query)).one()
+    return int(count), _money(due)
+
+
 async def receivables_aging(
     db: Database, settings: Settings, viewer: Viewer, customer_id: int | None = None
 ) -> Aging:
     """Amounts still due, by how long ago they fell due (all customers, or one; a customer
     sees only its own, and nothing of another's)."""
-    today = local_day(db.now(), settings.business.zone)
-    conditions = collectable()
     scope = viewer.customer_scope
     if scope is not None and customer_id not in (None, scope):
         return Aging(ZERO, ZERO, ZERO, ZERO, ZERO)
     wanted = scope if scope is not None else customer_id
-    if wanted is not None:
-        conditions.append(Invoice.customer_id == wanted)
-    due = Invoice.next_due_date
+    today = local_day(db.now(), settings.business.zone)
+    day = ReceivableTotals.falls_due
 
     def before(days: int) -> date:
         return today - timedelta(days=days)
 
     query = select(
-        _sum_where(due >= today),
-        _sum_where(and_(due < today, due >= before(30))),
-        _sum_where(and_(due < before(30), due >= before(60))),
-        _sum_where(and_(due < before(60), due >= before(90))),
-        _sum_where(due < before(90)),
-    ).where(*conditions)
+        _sum_where(day >= today),
+        _sum_where(and_(day < today, day >= before(30))),
+        _sum_where(and_(day < before(30), day >= before(60))),
+        _sum_where(and_(day < before(60), day >= before(90))),
+        _sum_where(day < before(90)),
+    ).where(ReceivableTotals.customer_id == (ALL_CUSTOMERS if wanted is None else wanted))
     async with db.read() as session:
         row = (await session.execute(query)).one()
     return Aging(*(_money(value) for value in row))
@@ -95,18 +117,19 @@ async def balances(
     """{customer id: what it owes, and what of that is overdue}, in one query (a customer
     owing nothing is absent)."""
     today = local_day(db.now(), settings.business.zone)
+    wanted = set(customer_ids) - {ALL_CUSTOMERS}
     query = (
         select(
-            Invoice.customer_id,
+            ReceivableTotals.customer_id,
             func.sum(_DUE),
-            _sum_where(Invoice.next_due_date < today),
+            _sum_where(ReceivableTotals.falls_due < today),
         )
-        .where(*collectable(), Invoice.customer_id.in_(set(customer_ids)))
-        .group_by(Invoice.customer_id)
+        .where(ReceivableTotals.customer_id.in_(wanted))
+        .group_by(ReceivableTotals.customer_id)
     )
     async with db.read() as session:
         rows = (await session.execute(query)).all()
     return {
-        customer_id: Balance(_money(outstanding), _money(overdue))
-        for customer_id, outstanding, overdue in rows
+        customer_id: Balance(_money(outstanding), _money(late))
+        for customer_id, outstanding, late in rows
     }

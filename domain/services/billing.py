@@ -42,7 +42,7 @@ from domain.model.periods import (
 from domain.model.texts import counted, text
 from domain.model.validation import required_text
 from domain.ports import BillingJob, BillOutcome, WorkQueue
-from domain.store import invoice_events, invoice_totals
+from domain.store import invoice_events, invoice_totals, receivable_totals
 from domain.store.charges import customers_with_unbilled_charges, unbilled_charges_query
 from domain.store.database import Database
 from domain.store.idempotency import IdempotencyKey, idempotent
@@ -123,6 +123,7 @@ async def _generate(
     )
     invoice.number = invoice_number(number_format, issued_at, zone, invoice.id)
     await invoice_totals.count_new(session, invoice)
+    await receivable_totals.follow(session, None, invoice)
     credited = await _credited_invoices(session, charges, zone)
     session.add_all(
         _frozen_line(invoice.id, position, charge, credited)

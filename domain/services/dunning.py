@@ -44,7 +44,7 @@ from domain.model.periods import local_day
 from domain.ports import EmailAttachment, EmailFailed, InvoiceEmail, MailSender, TemplateFailure
 from domain.rendering.email import EmailFacts, Reminding, email_content, invoice_email
 from domain.rendering.links import pay_url, share_url
-from domain.services.invoice_email import recipients
+from domain.services.invoice_email import contacts_of, recipients
 from domain.services.invoice_pdfs import InvoicePdfs
 from domain.store import deployment, dunning
 from domain.store.database import Database
@@ -201,15 +201,7 @@ async def _contacts_and_plan(
     db: Database, invoice: Invoice
 ) -> tuple[list[Contact], list[Installment]]:
     async with db.read() as session:
-        contacts = list(
-            (
-                await session.execute(
-                    select(Contact)
-                    .where(Contact.customer_id == invoice.customer_id)
-                    .order_by(Contact.id)
-                )
-            ).scalars()
-        )
+        contacts = await contacts_of(session, invoice.customer_id)
         plan = await installments_of(session, invoice.id)
     return contacts, plan
 

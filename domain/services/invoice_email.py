@@ -8,6 +8,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, NotFound
@@ -30,6 +31,13 @@ from domain.store.payments import installments_of
 log = logging.getLogger("invoicing.email")
 
 
+async def contacts_of(session: AsyncSession, customer_id: int) -> list[Contact]:
+    rows = await session.execute(
+        select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id)
+    )
+    return list(rows.scalars())
+
+
 def recipients(contacts: list[Contact]) -> list[Contact]:
     """The billing contacts, else the primary ones."""
     billing = [c for c in contacts if c.type is ContactType.BILLING]
@@ -50,15 +58,7 @@ async def email_invoice(
         if invoice is None or not viewer.can_see_customer(invoice.customer_id):
             raise NotFound("Invoice", invoice_id, "id")
         customer = await session.get(Customer, invoice.customer_id)
-        contacts = list(
-            (
-                await session.execute(
-                    select(Contact)
-                    .where(Contact.customer_id == invoice.customer_id)
-                    .order_by(Contact.id)
-                )
-            ).scalars()
-        )
+        contacts = await contacts_of(session, invoice.customer_id)
         plan = await installments_of(session, invoice_id)
     assert customer is not None  # a foreign key guarantees it
     ensure_sendable(invoice)

@@ -10,7 +10,7 @@ from domain.model.entities import Invoice, Transaction
 from domain.model.enums import EventKind, TransactionKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_voidable
 from domain.model.texts import text
-from domain.store import attempts, dunning, invoice_events, invoice_totals
+from domain.store import attempts, dunning, invoice_events, invoice_totals, receivable_totals
 from domain.store.database import Database
 from domain.store.locking import customer_of, lock_invoice
 
@@ -22,8 +22,10 @@ async def void_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice
         ensure_voidable(invoice)
         ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
         customer = await customer_of(session, invoice)
+        before = receivable_totals.share(invoice)
         await invoice_totals.move(session, invoice, void=True)
         invoice.void = True
+        await receivable_totals.follow(session, before, invoice)
         invoice.voided_at = db.now()
         invoice.title = text(customer.language, "void_prefix") + invoice.title
         await session.execute(

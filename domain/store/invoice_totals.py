@@ -12,7 +12,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model.entities import Invoice, InvoiceTotals
@@ -20,6 +19,7 @@ from domain.model.enums import InvoiceStatus
 from domain.model.money import ZERO
 from domain.model.periods import month_key
 from domain.store.database import Database
+from domain.store.summaries import add_to
 
 ALL_CUSTOMERS = 0
 
@@ -39,36 +39,11 @@ async def _add(
     session: AsyncSession, bucket: Bucket, count: int, total: Decimal, paid: Decimal = ZERO
 ) -> None:
     customer_id, month, status, void = bucket
-    values = {
-        "customer_id": customer_id,
-        "month": month,
-        "status": status,
-        "void": void,
-        "invoice_count": count,
-        "total": total,
-        "paid": paid,
-    }
-    summary = InvoiceTotals
-    if session.get_bind().dialect.name == "mysql":
-        upsert = mysql.insert(summary).values(**values)
-        await session.execute(
-            upsert.on_duplicate_key_update(
-                invoice_count=summary.invoice_count + upsert.inserted.invoice_count,
-                total=summary.total + upsert.inserted.total,
-                paid=summary.paid + upsert.inserted.paid,
-            )
-        )
-        return
-    insert = sqlite.insert(summary).values(**values)
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["customer_id", "month", "status", "void"],
-            set_={
-                "invoice_count": summary.invoice_count + insert.excluded.invoice_count,
-                "total": summary.total + insert.excluded.total,
-                "paid": summary.paid + insert.excluded.paid,
-            },
-        )
+    await add_to(
+        session,
+        InvoiceTotals,
+        {"customer_id": customer_id, "month": month, "status": status, "void": void},
+        {"invoice_count": count, "total": total, "paid": paid},
     )
 
 

@@ -4,6 +4,7 @@ Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-07
 
+`receivable_totals` sums what the open invoices still ask, per customer and that day.
 `invoices.next_due_date` is when what is due next falls due (the due date, or with a
 payment plan the first installment not paid yet), indexed with the status, so overdue
 invoices are a range scan; `overdue_announced_for` remembers the date whose passing was
@@ -101,8 +102,26 @@ def upgrade() -> None:
         **MYSQL_TABLE,
     )
 
+    op.create_table(
+        "receivable_totals",
+        sa.Column("customer_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("falls_due", sa.Date(), nullable=False),
+        sa.Column("invoice_count", sa.Integer(), nullable=False),
+        sa.Column("due", Hundredths(), nullable=False),
+        sa.PrimaryKeyConstraint("customer_id", "falls_due", name=op.f("pk_receivable_totals")),
+        **MYSQL_TABLE,
+    )
+    for customer in ("customer_id", "0"):
+        op.execute(
+            "INSERT INTO receivable_totals (customer_id, falls_due, invoice_count, due)"
+            f" SELECT {customer}, next_due_date, COUNT(*), SUM(total - amount_paid)"
+            " FROM invoices WHERE status = 'UNPAID' AND void = false AND total > 0"
+            f" AND total > amount_paid GROUP BY {'customer_id, ' if customer != '0' else ''}next_due_date"
+        )
+
 
 def downgrade() -> None:
+    op.drop_table("receivable_totals")
     op.drop_table("late_fees")
     op.drop_table("reminders")
     with op.batch_alter_table("customers") as batch:

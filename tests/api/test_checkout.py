@@ -6,19 +6,17 @@ invoice once, checked against what was asked. SQLite and MariaDB."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 
 from domain.bootstrap import Runtime
 from domain.model.access import SYSTEM
 from domain.model.commands import GenerateRequest
 from domain.services import billing
 from domain.services.payments.reconcile import reconcile_payments
-from tests.api.test_payments import WEBHOOK_SECRET, with_stripe
+from tests.api.test_payments import WEBHOOK_SECRET
 from tests.consistency import assert_consistent
 from tests.fakes.clock import PinnableClock
 from tests.fakes.stripe_server import FakeStripe, signed
@@ -47,17 +45,6 @@ class Page:
         return await self.client.post(
             urlsplit(form.group(1)).path, data={"token": token.group(1)}, headers=headers
         )
-
-
-@pytest.fixture
-async def shop(
-    api: Api, runtime: Runtime, stripe_fake: FakeStripe
-) -> AsyncIterator[tuple[Api, Runtime]]:
-    # The page sends the browser on to the fake's hosted page, and only there.
-    async with with_stripe(
-        api, runtime, stripe_fake, "https://crm.example.test", checkout_origin=stripe_fake.url
-    ) as ready:
-        yield ready
 
 
 async def _invoice(api: Api, runtime: Runtime) -> tuple[int, Page]:

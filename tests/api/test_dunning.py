@@ -97,15 +97,12 @@ async def desk(
         yield Desk(ready, configured, settings, tmp_path / "outbox")
 
 
-async def _invoice(desk: Desk, name: str = "Acme", contact: bool = True) -> tuple[int, int]:
-    """An invoice of 110.00 due on DUE, issued on March 1st."""
+async def _invoice(desk: Desk, name: str = "Acme", cost: str = "100.00") -> tuple[int, int]:
+    """An invoice of 110.00 (`cost` plus 10% tax) due on DUE, issued on March 1st."""
     customer = await make_customer(desk.api.db, name)
-    if contact:
-        await add_contact(
-            desk.api.db, customer.id, f"ap@{name.lower()}.example", ContactType.BILLING
-        )
+    await add_contact(desk.api.db, customer.id, f"ap@{name.lower()}.example", ContactType.BILLING)
     await make_charge(
-        desk.api.db, customer.id, "100.00", tax="10", created_at=datetime(2026, 2, 5, tzinfo=UTC)
+        desk.api.db, customer.id, cost, tax="10", created_at=datetime(2026, 2, 5, tzinfo=UTC)
     )
     request = GenerateRequest(
         customer.id, start_date=date(2026, 2, 1), end_date=date(2026, 2, 28), due_date=DUE
@@ -193,6 +190,7 @@ async def test_paid_void_credit_and_opted_out_invoices_get_no_reminder(desk: Des
     paid, _ = await _invoice(desk, "Paid")
     voided, _ = await _invoice(desk, "Voided")
     _, quiet_customer = await _invoice(desk, "Quiet")
+    await _invoice(desk, "Credited", cost="-50.00")  # a credit note: nothing to ask for
     await desk.api.gql(PAY, {"id": str(paid), "amount": None})
     await desk.api.gql(
         "mutation($id: ID!) { voidInvoice(id: $id) { errors { code } } }", {"id": str(voided)}

@@ -52,16 +52,6 @@ async def card_api(api: Api, runtime: Runtime, stripe_fake: FakeStripe) -> Async
         yield ready
 
 
-@pytest.fixture
-async def shop(
-    api: Api, runtime: Runtime, stripe_fake: FakeStripe
-) -> AsyncIterator[tuple[Api, Runtime]]:
-    async with with_stripe(
-        api, runtime, stripe_fake, "https://crm.example.test", checkout_origin=stripe_fake.url
-    ) as ready:
-        yield ready
-
-
 async def _pay(api: Api, invoice_id: int, method: str, amount: str | None = None) -> dict:
     given = {"invoiceId": str(invoice_id), "method": method, "reference": f"{method} part"}
     if amount is not None:

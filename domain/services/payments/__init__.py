@@ -10,6 +10,7 @@ same three steps, so no database transaction is held while the provider answers:
     charge.py      payInvoice by a saved card
     checkout.py    the invoice page's pay button (a Stripe Checkout session)
     refund.py      refundInvoice
+    claim.py       what a claim answers (the invoice, the attempt claimed)
     settle.py      an outcome (an answer, a webhook, the reconciler) becomes a payment
     record.py      how money received or given back is booked
     reconcile.py   an outcome lost, settled by asking the provider

@@ -35,6 +35,7 @@ from domain.ports import (
     ProviderUnavailable,
 )
 from domain.rendering.links import pay_url
+from domain.services.payments.claim import Claimed
 from domain.services.payments.reconcile import reconcile_open
 from domain.services.payments.settle import (
     close_attempt,
@@ -50,16 +51,10 @@ from domain.store.locking import customer_of, lock_invoice, visible_invoice
 
 
 @dataclass
-class _Claim:
-    """What the claim answers: the invoice, and the charge to make (none on a replay)."""
+class _Claim(Claimed):
+    """The charge to make (none on a replay)."""
 
-    invoice: Invoice
-    attempt_id: int | None = None
     charge: Charge | None = None
-
-    @property
-    def id(self) -> int:
-        return self.invoice.id
 
 
 async def pay_by_card(

@@ -19,7 +19,7 @@ from domain.model.invoice_rules import ensure_payable
 from domain.model.money import ZERO
 from domain.model.payments import PlannedInstallment, ensure_plan
 from domain.model.periods import local_day
-from domain.store import invoice_events
+from domain.store import invoice_events, receivable_totals
 from domain.store.database import Database
 from domain.store.locking import lock_invoice
 from domain.store.payments import installments_of
@@ -55,7 +55,9 @@ async def create_payment_plan(
             )
             for position, part in enumerate(planned, start=1)
         )
+        before = receivable_totals.share(invoice)
         invoice.next_due_date = planned[0].due_date
+        await receivable_totals.follow(session, before, invoice)
         schedule = ", ".join(f"{part.amount} on {part.due_date}" for part in planned)
         invoice_events.record(
             session, invoice.id, EventKind.PLAN_CREATED, viewer, f"{len(planned)}: {schedule}"
@@ -76,7 +78,9 @@ async def cancel_payment_plan(db: Database, viewer: Viewer, invoice_id: int) -> 
                 "invoice_id",
             )
         await session.execute(delete(Installment).where(Installment.invoice_id == invoice.id))
+        before = receivable_totals.share(invoice)
         invoice.next_due_date = invoice.due_date
+        await receivable_totals.follow(session, before, invoice)
         invoice_events.record(
             session, invoice.id, EventKind.PLAN_CANCELLED, viewer, "the payment plan was cancelled"
         )

@@ -13,7 +13,7 @@ from domain.model.entities import Invoice, Payment
 from domain.model.enums import EventKind, InvoiceStatus, PaymentMethodKind, TransactionKind
 from domain.model.invoice_rules import settling_transaction
 from domain.model.payments import allocate, amount_due
-from domain.store import invoice_events, invoice_totals
+from domain.store import invoice_events, invoice_totals, receivable_totals
 from domain.store.database import Database
 from domain.store.locking import customer_of
 from domain.store.payments import installments_of
@@ -33,6 +33,7 @@ async def record_payment(
     PAYMENT; for a credit note, the REFUND of the funds it owes), the plan's installments
     it fills, and the invoice PAID once nothing is left due. The invoice's row is locked."""
     amount = amount_due(invoice) if amount is None else amount
+    before = receivable_totals.share(invoice)
     customer = await customer_of(session, invoice)
     paid_at = db.now()
     description = f"{method.value}: {reference}" if reference else method.value
@@ -58,6 +59,7 @@ async def record_payment(
         invoice_events.record(
             session, invoice.id, EventKind.PART_PAID, actor, f"{said}; {left} still due"
         )
+        await receivable_totals.follow(session, before, invoice)
         return payment
     await invoice_totals.move(session, invoice, status=InvoiceStatus.PAID)
     invoice.status = InvoiceStatus.PAID
@@ -65,6 +67,7 @@ async def record_payment(
     invoice.payment_method = method
     invoice.payment_reference = reference
     invoice_events.record(session, invoice.id, EventKind.PAID, actor, said)
+    await receivable_totals.follow(session, before, invoice)
     return payment
 
 

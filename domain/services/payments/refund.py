@@ -19,6 +19,7 @@ from domain.model.invoice_rules import ensure_no_open_attempt
 from domain.model.money import to_minor_units
 from domain.model.payments import payment_to_refund
 from domain.ports import CardGateway, Metrics, ProviderRejected, ProviderUnavailable
+from domain.services.payments.claim import Claimed
 from domain.services.payments.reconcile import reconcile_open
 from domain.services.payments.settle import rejected, settle, unconfirmed
 from domain.store import attempts
@@ -30,16 +31,12 @@ from domain.store.payments import payments_of
 
 
 @dataclass
-class _Claim:
-    invoice: Invoice
-    attempt_id: int | None = None
+class _Claim(Claimed):
+    """The refund to ask for (none on a replay)."""
+
     payment_intent_id: str = ""
     amount_minor: int = 0
     key: str = ""
-
-    @property
-    def id(self) -> int:
-        return self.invoice.id
 
 
 async def refund_invoice(

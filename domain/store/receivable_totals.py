@@ -1,0 +1,88 @@
+"""The receivables summary: what the open invoices still ask, per customer (0 = all) and
+the day it falls due. Every change of an invoice that moves what it asks or when (a new
+invoice, a payment, a void, a plan made or cancelled) follows it in the same transaction
+(`follow`), so the overdue card, count, aging and balances are as current as the invoices;
+`recount` is what `invoicing db check` compares it with."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.model.dunning import is_collectable
+from domain.model.entities import Invoice, ReceivableTotals
+from domain.model.money import ZERO
+from domain.store.database import Database
+from domain.store.dunning import collectable
+from domain.store.invoice_totals import ALL_CUSTOMERS
+from domain.store.summaries import add_to
+
+# What an invoice puts in the summary: its customer, the day, what it asks (None: nothing).
+Share = tuple[int, date, Decimal] | None
+Counted = tuple[int, Decimal]
+
+
+def share(invoice: Invoice) -> Share:
+    """Take before changing an invoice, and give to `follow` after."""
+    if not is_collectable(invoice):
+        return None
+    return invoice.customer_id, invoice.next_due_date, invoice.total - invoice.amount_paid
+
+
+async def follow(session: AsyncSession, before: Share, invoice: Invoice) -> None:
+    """Move the invoice's share of the summary from what it was (`before`) to what it is."""
+    after = share(invoice)
+    if before == after:
+        return
+    for taken, sign in ((before, -1), (after, 1)):
+        if taken is None:
+            continue
+        customer_id, falls_due, due = taken
+        for owner in (customer_id, ALL_CUSTOMERS):
+            await add_to(
+                session,
+                ReceivableTotals,
+                {"customer_id": owner, "falls_due": falls_due},
+                {"invoice_count": sign, "due": sign * due},
+            )
+
+
+async def recount(db: Database) -> dict[tuple[int, date], Counted]:
+    """What the summary should hold, counted from the invoices."""
+    counts: dict[tuple[int, date], int] = defaultdict(int)
+    dues: dict[tuple[int, date], Decimal] = defaultdict(lambda: ZERO)
+    async with db.read() as session:
+        rows = await session.stream(
+            select(
+                Invoice.customer_id, Invoice.next_due_date, Invoice.total, Invoice.amount_paid
+            ).where(*collectable())
+        )
+        async for customer_id, falls_due, total, paid in rows:
+            for key in ((customer_id, falls_due), (ALL_CUSTOMERS, falls_due)):
+                counts[key] += 1
+                dues[key] += total - paid
+    return {key: (counts[key], dues[key]) for key in counts}
+
+
+async def stored(db: Database) -> dict[tuple[int, date], Counted]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(ReceivableTotals).where(ReceivableTotals.invoice_count != 0)
+        )
+        return {(r.customer_id, r.falls_due): (r.invoice_count, r.due) for r in rows.scalars()}
+
+
+async def rebuild(db: Database) -> int:
+    """Recount the whole summary from the invoices."""
+    counted = await recount(db)
+    async with db.transaction() as session:
+        await session.execute(delete(ReceivableTotals))
+        session.add_all(
+            ReceivableTotals(customer_id=c, falls_due=d, invoice_count=n, due=due)
+            for (c, d), (n, due) in counted.items()
+        )
+    return len(counted)
