@@ -98,6 +98,8 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
     )
     totals: dict[tuple[int, int, str, int], list[int]] = {}
     owed: dict[tuple[int, str], list[int]] = {}  # receivable_totals: (customer, due day)
+    # number_series: the numbers were ids, so each series starts after its highest one.
+    highest: dict[str, int] = {}
     files = {
         name: (folder / f"{name}.tsv").open("w", encoding="utf-8")
         for name in (
@@ -167,6 +169,8 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
         refund = f"re_{invoice_id:010d}" if status == "REFUNDED" else "\\N"
         title = ("Void: " if void else "") + invoice_title(rng, period_start, period_end)
         month = created.year * 100 + created.month
+        for key in (f"invoice:{created.year}", "invoice:0"):
+            highest[key] = invoice_id
         due = f"{(created + timedelta(days=15)):%Y-%m-%d}"
         paid = total if status != "UNPAID" else 0
         files["invoices"].write(
@@ -216,6 +220,10 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
         for (scope, due), (count, total) in owed.items():
             out.write(f"{scope}\t{due}\t{count}\t{total}\n")
     counts["receivable_totals"] = len(owed)
+    with (folder / "number_series.tsv").open("w") as out:
+        for key, last in highest.items():
+            out.write(f"{key}\t{last}\n")
+    counts["number_series"] = len(highest)
     for handle in files.values():
         handle.close()
     return counts
@@ -234,6 +242,7 @@ COLUMNS = {
     "invoice_lines": "invoice_id, position, transaction_id, created_at, title, description, retail_cost, tax_percentage, tax_amount",
     "invoice_totals": "customer_id, month, status, void, invoice_count, total, paid",
     "receivable_totals": "customer_id, falls_due, invoice_count, due",
+    "number_series": "series, last",
 }
 
 
@@ -286,6 +295,7 @@ def main() -> None:
                 "invoice_totals",
                 "payments",
                 "receivable_totals",
+                "number_series",
             ):
                 started = time.perf_counter()
                 cursor.execute(

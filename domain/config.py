@@ -260,9 +260,13 @@ class PdfCacheSettings(_Section):
 class InvoiceSettings(_Section):
     template_dir: str = "invoice_templates"
     template_filename: str = "norfone_invoice_template.html"
-    number_format: str = "INV-{year}-{id:06d}"
-    # An invoice of credits only (a negative total) is a credit note, numbered apart.
-    credit_note_number_format: str = "CN-{year}-{id:06d}"
+    # {seq}: the next number of the series, without gaps; {year}: the year it was issued;
+    # {id}: its row id (leaves gaps: the ids are shared by both series).
+    number_format: str = "INV-{year}-{seq:06d}"
+    # An invoice of credits only (a negative total) is a credit note, in a series of its own.
+    credit_note_number_format: str = "CN-{year}-{seq:06d}"
+    # When a series starts again from 1: every year (business.timezone), or never.
+    numbering_reset: Literal["yearly", "never"] = "yearly"
     # Empty: invoices are paid on this service's own signed invoice page (Invoice.payUrl);
     # a CRM with its own portal names it here, with {id} and {number}.
     pay_url_template: str = ""
@@ -281,9 +285,9 @@ class InvoiceSettings(_Section):
     @classmethod
     def _formats_a_number(cls, fmt: str) -> str:
         try:
-            fmt.format(year=2025, id=1)
+            fmt.format(year=2025, id=1, seq=1)
         except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"may use only {{year}} and {{id}} ({exc})") from exc
+            raise ValueError(f"may use only {{year}}, {{seq}} and {{id}} ({exc})") from exc
         return fmt
 
     @field_validator("pay_url_template")

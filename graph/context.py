@@ -6,6 +6,7 @@ domain's two batch reads (store/batches.py): a page of any size costs the same q
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,8 +43,19 @@ from domain.store.batches import rows_by_id, rows_by_parent
 from domain.store.database import Database
 from graph.query_budget import RequestCost
 
+K = TypeVar("K")
 V = TypeVar("V")
 M = TypeVar("M")
+
+
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose batch outlives any one field waiting on it. When a field fails,
+    graphql-core cancels the fields still running; a field awaiting the batch's future
+    itself would cancel that future for every other field sharing the key (which then
+    raised CancelledError: a 500). Each field waits on a shield of it instead."""
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        return asyncio.shield(super().load(key))
 
 
 def _batched(
@@ -53,7 +65,7 @@ def _batched(
         found = await fetch(keys)
         return [found[key] if key in found else missing() for key in keys]
 
-    return DataLoader(load_fn=load)
+    return SharedLoader(load_fn=load)
 
 
 def _none() -> None:
@@ -74,7 +86,7 @@ def _einvoices(runtime: Runtime, viewer: Viewer) -> DataLoader[EInvoiceKey, EInv
             found.update({(invoice_id, chosen): status for invoice_id, status in statuses.items()})
         return [found.get(key) for key in keys]
 
-    return DataLoader(load_fn=load)
+    return SharedLoader(load_fn=load)
 
 
 @dataclass

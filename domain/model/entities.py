@@ -152,6 +152,7 @@ class Invoice(Base):
         Index("ix_invoices_title_id", "title", "id"),
         Index("ix_invoices_status_id", "status", "id"),
         Index("ix_invoices_payment_reference", "payment_reference"),
+        UniqueConstraint("number_series", "number_seq"),
         # The overdue filter, card, aging and the dunning round: open invoices by when what
         # is due next falls due, with what they ask (an index-only range scan).
         Index(
@@ -200,6 +201,9 @@ class Invoice(Base):
     )
     # The next_due_date whose passing was announced (invoice.overdue), once.
     overdue_announced_for: Mapped[date | None] = mapped_column(Date)
+    # Its place in its number series ("invoice:2026", "credit_note:0"): gapless per series.
+    number_series: Mapped[str | None] = mapped_column(String(32))
+    number_seq: Mapped[int | None] = mapped_column(Integer)
     # The month it was created, in the business time zone (202501): its stats bucket.
     created_month: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -541,3 +545,13 @@ class ReceivableTotals(Base):
     falls_due: Mapped[date] = mapped_column(Date, primary_key=True)
     invoice_count: Mapped[int] = mapped_column(Integer, default=0)
     due: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))
+
+
+class NumberSeries(Base):
+    """The last number taken in each series and period: an invoice takes the next under
+    this row's lock, in the transaction that issues it."""
+
+    __tablename__ = "number_series"
+
+    series: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

@@ -131,9 +131,24 @@ def tax_display(line: InvoiceLine, formatter: Formatter) -> str:
     return f"{formatter.money(line.tax_amount)} ({formatter.percent(line.tax_percentage)}%)"
 
 
-def invoice_number(number_format: str, issued_at: datetime, zone: ZoneInfo, invoice_id: int) -> str:
-    """INV-2025-000123: invoice.number_format, with the year it was issued in `zone`."""
-    return number_format.format(year=issued_at.astimezone(zone).year, id=invoice_id)
+def invoice_number(
+    number_format: str, issued_at: datetime, zone: ZoneInfo, invoice_id: int, seq: int = 0
+) -> str:
+    """INV-2025-000123: invoice.number_format, with the year it was issued in `zone`, its
+    place in its series and its id."""
+    return number_format.format(year=issued_at.astimezone(zone).year, id=invoice_id, seq=seq)
+
+
+def takes_a_sequence(number_format: str) -> bool:
+    """Whether numbers of this format take the next of their series ({seq})."""
+    return "{seq" in number_format
+
+
+def number_series(credit_note: bool, issued_at: datetime, zone: ZoneInfo, yearly: bool) -> str:
+    """The series an invoice is numbered in: invoices and credit notes apart, each per
+    year (in `zone`) unless the series never starts again ("credit_note:0")."""
+    period = issued_at.astimezone(zone).year if yearly else 0
+    return f"{'credit_note' if credit_note else 'invoice'}:{period}"
 
 
 def settling_transaction(

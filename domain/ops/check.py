@@ -7,6 +7,8 @@ crashes, retries), checked on either database. Each finding names the offending 
 - every invoice's payments and refunds come to what its status says
   (model/invoice_rules.py `expected_balance`), its payments add up to what it says was
   paid and refunded (all of its total once settled), and no installment is overfilled;
+- every number series is continuous: its invoices hold each number from the first to the
+  last the series gave, once;
 - the stats and receivables summaries equal a recount of the invoices;
 - each event is delivered to an endpoint once, apart from redeliveries asked for, and a
   delivery recorded as SUCCEEDED was answered 2xx.
@@ -27,6 +29,7 @@ from domain.model.entities import (
     Installment,
     Invoice,
     InvoiceLine,
+    NumberSeries,
     Payment,
     Transaction,
     WebhookDelivery,
@@ -151,6 +154,27 @@ async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
         found(
             "invoices whose payments do not add up to what they say was paid (invoice ids)",
             wrong_payments,
+        )
+        given = await session.execute(
+            select(
+                Invoice.number_series,
+                func.min(Invoice.number_seq),
+                func.max(Invoice.number_seq),
+                func.count(),
+                func.max(Invoice.id),
+            )
+            .where(Invoice.number_series.is_not(None))
+            .group_by(Invoice.number_series)
+        )
+        lasts = dict((await session.execute(select(NumberSeries.series, NumberSeries.last))).all())
+        broken = [
+            int(newest or 0)
+            for series, first, last, count, newest in given
+            if (last or 0) - (first or 0) + 1 != count or lasts.get(str(series)) != last
+        ]
+        found(
+            "number series with a gap or a number given twice (the newest invoice of each)",
+            broken,
         )
         overfilled = await session.execute(
             select(Installment.invoice_id).where(

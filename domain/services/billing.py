@@ -30,6 +30,8 @@ from domain.model.invoice_rules import (
     invoice_number,
     is_credit_note,
     line_totals,
+    number_series,
+    takes_a_sequence,
 )
 from domain.model.periods import (
     Period,
@@ -43,6 +45,7 @@ from domain.model.texts import counted, text
 from domain.model.validation import required_text
 from domain.ports import BillingJob, BillOutcome, WorkQueue
 from domain.store import invoice_events, invoice_totals, receivable_totals
+from domain.store import numbering as numbering_store
 from domain.store.charges import customers_with_unbilled_charges, unbilled_charges_query
 from domain.store.database import Database
 from domain.store.idempotency import IdempotencyKey, idempotent
@@ -116,12 +119,16 @@ async def _generate(
         invoice.status, invoice.paid_at = InvoiceStatus.PAID, issued_at
     session.add(invoice)
     await session.flush()
+    numbering = settings.invoice
     number_format = (
-        settings.invoice.credit_note_number_format
-        if is_credit_note(total)
-        else settings.invoice.number_format
+        numbering.credit_note_number_format if is_credit_note(total) else numbering.number_format
     )
-    invoice.number = invoice_number(number_format, issued_at, zone, invoice.id)
+    seq = 0
+    if takes_a_sequence(number_format):
+        yearly = numbering.numbering_reset == "yearly"
+        invoice.number_series = number_series(is_credit_note(total), issued_at, zone, yearly)
+        seq = invoice.number_seq = await numbering_store.take_next(session, invoice.number_series)
+    invoice.number = invoice_number(number_format, issued_at, zone, invoice.id, seq)
     await invoice_totals.count_new(session, invoice)
     await receivable_totals.follow(session, None, invoice)
     credited = await _credited_invoices(session, charges, zone)

@@ -80,20 +80,32 @@ async def run_round(
     report = DunningReport()
     # The earliest step decides how early an invoice is looked at (-3: three days before).
     horizon = today - timedelta(days=min([*terms.reminder_days, 0]))
-    async for invoice, customer in _falling_due(db, horizon):
-        if not is_collectable(invoice):
-            continue
-        if is_overdue(invoice, today):
-            if dry_run or await dunning.announce_overdue(db, invoice, ROUND):
-                report.overdue.append(invoice.number or "")
-        await _book_fees(db, settings, invoice, today, dry_run, report)
-        step = reminder_due(invoice.next_due_date, terms.reminder_days, today)
-        if step is not None and customer.reminders_enabled:
+    async for page in _falling_due(db, horizon):
+        done = await dunning.done_for(db, [invoice for invoice, _ in page])
+        for invoice, customer in page:
+            if not is_collectable(invoice):
+                continue
+            announced = invoice.overdue_announced_for == invoice.next_due_date
+            if is_overdue(invoice, today) and not announced:
+                if dry_run or await dunning.announce_overdue(db, invoice, ROUND):
+                    report.overdue.append(invoice.number or "")
+            booked = done.fees.get(invoice.id, set())
+            await _book_fees(db, settings, invoice, booked, today, dry_run, report)
+            step = reminder_due(invoice.next_due_date, terms.reminder_days, today)
+            sent = done.reminded.get(invoice.id)
+            if (
+                step is None
+                or not customer.reminders_enabled
+                or (sent is not None and sent >= step)
+            ):
+                continue
             await _remind(db, settings, pdfs, mail, invoice, customer, step, today, dry_run, report)
     return report
 
 
-async def _falling_due(db: Database, horizon: date) -> AsyncIterator[tuple[Invoice, Customer]]:
+async def _falling_due(
+    db: Database, horizon: date
+) -> AsyncIterator[list[tuple[Invoice, Customer]]]:
     """Open invoices whose next due date is on or before `horizon`, with their customers,
     a page at a time (a range of ix_invoices_collect)."""
     after = 0
@@ -112,8 +124,8 @@ async def _falling_due(db: Database, horizon: date) -> AsyncIterator[tuple[Invoi
                     .limit(PAGE_SIZE)
                 )
             ).all()
-        for invoice, customer in rows:
-            yield invoice, customer
+        if rows:
+            yield [(invoice, customer) for invoice, customer in rows]
         if len(rows) < PAGE_SIZE:
             return
         after = rows[-1][0].id
@@ -123,6 +135,7 @@ async def _book_fees(
     db: Database,
     settings: Settings,
     invoice: Invoice,
+    booked: set[int],
     today: date,
     dry_run: bool,
     report: DunningReport,
@@ -131,11 +144,10 @@ async def _book_fees(
     if terms.late_fee_percent_per_month <= 0:
         return
     months = fee_months_due(invoice.next_due_date, terms.late_fee_grace_days, today)
-    if not months:
+    wanted = [month for month in range(1, months + 1) if month not in booked]
+    if not wanted:
         return
     if dry_run:
-        booked = await dunning.fee_months(db, invoice.id, invoice.next_due_date)
-        wanted = [month for month in range(1, months + 1) if month not in booked]
         fees = late_fees(
             invoice.total - invoice.amount_paid,
             terms.late_fee_percent_per_month,
@@ -161,8 +173,6 @@ async def _remind(
     report: DunningReport,
 ) -> None:
     falls_due = invoice.next_due_date
-    if await dunning.reminded(db, invoice.id, falls_due, step):
-        return
     contacts, plan = await _contacts_and_plan(db, invoice)
     chosen = recipients(contacts)
     number = invoice.number or ""

@@ -82,6 +82,14 @@ async def test_invoices_settled_before_payments_existed_get_the_payment_that_set
         assert [(p.invoice_id, p.amount, p.method, p.reference) for p in payments] == [
             (made[0].id, Decimal("110.00"), PaymentMethodKind.CASH, "till 3")
         ]
+        # Each number series starts after the highest number it already holds.
+        await make_charge(db, customer.id, "5.00", created_at=datetime(2025, 1, 7, tzinfo=UTC))
+        request = GenerateRequest(
+            customer.id, start_date=date(2025, 1, 7), end_date=date(2025, 1, 7)
+        )
+        newest = await billing.generate_invoice(db, here, SYSTEM, request)
+        assert newest.number not in {invoice.number for invoice in made}
+        assert newest.number_seq == max(invoice.id for invoice in made) + 1
         await assert_consistent(db)
     finally:
         await db.dispose()
