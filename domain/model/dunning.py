@@ -18,8 +18,8 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from domain.model.entities import Installment, Invoice
-from domain.model.invoice_rules import is_open
 from domain.model.money import ZERO, round_money
+from domain.model.payments import amount_due
 
 
 def next_due_date(due_date: date, installments: Sequence[Installment]) -> date:
@@ -33,7 +33,7 @@ def next_due_date(due_date: date, installments: Sequence[Installment]) -> date:
 
 def is_collectable(invoice: Invoice) -> bool:
     """Open, with money to ask for: not paid, not void, not a credit note or zero."""
-    return is_open(invoice) and invoice.total > 0 and invoice.total > invoice.amount_paid
+    return amount_due(invoice) > 0
 
 
 def days_overdue(invoice: Invoice, today: date) -> int:

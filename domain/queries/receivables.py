@@ -53,12 +53,19 @@ def overdue_condition(today: date) -> ColumnElement[bool]:
     return and_(*collectable(), Invoice.next_due_date < today)
 
 
+def _fell_due(customer_id: int | None, today: date) -> list[ColumnElement[bool]]:
+    """The summary's rows of what fell due before `today` (one customer's, or all)."""
+    return [
+        ReceivableTotals.customer_id == (ALL_CUSTOMERS if customer_id is None else customer_id),
+        ReceivableTotals.falls_due < today,
+    ]
+
+
 def overdue_count(customer_id: int | None, today: date) -> Select[Any]:
     """How many invoices are overdue on `today` (of one customer, or all), from the
     summary: a scalar query."""
     return select(func.coalesce(func.sum(ReceivableTotals.invoice_count), 0)).where(
-        ReceivableTotals.customer_id == (ALL_CUSTOMERS if customer_id is None else customer_id),
-        ReceivableTotals.falls_due < today,
+        *_fell_due(customer_id, today)
     )
 
 
@@ -75,10 +82,7 @@ async def overdue(db: Database, customer_id: int | None, today: date) -> tuple[i
     query = select(
         func.coalesce(func.sum(ReceivableTotals.invoice_count), 0),
         func.coalesce(func.sum(_DUE), 0),
-    ).where(
-        ReceivableTotals.customer_id == (ALL_CUSTOMERS if customer_id is None else customer_id),
-        ReceivableTotals.falls_due < today,
-    )
+    ).where(*_fell_due(customer_id, today))
     async with db.read() as session:
         count, due = (await session.execute(query)).one()
     return int(count), _money(due)

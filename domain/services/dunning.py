@@ -34,7 +34,6 @@ from domain.model.access import SYSTEM
 from domain.model.dunning import (
     days_overdue,
     fee_months_due,
-    is_collectable,
     is_overdue,
     late_fees,
     reminder_due,
@@ -42,11 +41,10 @@ from domain.model.dunning import (
 from domain.model.entities import Contact, Customer, Installment, Invoice
 from domain.model.periods import local_day
 from domain.ports import EmailAttachment, EmailFailed, InvoiceEmail, MailSender, TemplateFailure
-from domain.rendering.email import EmailFacts, Reminding, email_content, invoice_email
-from domain.rendering.links import pay_url, share_url
-from domain.services.invoice_email import contacts_of, recipients
+from domain.rendering.email import Reminding, email_content, invoice_email
+from domain.services.invoice_email import contacts_of, email_facts, recipients
 from domain.services.invoice_pdfs import InvoicePdfs
-from domain.store import deployment, dunning
+from domain.store import dunning
 from domain.store.database import Database
 from domain.store.payments import installments_of
 
@@ -83,8 +81,6 @@ async def run_round(
     async for page in _falling_due(db, horizon):
         done = await dunning.done_for(db, [invoice for invoice, _ in page])
         for invoice, customer in page:
-            if not is_collectable(invoice):
-                continue
             announced = invoice.overdue_announced_for == invoice.next_due_date
             if is_overdue(invoice, today) and not announced:
                 if dry_run or await dunning.announce_overdue(db, invoice, ROUND):
@@ -228,12 +224,8 @@ async def _compose(
 ) -> InvoiceEmail:
     """The reminder as it goes out: its words, the pay link, the invoice's PDF attached."""
     pdf = await pdfs.get(SYSTEM, invoice.id)
-    secret = await deployment.link_secret(db, settings)
-    now = db.now()
-    view_url = share_url(settings, secret, invoice.id, now)
-    pay_link = pay_url(settings, secret, invoice.id, invoice.number, invoice.due_date, now.date())
-    facts = EmailFacts.of_invoice(invoice, customer, pay_link, plan)
+    facts, view_url = await email_facts(db, settings, invoice, customer, plan)
     reminding = Reminding(invoice.next_due_date, (today - invoice.next_due_date).days)
     content = await email_content(settings, pdfs.documents, facts, view_url, reminding)
     attachment = EmailAttachment(pdf.filename, pdf.data, "application/pdf")
-    return invoice_email(settings, content, chosen, [attachment], now)
+    return invoice_email(settings, content, chosen, [attachment], db.now())

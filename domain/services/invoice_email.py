@@ -5,6 +5,7 @@ primary ones), through the MailSender port (Mailjet, or the development outbox).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.model.access import Viewer
 from domain.model.einvoice import Syntax
-from domain.model.entities import Contact, Customer, Invoice
+from domain.model.entities import Contact, Customer, Installment, Invoice
 from domain.model.enums import ContactType, EInvoiceFormat, EventKind
 from domain.model.invoice_rules import ensure_sendable
 from domain.ports import EmailAttachment, EmailFailed, MailSender, TemplateFailure
@@ -36,6 +37,22 @@ async def contacts_of(session: AsyncSession, customer_id: int) -> list[Contact]:
         select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id)
     )
     return list(rows.scalars())
+
+
+async def email_facts(
+    db: Database,
+    settings: Settings,
+    invoice: Invoice,
+    customer: Customer,
+    plan: Sequence[Installment],
+) -> tuple[EmailFacts, str]:
+    """What an email about the invoice (the invoice email, or a reminder of it) says of it,
+    its pay link included, and the signed link to the customer's page of it."""
+    secret = await deployment.link_secret(db, settings)
+    now = db.now()
+    view_url = share_url(settings, secret, invoice.id, now)
+    pay_link = pay_url(settings, secret, invoice.id, invoice.number, invoice.due_date, now.date())
+    return EmailFacts.of_invoice(invoice, customer, pay_link, plan), view_url
 
 
 def recipients(contacts: list[Contact]) -> list[Contact]:
@@ -75,11 +92,7 @@ async def email_invoice(
             ErrorCode.ATTACHMENT_TOO_LARGE,
             f"The PDF is {len(pdf.data) / 1024 / 1024:.2f} MB; the email limit is {limit_mb} MB. Nothing was sent.",
         )
-    secret = await deployment.link_secret(db, settings)
-    view_url = share_url(settings, secret, invoice.id, db.now())
-    today = db.now().date()
-    pay_link = pay_url(settings, secret, invoice.id, invoice.number, invoice.due_date, today)
-    facts = EmailFacts.of_invoice(invoice, customer, pay_link, plan)
+    facts, view_url = await email_facts(db, settings, invoice, customer, plan)
     try:
         content = await email_content(settings, pdfs.documents, facts, view_url)
     except TemplateFailure as failure:
