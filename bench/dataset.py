@@ -89,6 +89,11 @@ def ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def mills(cents: int) -> int:
+    """Amounts are computed here in cents and stored in thousandths (model/columns.py)."""
+    return cents * 10
+
+
 def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -96,8 +101,9 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
     counts = dict.fromkeys(
         ("customers", "contacts", "invoices", "invoice_lines", "transactions", "payments"), 0
     )
-    totals: dict[tuple[int, int, str, int], list[int]] = {}
-    owed: dict[tuple[int, str], list[int]] = {}  # receivable_totals: (customer, due day)
+    totals: dict[tuple[int, str, int, str, int], list[int]] = {}
+    owed: dict[tuple[int, str, str], list[int]] = {}  # receivable_totals: customer, currency, day
+    currencies: dict[int, str] = {}
     # number_series: the numbers were ids, so each series starts after its highest one.
     highest: dict[str, int] = {}
     files = {
@@ -115,8 +121,10 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
         name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(KINDS)} {rng.choice(SUFFIXES)}"
         city, state, country = rng.choice(CITIES)
         language = "es" if country in ("España", "Argentina") else "en"
+        # Spain's customers are billed in euros, everyone else in the business's dollars.
+        currency = currencies[customer_id] = "EUR" if country == "España" else "USD"
         files["customers"].write(
-            f"{customer_id}\t{name}\t{language}\t{rng.randint(1, 999)} Main Street\t\t{city}\t{state}\t{rng.randint(1000, 9999)}\t{country}\t{ts(start)}\t1\n"
+            f"{customer_id}\t{name}\t{language}\t{rng.randint(1, 999)} Main Street\t\t{city}\t{state}\t{rng.randint(1000, 9999)}\t{country}\t{ts(start)}\t1\t{currency}\n"
         )
         files["contacts"].write(
             f"{customer_id}\t{customer_id}\tAccounts Payable\tap{customer_id}@example.com\tBILLING\t{ts(start)}\n"
@@ -126,6 +134,7 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
     span = (now - start).total_seconds()
     for invoice_id in range(1, invoices + 1):
         customer_id = rng.randint(1, customers)
+        currency = currencies[customer_id]
         created = start + timedelta(seconds=span * invoice_id / invoices)
         period_end = created - timedelta(days=1)
         period_start = period_end - timedelta(days=30)
@@ -154,10 +163,10 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
             when = period_start + timedelta(seconds=rng.uniform(0, 30 * 86400))
             billed = "\\N" if void else str(invoice_id)
             files["transactions"].write(
-                f"{transaction_id}\tCHARGE\t{customer_id}\t{product_id}\t{title}\t\t{ts(when)}\t{cost}\t{percent}\t{line_tax}\t{billed}\n"
+                f"{transaction_id}\tCHARGE\t{customer_id}\t{product_id}\t{title}\t\t{ts(when)}\t{mills(cost)}\t{percent}\t{mills(line_tax)}\t{billed}\n"
             )
             files["invoice_lines"].write(
-                f"{invoice_id}\t{position}\t{transaction_id}\t{ts(when)}\t{title}\t\t{cost}\t{percent}\t{line_tax}\n"
+                f"{invoice_id}\t{position}\t{transaction_id}\t{ts(when)}\t{title}\t\t{mills(cost)}\t{percent}\t{mills(line_tax)}\n"
             )
         total = subtotal + tax
         paid_at = ts(created + timedelta(days=rng.randint(1, 20))) if status != "UNPAID" else "\\N"
@@ -175,50 +184,52 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
         paid = total if status != "UNPAID" else 0
         files["invoices"].write(
             f"{invoice_id}\tINV-{created.year}-{invoice_id:06d}\t{customer_id}\t{title}\t{period_start:%Y-%m-%d}\t{period_end:%Y-%m-%d}\t"
-            f"{due}\t{ts(created)}\t{subtotal}\t{tax}\t{total}\t{status}\t{void}\t"
+            f"{due}\t{ts(created)}\t{mills(subtotal)}\t{mills(tax)}\t{mills(total)}\t{status}\t{void}\t"
             f"{ts(created) if void else chr(92) + 'N'}\t{paid_at}\t{method or chr(92) + 'N'}\t{reference}\t{refund}\t{n_lines}\t{month}\t"
-            f"{paid}\t{due}\t{total if status == 'REFUNDED' else 0}\n"
+            f"{mills(paid)}\t{due}\t{mills(total) if status == 'REFUNDED' else 0}\t{currency}\n"
         )
         if status != "UNPAID":
             counts["payments"] += 1
             files["payments"].write(
-                f"{invoice_id}\t{total}\t{method}\t{reference}\t{paid_at}\t"
-                f"{total if status == 'REFUNDED' else 0}\t{refund}\n"
+                f"{invoice_id}\t{mills(total)}\t{method}\t{reference}\t{paid_at}\t"
+                f"{mills(total) if status == 'REFUNDED' else 0}\t{refund}\n"
             )
         if status != "UNPAID":
             transaction_id += 1
             files["transactions"].write(
-                f"{transaction_id}\tPAYMENT\t{customer_id}\t\\N\tPayment for INV-{created.year}-{invoice_id:06d}\t{method}\t{paid_at}\t{-total}\t0\t0\t{invoice_id}\n"
+                f"{transaction_id}\tPAYMENT\t{customer_id}\t\\N\tPayment for INV-{created.year}-{invoice_id:06d}\t{method}\t{paid_at}\t{mills(-total)}\t0\t0\t{invoice_id}\n"
             )
         if status == "REFUNDED":
             transaction_id += 1
             files["transactions"].write(
-                f"{transaction_id}\tREFUND\t{customer_id}\t\\N\tRefund of INV-{created.year}-{invoice_id:06d}\t{refund}\t{paid_at}\t{total}\t0\t0\t{invoice_id}\n"
+                f"{transaction_id}\tREFUND\t{customer_id}\t\\N\tRefund of INV-{created.year}-{invoice_id:06d}\t{refund}\t{paid_at}\t{mills(total)}\t0\t0\t{invoice_id}\n"
             )
         for scope in (customer_id, 0):
-            bucket = totals.setdefault((scope, month, status, void), [0, 0, 0])
+            bucket = totals.setdefault((scope, currency, month, status, void), [0, 0, 0])
             bucket[0] += 1
             bucket[1] += total
             bucket[2] += paid
             if status == "UNPAID" and not void and total > 0:
-                still = owed.setdefault((scope, due), [0, 0])
+                still = owed.setdefault((scope, currency, due), [0, 0])
                 still[0] += 1
                 still[1] += total
         counts["invoice_lines"] += n_lines
     for customer_id in range(1, customers + 1, 10):  # this month's charges, not billed yet
         transaction_id += 1
         files["transactions"].write(
-            f"{transaction_id}\tCHARGE\t{customer_id}\t1\tMobile plan 20 GB\t\t{ts(now - timedelta(days=1))}\t2990\t1000\t299\t\\N\n"
+            f"{transaction_id}\tCHARGE\t{customer_id}\t1\tMobile plan 20 GB\t\t{ts(now - timedelta(days=1))}\t29900\t1000\t2990\t\\N\n"
         )
     counts["transactions"] = transaction_id
     counts["invoices"] = invoices
     with (folder / "invoice_totals.tsv").open("w") as out:
-        for (scope, month, status, void), (count, total, paid) in totals.items():
-            out.write(f"{scope}\t{month}\t{status}\t{void}\t{count}\t{total}\t{paid}\n")
+        for (scope, currency, month, status, void), (count, total, paid) in totals.items():
+            out.write(
+                f"{scope}\t{currency}\t{month}\t{status}\t{void}\t{count}\t{mills(total)}\t{mills(paid)}\n"
+            )
     counts["invoice_totals"] = len(totals)
     with (folder / "receivable_totals.tsv").open("w") as out:
-        for (scope, due), (count, total) in owed.items():
-            out.write(f"{scope}\t{due}\t{count}\t{total}\n")
+        for (scope, currency, due), (count, total) in owed.items():
+            out.write(f"{scope}\t{currency}\t{due}\t{count}\t{mills(total)}\n")
     counts["receivable_totals"] = len(owed)
     with (folder / "number_series.tsv").open("w") as out:
         for key, last in highest.items():
@@ -230,18 +241,18 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
 
 
 COLUMNS = {
-    "customers": "id, name, language, address_line_1, address_line_2, city, state, zip_code, country, created_at, reminders_enabled",
+    "customers": "id, name, language, address_line_1, address_line_2, city, state, zip_code, country, created_at, reminders_enabled, currency",
     "contacts": "id, customer_id, name, email, type, created_at",
     "invoices": (
         "id, number, customer_id, title, start_date, end_date, due_date, created_at, subtotal, tax, total, status, void, "
         "voided_at, paid_at, payment_method, payment_reference, refund_reference, line_count, created_month, "
-        "amount_paid, next_due_date, refunded_amount"
+        "amount_paid, next_due_date, refunded_amount, currency"
     ),
     "payments": "invoice_id, amount, method, reference, paid_at, refunded_amount, refund_reference",
     "transactions": "id, kind, customer_id, product_id, title, description, created_at, retail_cost, tax_percentage, tax_amount, invoice_id",
     "invoice_lines": "invoice_id, position, transaction_id, created_at, title, description, retail_cost, tax_percentage, tax_amount",
-    "invoice_totals": "customer_id, month, status, void, invoice_count, total, paid",
-    "receivable_totals": "customer_id, falls_due, invoice_count, due",
+    "invoice_totals": "customer_id, currency, month, status, void, invoice_count, total, paid",
+    "receivable_totals": "customer_id, currency, falls_due, invoice_count, due",
     "number_series": "series, last",
 }
 

@@ -64,10 +64,18 @@ def billing_run(
             )
 
     run = with_runtime(settings, work)
-    total = sum((invoice.total for invoice in run.invoices), Decimal(0))
-    formatter = Formatter.of(settings.business, settings.business.default_language)
+    # Never one sum of different currencies: a total per currency, the business's first.
+    totals: dict[str, Decimal] = {settings.business.currency_code: Decimal(0)}
+    for invoice in run.invoices:
+        totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.total
+    language = settings.business.default_language
+    billed = " + ".join(
+        Formatter.of(settings.business, language, currency).money(total)
+        for currency, total in totals.items()
+        if total or currency == settings.business.currency_code
+    )
     click.echo(
-        f"{counted(len(run.invoices), 'invoice')} for {formatter.money(total)}, "
+        f"{counted(len(run.invoices), 'invoice')} for {billed}, "
         f"{counted(len(run.skipped_customer_ids), 'customer')} with nothing to bill, "
         f"{len(run.failures)} failed"
     )

@@ -203,8 +203,12 @@ class BusinessSettings(_Section):
     phone: str = "+61 2 5550 1234"
     tax_id: str = "ABN 51 824 753 556"
     seller: SellerSettings = SellerSettings()
+    # What customers are billed in unless they say otherwise (CustomerInput.currency), and
+    # what the all-customer stats cards count without a currency argument.
     currency_code: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    currency_symbol: str = "$"
+    # Amounts show each currency's symbol as the reader's language writes it ($, US$, €,
+    # ¥); set this only to replace the business currency's (e.g. "A$").
+    currency_symbol: str | None = None
     timezone: str = "UTC"
     default_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
     # The languages a customer may have: two-letter codes Babel has data for. The template's
@@ -227,13 +231,13 @@ class BusinessSettings(_Section):
 
     @field_validator("currency_code")
     @classmethod
-    def _stored_in_hundredths(cls, code: str) -> str:
+    def _iso_4217(cls, code: str) -> str:
         if code not in list_currencies():
             raise ValueError(f"{code} is not an ISO 4217 currency code")
-        # Amounts are kept as hundredths; ISO 4217 gives BHD, KWD and a few others three.
+        # Amounts are kept as thousandths (model/money.py): ISO 4217's largest minor unit.
         digits = get_currency_precision(code)
-        if digits > 2:
-            raise ValueError(f"{code} has {digits} decimal places; at most 2 are supported")
+        if digits > 3:
+            raise ValueError(f"{code} has {digits} decimal places; at most 3 are supported")
         return code
 
     @field_validator("timezone")

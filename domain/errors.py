@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     EINVOICE_UNAVAILABLE = "EINVOICE_UNAVAILABLE"
     AMOUNT_ABOVE_DUE = "AMOUNT_ABOVE_DUE"
     PLAN_EXISTS = "PLAN_EXISTS"
+    CURRENCY_IN_USE = "CURRENCY_IN_USE"
 
 
 MAX_MESSAGE = 500  # characters: a message quotes at most this much of anything it was sent

@@ -1,4 +1,4 @@
-"""The contract's scalars, parsed strictly: money as a string with two fraction digits, and
+"""The contract's scalars, parsed strictly: money as a string with two fraction digits (three where the currency has them), and
 dates within the range the service supports (model/periods.py)."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
 from domain.model.formatting import utc_milliseconds
-from domain.model.money import parse_decimal, to_cents
+from domain.model.money import canonical, parse_decimal
 from domain.model.periods import supported_day
 
 
 def _serialize_decimal(value: Decimal) -> str:
-    return str(to_cents(value))
+    return str(canonical(value))
 
 
 def _parse_decimal(value: object) -> Decimal:

@@ -40,6 +40,8 @@ def load_fixture(path: Path, settings: Settings) -> InvoiceDocument:
     if not isinstance(data, dict):
         raise FixtureError(f"{path.name}: the top level must be a mapping of invoice fields")
     try:
-        return document_from_mapping(data, settings.business.default_language)
+        return document_from_mapping(
+            data, settings.business.default_language, settings.business.currency_code
+        )
     except FixtureError as error:
         raise FixtureError(f"{path.name}: {error}") from None

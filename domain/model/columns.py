@@ -1,7 +1,8 @@
 """Column types that keep money and time exact on SQLite and MariaDB alike.
 
-- Money and percentages are stored as integer hundredths, so they are exact on both and
-  SUM/ORDER BY work in SQL (SQLite has no decimal type; its NUMERIC goes through float).
+- Money is stored as integer thousandths (the smallest minor unit of ISO 4217's
+  currencies, KWD's fils) and percentages as integer hundredths, so they are exact on both
+  and SUM/ORDER BY work in SQL (SQLite has no decimal type; its NUMERIC goes through float).
 - Times are stored as naive UTC and come back timezone-aware.
 - Enums are plain strings with a CHECK, so adding a value never needs ALTER TYPE.
 """
@@ -18,9 +19,12 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from domain.model.money import from_stored, to_stored
+
 
 class Hundredths(TypeDecorator[Decimal]):
-    """A Decimal with at most two fraction digits, stored as an integer count of hundredths."""
+    """A percentage (at most two fraction digits), stored as an integer count of
+    hundredths. Money was too until migration 0020; the older migrations still name it."""
 
     impl = BigInteger
     cache_ok = True
@@ -38,6 +42,21 @@ class Hundredths(TypeDecorator[Decimal]):
             return None
         # SUM() comes back as int (SQLite) or Decimal (MariaDB); both are exact.
         return Decimal(int(value)).scaleb(-2)
+
+
+class Thousandths(TypeDecorator[Decimal]):
+    """An amount of money (at most three fraction digits), stored as an integer count of
+    thousandths; it reads back in its canonical form (model/money.canonical)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return None if value is None else to_stored(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        # SUM() comes back as int (SQLite) or Decimal (MariaDB); both are exact.
+        return None if value is None else from_stored(value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -47,6 +47,8 @@ class CustomerData:
     einvoice_format: EInvoiceFormat | None | Unchanged = UNCHANGED
     # Reminder emails for its late invoices (None: the default, on).
     reminders_enabled: bool | None | Unchanged = UNCHANGED
+    # ISO 4217; None: keep it (a new customer: business.currency_code).
+    currency: str | None = None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from domain.model.columns import Hundredths, UTCDateTime, stored_enum
+from domain.model.columns import Hundredths, Thousandths, UTCDateTime, stored_enum
 from domain.model.enums import (
     AttemptKind,
     AttemptState,
@@ -73,6 +73,9 @@ class Customer(Base):
     electronic_address: Mapped[str | None] = mapped_column(String(200))
     einvoice_format: Mapped[EInvoiceFormat | None] = mapped_column(stored_enum(EInvoiceFormat))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # ISO 4217: what the customer is billed in; its charges are in it too. It changes only
+    # while the customer has no invoice (services/customers.py).
+    currency: Mapped[str] = mapped_column(String(3))
     # False: no reminder emails (late fees still follow the terms).
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -130,9 +133,9 @@ class Transaction(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    retail_cost: Mapped[Decimal] = mapped_column(Hundredths)
+    retail_cost: Mapped[Decimal] = mapped_column(Thousandths)
     tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
-    tax_amount: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_amount: Mapped[Decimal] = mapped_column(Thousandths)
     tax_exemption_reason: Mapped[str | None] = mapped_column(String(200))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     # A credit's correction of an earlier invoice of the customer's: the credit note that
@@ -176,9 +179,11 @@ class Invoice(Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    subtotal: Mapped[Decimal] = mapped_column(Hundredths)
-    tax: Mapped[Decimal] = mapped_column(Hundredths)
-    total: Mapped[Decimal] = mapped_column(Hundredths)
+    subtotal: Mapped[Decimal] = mapped_column(Thousandths)
+    tax: Mapped[Decimal] = mapped_column(Thousandths)
+    total: Mapped[Decimal] = mapped_column(Thousandths)
+    # The customer's currency when it was issued (a credit note: its invoice's).
+    currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[InvoiceStatus] = mapped_column(
         stored_enum(InvoiceStatus), default=InvoiceStatus.UNPAID
     )
@@ -190,10 +195,10 @@ class Invoice(Base):
     refund_reference: Mapped[str | None] = mapped_column(String(255))
     line_count: Mapped[int] = mapped_column(Integer, default=0)
     # What has been refunded of a paid invoice; all of it once REFUNDED.
-    refunded_amount: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    refunded_amount: Mapped[Decimal] = mapped_column(Thousandths, default=Decimal("0.00"))
     # What its payments brought in (the sum of its Payment rows): the invoice is PAID once
     # this reaches its total; until then the rest is due.
-    amount_paid: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    amount_paid: Mapped[Decimal] = mapped_column(Thousandths, default=Decimal("0.00"))
     # When what is due next falls due: the due date, or with a payment plan the first
     # installment not paid yet (model/dunning.py). Overdue the day after.
     next_due_date: Mapped[date] = mapped_column(
@@ -222,12 +227,12 @@ class Payment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
-    amount: Mapped[Decimal] = mapped_column(Hundredths)
+    amount: Mapped[Decimal] = mapped_column(Thousandths)
     method: Mapped[PaymentMethodKind] = mapped_column(stored_enum(PaymentMethodKind))
     # The provider's PaymentIntent for a card, what staff typed for the rest.
     reference: Mapped[str | None] = mapped_column(String(255))
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    refunded_amount: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    refunded_amount: Mapped[Decimal] = mapped_column(Thousandths, default=Decimal("0.00"))
     refund_reference: Mapped[str | None] = mapped_column(String(255))
 
 
@@ -242,8 +247,8 @@ class Installment(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
     position: Mapped[int] = mapped_column(Integer)
     due_date: Mapped[date] = mapped_column(Date)
-    amount: Mapped[Decimal] = mapped_column(Hundredths)
-    amount_paid: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    amount: Mapped[Decimal] = mapped_column(Thousandths)
+    amount_paid: Mapped[Decimal] = mapped_column(Thousandths, default=Decimal("0.00"))
 
 
 class Reminder(Base):
@@ -277,7 +282,7 @@ class LateFeeCharge(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
     falls_due: Mapped[date] = mapped_column(Date)
     month: Mapped[int] = mapped_column(Integer)
-    amount: Mapped[Decimal] = mapped_column(Hundredths)
+    amount: Mapped[Decimal] = mapped_column(Thousandths)
     # Staff may delete the charge like any unbilled one; the month stays booked.
     transaction_id: Mapped[int | None] = mapped_column(
         ForeignKey("transactions.id", ondelete="SET NULL")
@@ -300,7 +305,7 @@ class PaymentAttempt(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
     kind: Mapped[AttemptKind] = mapped_column(stored_enum(AttemptKind))
     state: Mapped[AttemptState] = mapped_column(stored_enum(AttemptState), index=True)
-    amount: Mapped[Decimal] = mapped_column(Hundredths)
+    amount: Mapped[Decimal] = mapped_column(Thousandths)
     currency: Mapped[str] = mapped_column(String(3))
     # The provider's idempotency key: deployment prefix, attempt id, a random part.
     provider_key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -346,9 +351,9 @@ class InvoiceLine(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
-    retail_cost: Mapped[Decimal] = mapped_column(Hundredths)
+    retail_cost: Mapped[Decimal] = mapped_column(Thousandths)
     tax_percentage: Mapped[Decimal] = mapped_column(Hundredths)
-    tax_amount: Mapped[Decimal] = mapped_column(Hundredths)
+    tax_amount: Mapped[Decimal] = mapped_column(Thousandths)
     tax_exemption_reason: Mapped[str | None] = mapped_column(String(200))
     # The invoice the credit corrects, as it was cited when this line was billed.
     credited_invoice_number: Mapped[str | None] = mapped_column(String(64))
@@ -517,20 +522,22 @@ class ProcessedWebhookEvent(Base):
 
 
 class InvoiceTotals(Base):
-    """Invoice counts and totals per customer (0 = all customers), month and state, kept in
-    step with every change so the stats widgets never scan the invoices."""
+    """Invoice counts and totals per customer (0 = all customers), currency, month and
+    state, kept in step with every change so the stats widgets never scan the invoices."""
 
     __tablename__ = "invoice_totals"
 
     customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Totals never add up different currencies: the cards ask for one.
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     # The month the invoice was created, in the business time zone, as 202501.
     month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     status: Mapped[InvoiceStatus] = mapped_column(stored_enum(InvoiceStatus), primary_key=True)
     void: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     invoice_count: Mapped[int] = mapped_column(Integer, default=0)
-    total: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Thousandths, default=Decimal(0))
     # What payments brought in of those invoices: the unpaid card shows total - paid.
-    paid: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))
+    paid: Mapped[Decimal] = mapped_column(Thousandths, default=Decimal(0))
 
 
 class ReceivableTotals(Base):
@@ -542,9 +549,10 @@ class ReceivableTotals(Base):
     __tablename__ = "receivable_totals"
 
     customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     falls_due: Mapped[date] = mapped_column(Date, primary_key=True)
     invoice_count: Mapped[int] = mapped_column(Integer, default=0)
-    due: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal(0))
+    due: Mapped[Decimal] = mapped_column(Thousandths, default=Decimal(0))
 
 
 class NumberSeries(Base):

@@ -1,10 +1,11 @@
 """The one place amounts and dates become text, per locale (Babel's CLDR data).
 
-Templates (the `money` and `long_date` filters), the invoice email, the stats widgets'
-`display` and an invoice line's `taxDisplay` all format through a `Formatter`, so a
-Spanish customer reads $1.234,50 in the PDF and in the email alike. The symbol is the
-business's configured one (business.currency_symbol); the digits after the decimal point
-are the currency's (ISO 4217).
+Templates (the `money` and `long_date` filters), the invoice email, the pay page, the
+stats widgets' `display` and an invoice line's `taxDisplay` all format through a
+`Formatter`, so a Spanish customer reads 1.234,50 € in the PDF and in the email alike.
+Where the symbol goes, how digits are grouped and how many minor digits show all come from
+the locale and the currency (ISO 4217): €1,234.50, 1.234,50 €, ¥1,650, KWD 12.345.
+`business.currency_symbol`, when set, replaces the symbol of the business's own currency.
 """
 
 from __future__ import annotations
@@ -17,22 +18,23 @@ from typing import Protocol
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
-from domain.model.money import minor_digits, round_money
+from domain.model.money import round_money
 
 _COMPACT_STEPS = ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k"))
 FALLBACK_LOCALE = "en"
+_NBSP = "\u00a0"
 
 
-class Currency(Protocol):
+class Business(Protocol):
     """What formatting needs of the business settings."""
 
     @property
     def currency_code(self) -> str: ...
 
     @property
-    def currency_symbol(self) -> str: ...
+    def currency_symbol(self) -> str | None: ...
 
 
 @lru_cache(maxsize=256)
@@ -44,27 +46,56 @@ def _known(locale: str) -> str:
     return locale
 
 
+@lru_cache(maxsize=256)
+def _affixes(currency: str, locale: str, symbol: str) -> tuple[str, str]:
+    """What the locale writes before and after a positive amount in `currency` (the symbol
+    with CLDR's currency spacing: a letter never touches a digit, "KWD 12.345")."""
+    pattern = Locale.parse(locale).currency_formats["standard"]
+    prefix, suffix = (
+        part[0].replace("\u00a4", symbol) for part in (pattern.prefix, pattern.suffix)
+    )
+    if prefix and prefix[-1].isalpha():
+        prefix += _NBSP
+    if suffix and suffix[0].isalpha():
+        suffix = _NBSP + suffix
+    return prefix, suffix
+
+
 @dataclass(frozen=True)
 class Formatter:
     currency_code: str
-    symbol: str
     locale: str = FALLBACK_LOCALE
+    # Replaces CLDR's symbol for this currency (business.currency_symbol); None: CLDR's.
+    symbol_override: str | None = None
 
     def __post_init__(self) -> None:
         # A language CLDR does not know (a customer's "xx") reads as English, not an error.
         object.__setattr__(self, "locale", _known(self.locale))
 
     @classmethod
-    def of(cls, currency: Currency, locale: str = FALLBACK_LOCALE) -> Formatter:
-        return cls(currency.currency_code, currency.currency_symbol, locale)
+    def of(cls, business: Business, locale: str, currency: str | None = None) -> Formatter:
+        """Amounts in `currency` (default: the business's) as `locale` writes them."""
+        code = currency or business.currency_code
+        override = business.currency_symbol if code == business.currency_code else None
+        return cls(code, locale, override)
+
+    @property
+    def symbol(self) -> str:
+        return self.symbol_override or get_currency_symbol(self.currency_code, self.locale)
+
+    def _placed(self, number: str, negative: bool) -> str:
+        prefix, suffix = _affixes(self.currency_code, self.locale, self.symbol)
+        return f"{'-' if negative else ''}{prefix}{number}{suffix}"
 
     def money(self, amount: Decimal | float | int | str) -> str:
-        """$1,234.50 in English, $1.234,50 in Spanish, -$5.00 below zero."""
+        """$1,234.50 in English, 1.234,50 US$ in Spanish, ¥1,650, -$5.00 below zero."""
         rounded = round_money(Decimal(str(amount)), self.currency_code)
-        digits = minor_digits(self.currency_code)
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        number = format_decimal(abs(rounded), format=pattern, locale=self.locale)
-        return f"{'-' if rounded < 0 else ''}{self.symbol}{number}"
+        # Babel's digits for the currency, grouping and decimal sign for the locale; the
+        # symbol placed by the locale's pattern (with its spacing, and any override).
+        number = format_currency(
+            abs(rounded), self.currency_code, format="#,##0.00", locale=self.locale
+        )
+        return self._placed(number, rounded < 0)
 
     def compact(self, amount: Decimal) -> str:
         """Stats widgets: $950.00 below a thousand, then $1.5k, $2.3M, $1.1B (one decimal)."""
@@ -78,7 +109,7 @@ class Formatter:
             if scaled < 1000 or suffix == "B":
                 break
         number = format_decimal(scaled, format="0.0", locale=self.locale)
-        return f"{'-' if amount < 0 else ''}{self.symbol}{number}{suffix}"
+        return self._placed(number + suffix, amount < 0)
 
     def percent(self, value: Decimal) -> str:
         """10, 10.5: a tax percentage without trailing zeros."""

@@ -1,8 +1,9 @@
 """Money: `Decimal` amounts rounded half up to the currency's minor unit.
 
 How many minor digits a currency has comes from ISO 4217 (through Babel's CLDR data): 2
-for USD and EUR, 0 for JPY. Amounts are stored as hundredths (model/columns.py), so the
-configuration refuses currencies with more than two (config.py).
+for USD and EUR, 0 for JPY, 3 for KWD. Amounts are stored as integer thousandths
+(model/columns.py), so every currency's minor unit is exact in storage; currencies with
+more than three (none in ISO 4217 today) are refused where a currency is chosen.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from babel.numbers import get_currency_precision
+from babel.numbers import get_currency_precision, list_currencies
 
 CENT = Decimal("0.01")
+MILL = Decimal("0.001")
+MAX_MINOR_DIGITS = 3  # what the thousandths columns hold
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 # What a client may send for an amount: ASCII digits, an optional minus and fraction. Not
@@ -33,27 +36,72 @@ def minor_digits(currency: str) -> int:
     return int(get_currency_precision(currency.upper()))
 
 
+def is_currency(code: str) -> bool:
+    """An ISO 4217 code whose minor unit the money columns can hold exactly."""
+    return code in _currencies() and minor_digits(code) <= MAX_MINOR_DIGITS
+
+
+@lru_cache(maxsize=1)
+def _currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
 def round_money(amount: Decimal, currency: str = "USD") -> Decimal:
     """Round half up to the currency's minor unit (0.005 -> 0.01, -0.005 -> -0.01)."""
     digits = minor_digits(currency)
-    rounded = unsigned_zero(amount.quantize(Decimal(10) ** -digits, rounding=ROUND_HALF_UP))
-    # Two places at least, as stored and as the API shows amounts ("1000.00").
-    return rounded.quantize(CENT) if digits < 2 else rounded
+    rounded = amount.quantize(Decimal(10) ** -digits, rounding=ROUND_HALF_UP)
+    return canonical(rounded)
 
 
-def to_cents(amount: Decimal) -> Decimal:
-    """Round to whole cents, half up (never -0.00)."""
-    return unsigned_zero(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+def canonical(amount: Decimal) -> Decimal:
+    """The one written form of an amount, as stored and as the API shows it: two places at
+    least ("1650.00" yen, "1000.00" dollars), three when the third is needed ("12.345"
+    dinars), to the mill at most, never -0.00."""
+    milled = amount.quantize(MILL, rounding=ROUND_HALF_UP)
+    cents = milled.quantize(CENT)
+    return unsigned_zero(cents if cents == milled else milled)
+
+
+def to_stored(amount: Decimal) -> int:
+    """An amount as the money columns keep it: an integer count of thousandths."""
+    scaled = Decimal(amount).scaleb(MAX_MINOR_DIGITS)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} has more than {MAX_MINOR_DIGITS} fraction digits")
+    return int(scaled)
+
+
+def from_stored(thousandths: int | Decimal) -> Decimal:
+    """What a money column (or a SUM of one) holds, as an amount."""
+    return canonical(Decimal(int(thousandths)).scaleb(-MAX_MINOR_DIGITS))
+
+
+# The card provider's (Stripe's) minor units are ISO 4217's, but for two cases
+# (docs.stripe.com/currencies): ISK, zero-decimal in ISO, is written with two decimals; and
+# a three-decimal currency's amount must end in 0 (whole tens of fils).
+_WRITTEN_WITH_TWO_DECIMALS = frozenset({"ISK"})
+_CHARGED_IN_TENS = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+
+
+def _provider_digits(currency: str) -> int:
+    return 2 if currency.upper() in _WRITTEN_WITH_TWO_DECIMALS else minor_digits(currency)
+
+
+def card_chargeable(amount: Decimal, currency: str) -> bool:
+    """Whether the card provider can take exactly this amount (12.340 KWD, not 12.345)."""
+    if currency.upper() in _CHARGED_IN_TENS:
+        return amount == amount.quantize(CENT)
+    return amount == round_money(amount, currency)
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
-    """The integer a payment provider charges: 12.34 USD -> 1234, 1234 JPY -> 1234."""
-    return int(round_money(amount, currency).scaleb(minor_digits(currency)))
+    """The integer the card provider charges: 12.34 USD -> 1234, 1650 JPY -> 1650,
+    12.34 KWD -> 12340, 5 ISK -> 500."""
+    return int(round_money(amount, currency).scaleb(_provider_digits(currency)))
 
 
 def from_minor_units(amount_minor: int, currency: str) -> Decimal:
-    """What a payment provider's integer means: 1234 USD -> 12.34."""
-    return Decimal(amount_minor).scaleb(-minor_digits(currency))
+    """What the card provider's integer means: 1234 USD -> 12.34, 1650 JPY -> 1650."""
+    return canonical(Decimal(amount_minor).scaleb(-_provider_digits(currency)))
 
 
 def tax_amount(retail_cost: Decimal, tax_percentage: Decimal, currency: str = "USD") -> Decimal:

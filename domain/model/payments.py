@@ -20,7 +20,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.model.entities import Installment, Invoice, Payment
 from domain.model.enums import InvoiceStatus, PaymentMethodKind
 from domain.model.invoice_rules import is_credit_note, is_open
-from domain.model.money import ZERO, round_money
+from domain.model.money import ZERO, card_chargeable, round_money
 
 MAX_INSTALLMENTS = 60
 
@@ -47,13 +47,13 @@ def _ensure_exact(amount: Decimal, currency: str, field: str) -> None:
         )
 
 
-def payment_amount(invoice: Invoice, requested: Decimal | None, currency: str) -> Decimal:
+def payment_amount(invoice: Invoice, requested: Decimal | None) -> Decimal:
     """What one payment of the invoice is: `requested`, or everything due when None. A
     payment is above zero and at most what is due; a credit note is settled whole."""
     due = amount_due(invoice)
     if requested is None:
         return due
-    _ensure_exact(requested, currency, "amount")
+    _ensure_exact(requested, invoice.currency, "amount")
     if is_credit_note(invoice.total):
         if requested != due:
             raise DomainError(
@@ -76,15 +76,25 @@ def payment_amount(invoice: Invoice, requested: Decimal | None, currency: str) -
     return requested
 
 
+def ensure_card_chargeable(amount: Decimal, currency: str) -> None:
+    """The card provider takes a three-decimal currency in tens (12.340 KWD, not 12.345):
+    an amount it cannot take exactly is refused before anything is asked of it."""
+    if not card_chargeable(amount, currency):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"{amount} {currency} cannot be charged by card: the card provider takes "
+            f"{currency} in whole tens of its minor unit X; pay the rest by hand.",
+            "amount",
+        )
+
+
 @dataclass(frozen=True)
 class PlannedInstallment:
     due_date: date
     amount: Decimal
 
 
-def ensure_plan(
-    invoice: Invoice, planned: Sequence[PlannedInstallment], currency: str, today: date
-) -> None:
+def ensure_plan(invoice: Invoice, planned: Sequence[PlannedInstallment], today: date) -> None:
     """A plan must split exactly what is due now into installments above zero, due on
     increasing dates from today on."""
     due = amount_due(invoice)
@@ -102,7 +112,7 @@ def ensure_plan(
     previous: date | None = None
     for index, part in enumerate(planned):
         field = f"installments.{index}"
-        _ensure_exact(part.amount, currency, f"{field}.amount")
+        _ensure_exact(part.amount, invoice.currency, f"{field}.amount")
         if part.amount <= 0:
             raise DomainError(
                 ErrorCode.INVALID_INPUT,

@@ -10,10 +10,10 @@ from email_validator import EmailNotValidError, validate_email
 
 from domain.errors import InvalidInput
 from domain.model.einvoice import ElectronicAddress
-from domain.model.money import decimal_places
+from domain.model.money import decimal_places, is_currency, minor_digits
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
-# Stored as integer hundredths in a BIGINT; far beyond any real invoice line.
+# Stored as integer thousandths in a BIGINT; far beyond any real invoice line.
 MAX_AMOUNT = Decimal("1000000000000")
 
 
@@ -71,16 +71,32 @@ def email(field: str, value: str) -> str:
         raise InvalidInput(field, f"{label(field)} is not a valid email address: {exc}") from None
 
 
-def amount(field: str, value: Decimal, *, allow_zero: bool = False, digits: int = 2) -> Decimal:
-    """An amount in a currency with `digits` minor digits (2 for USD, 0 for JPY)."""
+def amount(field: str, value: Decimal, currency: str, *, allow_zero: bool = False) -> Decimal:
+    """An amount in `currency`: no more decimals than its minor unit (2 for USD, 0 for
+    JPY, 3 for KWD)."""
+    digits = minor_digits(currency)
     if decimal_places(value) > digits:
-        places = {0: "no decimals", 1: "at most one decimal"}.get(digits, "at most two decimals")
-        raise InvalidInput(field, f"{label(field)} may have {places}.")
+        places = {0: "no decimals", 1: "at most one decimal", 2: "at most two decimals"}.get(
+            digits, f"at most {digits} decimals"
+        )
+        raise InvalidInput(field, f"{label(field)} may have {places} in {currency}.")
     if not allow_zero and value == 0:
         raise InvalidInput(field, f"{label(field)} must not be zero.")
     if abs(value) >= MAX_AMOUNT:
         raise InvalidInput(field, f"{label(field)} is too large.")
     return value
+
+
+def currency(field: str, value: str) -> str:
+    """An ISO 4217 code ("eur" reads as EUR)."""
+    code = value.strip().upper()
+    if not is_currency(code):
+        raise InvalidInput(
+            field,
+            f"{label(field)} {value.strip()[:10]!r} is not an ISO 4217 currency code, "
+            "such as USD, EUR or JPY.",
+        )
+    return code
 
 
 def percentage(field: str, value: Decimal) -> Decimal:

@@ -123,9 +123,7 @@ def next_attempt(
     return None if when - first_created > give_up_after else when
 
 
-def delivery_body(
-    event: InvoiceEvent, event_type: WebhookEventType, invoice: Invoice, currency: str
-) -> str:
+def delivery_body(event: InvoiceEvent, event_type: WebhookEventType, invoice: Invoice) -> str:
     """The JSON an endpoint receives: the event (id, type, when, its sequence) and the
     invoice as it stood when the delivery was made."""
     return json.dumps(
@@ -142,7 +140,7 @@ def delivery_body(
                     "title": invoice.title,
                     "status": invoice.status.value,
                     "void": invoice.void,
-                    "currency": currency,
+                    "currency": invoice.currency,
                     "total": str(invoice.total),
                     "refundedAmount": str(invoice.refunded_amount),
                     "dueDate": invoice.due_date.isoformat(),

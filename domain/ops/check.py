@@ -3,7 +3,8 @@ crashes, retries), checked on either database. Each finding names the offending 
 
 - every billed charge is billed once, on the live invoice whose frozen line lists it, and
   equals that line (its cost, tax percentage and tax);
-- every invoice's totals are the sums of its lines;
+- every invoice's totals are the sums of its lines, in its customer's currency and to
+  that currency's minor unit;
 - every invoice's payments and refunds come to what its status says
   (model/invoice_rules.py `expected_balance`), its payments add up to what it says was
   paid and refunded (all of its total once settled), and no installment is overfilled;
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from domain.model.entities import (
+    Customer,
     Installment,
     Invoice,
     InvoiceLine,
@@ -36,6 +38,7 @@ from domain.model.entities import (
 )
 from domain.model.enums import InvoiceStatus, TransactionKind, WebhookDeliveryStatus
 from domain.model.invoice_rules import expected_balance
+from domain.model.money import round_money
 from domain.store import invoice_totals, receivable_totals
 from domain.store.database import Database
 
@@ -116,6 +119,13 @@ async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
         found(
             "invoices whose totals are not their lines' (invoice ids)", list(wrong_totals.scalars())
         )
+        # A customer's currency changes only while it has no invoice.
+        foreign = await session.execute(
+            select(Invoice.id)
+            .join(Customer, Customer.id == Invoice.customer_id)
+            .where(Invoice.currency != Customer.currency)
+        )
+        found("invoices not in their customer's currency (invoice ids)", list(foreign.scalars()))
 
         settled: dict[int, Decimal] = defaultdict(Decimal)
         settling = await session.execute(
@@ -135,8 +145,10 @@ async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
         )
         for invoice_id, received, given_back in payments:
             paid[invoice_id] = (received, given_back)
-        wrong_balance, wrong_payments = [], []
+        wrong_balance, wrong_payments, too_fine = [], [], []
         for invoice in (await session.execute(select(Invoice))).scalars():
+            if invoice.total != round_money(invoice.total, invoice.currency):
+                too_fine.append(invoice.id)
             if invoice.total + settled.get(invoice.id, Decimal(0)) != expected_balance(invoice):
                 wrong_balance.append(invoice.id)
             received, given_back = paid.get(invoice.id, (Decimal(0), Decimal(0)))
@@ -151,6 +163,7 @@ async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
             "invoices whose payments and refunds do not match their status (invoice ids)",
             wrong_balance,
         )
+        found("invoices with amounts finer than their currency's minor unit (ids)", too_fine)
         found(
             "invoices whose payments do not add up to what they say was paid (invoice ids)",
             wrong_payments,

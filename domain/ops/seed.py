@@ -34,7 +34,12 @@ class _DemoCustomer:
     tax_id: str | None = None
     electronic_address: str | None = None
     einvoice_format: EInvoiceFormat | None = None
+    # What it is billed in (None: business.currency_code).
+    currency: str | None = None
 
+
+# A demo price list is in dollars; a yen customer's charges are about as much in yen.
+_PRICE_SCALE = {"JPY": Decimal(150)}
 
 _CUSTOMERS = [
     _DemoCustomer(
@@ -66,6 +71,7 @@ _CUSTOMERS = [
         "ESB46123456",
         None,
         EInvoiceFormat.FACTURX,
+        "EUR",
     ),
     _DemoCustomer(
         "Evergreen Dental Group",
@@ -88,6 +94,15 @@ _CUSTOMERS = [
         "es",
         ("Blvd. Kukulcán km 9.5", "Zona Hotelera", "Cancún", "Q. Roo", "77500", "México"),
         "HMC010101AB1",
+    ),
+    _DemoCustomer(
+        "Kaizen Robotics K.K.",
+        "en",
+        ("2-4-1 Marunouchi", "12F", "Chiyoda-ku", "Tokyo", "100-0005", "Japan"),
+        None,
+        None,
+        None,
+        "JPY",
     ),
 ]
 
@@ -148,6 +163,7 @@ async def seed_demo_data(
                 tax_id=demo.tax_id,
                 electronic_address=demo.electronic_address,
                 einvoice_format=demo.einvoice_format,
+                currency=demo.currency or settings.business.currency_code,
             )
             customers.append(customer)
         session.add_all(customers)
@@ -182,7 +198,8 @@ async def seed_demo_data(
             product_index = rng.randrange(len(products))
             product = products[product_index]
             low, high = _PRODUCTS[product_index][2]
-            cost = Decimal(rng.randint(int(low * 100), int(high * 100))).scaleb(-2)
+            price = Decimal(rng.randint(int(low * 100), int(high * 100))).scaleb(-2)
+            cost = round_money(price * _PRICE_SCALE.get(customer.currency, 1), customer.currency)
             created = now - timedelta(days=rng.uniform(0, 90))
             session.add(
                 Transaction(
@@ -194,7 +211,7 @@ async def seed_demo_data(
                     created_at=created,
                     retail_cost=cost,
                     tax_percentage=product.tax_percentage,
-                    tax_amount=tax_amount(cost, product.tax_percentage),
+                    tax_amount=tax_amount(cost, product.tax_percentage, customer.currency),
                     tax_exemption_reason=product.tax_exemption_reason,
                 )
             )
@@ -248,7 +265,7 @@ async def _bill_past_months(db: Database, settings: Settings, rng: random.Random
                 await void_invoice(db, SYSTEM, invoice.id)
             elif settlement == "part" and invoice.total > 1:
                 # Paid in part by bank transfer: a balance still due.
-                half = round_money(invoice.total / 2, settings.business.currency_code)
+                half = round_money(invoice.total / 2, invoice.currency)
                 await pay_by_hand(
                     db,
                     settings,

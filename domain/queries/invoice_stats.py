@@ -1,4 +1,6 @@
-"""The four stats widgets: total, unpaid, this month and last month, void invoices excluded."""
+"""The stats widgets: total, unpaid, this month, last month and overdue, void invoices
+excluded, in one currency: the one asked for, else the customer's (for one customer's
+cards), else business.currency_code. Cards never add up different currencies."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from domain.model.access import Viewer
 from domain.model.entities import Customer, InvoiceTotals
 from domain.model.enums import InvoiceStatus
 from domain.model.formatting import Formatter
+from domain.model.money import from_stored
 from domain.model.periods import local_day, month_start
 from domain.queries import receivables
 from domain.store.database import Database
@@ -42,6 +45,7 @@ class InvoiceStats:
     this_month: StatCard
     last_month: StatCard
     overdue: StatCard
+    currency: str
 
 
 def change(current: Decimal, previous: Decimal) -> tuple[float | None, Trend]:
@@ -57,6 +61,7 @@ async def invoice_stats(
     settings: Settings,
     viewer: Viewer,
     customer_id: int | None = None,
+    currency: str | None = None,
 ) -> InvoiceStats | None:
     """None when the viewer may not see that customer."""
     scope = viewer.customer_scope
@@ -64,46 +69,50 @@ async def invoice_stats(
         if customer_id is not None and customer_id != scope:
             return None
         customer_id = scope
+    business = settings.business
+    # Staff read the widgets in the business's language; a customer reads its own in its
+    # language, as its PDFs and emails print amounts.
+    language = business.default_language
+    counted = receivables.currency_asked(currency, customer_id, settings)
     local_today = local_day(db.now(), settings.business.zone)
     this_month, last_month, month_before = (
         (day.year * 100 + day.month)
         for day in (month_start(local_today, back) for back in (0, 1, 2))
     )
     # One small read of the maintained summary (domain/invoice_totals.py), never a scan.
-    hundredths = type_coerce(InvoiceTotals.total, BigInteger)
+    thousandths = type_coerce(InvoiceTotals.total, BigInteger)
     unpaid = InvoiceTotals.status == InvoiceStatus.UNPAID
     # The unpaid card is what is still due: the unpaid invoices' totals less their payments.
     due = type_coerce(InvoiceTotals.total - InvoiceTotals.paid, BigInteger)
 
-    def bucket(condition: ColumnElement[bool], amount: Any = hundredths) -> tuple[Any, Any]:
+    def bucket(condition: ColumnElement[bool], amount: Any = thousandths) -> tuple[Any, Any]:
         return (
             func.coalesce(func.sum(case((condition, amount))), 0),
             func.coalesce(func.sum(case((condition, InvoiceTotals.invoice_count))), 0),
         )
 
     query = select(
-        func.coalesce(func.sum(hundredths), 0),
+        func.coalesce(func.sum(thousandths), 0),
         func.coalesce(func.sum(InvoiceTotals.invoice_count), 0),
         *bucket(unpaid, due),
         *bucket(InvoiceTotals.month == this_month),
         *bucket(InvoiceTotals.month == last_month),
         *bucket(InvoiceTotals.month == month_before),
+        counted,
     ).where(
         InvoiceTotals.void.is_(False),
         InvoiceTotals.customer_id == (customer_id if customer_id is not None else ALL_CUSTOMERS),
+        InvoiceTotals.currency == counted,
     )
-    business = settings.business
-    language = business.default_language  # staff read the widgets in the business's language
     async with db.read() as session:
         row = (await session.execute(query)).one()
-
         if scope is not None:
-            # A customer reads its own in its language, as its PDFs and emails print amounts.
             own = await session.scalar(select(Customer.language).where(Customer.id == scope))
             language = own if own in business.languages else language
-    amounts = [Decimal(int(row[i])).scaleb(-2) for i in range(0, 10, 2)]
+    currency = str(row[10])
+    amounts = [from_stored(row[i]) for i in range(0, 10, 2)]
     counts = [int(row[i]) for i in range(1, 10, 2)]
-    formatter = Formatter.of(business, language)
+    formatter = Formatter.of(business, language, currency)
 
     def card(index: int, previous: int | None = None) -> StatCard:
         percent, trend = (
@@ -114,7 +123,7 @@ async def invoice_stats(
         )
 
     # Overdue depends on the day: the receivables summary, by the day things fall due.
-    late_count, late_amount = await receivables.overdue(db, customer_id, local_today)
+    late_count, late_amount = await receivables.overdue(db, customer_id, currency, local_today)
     overdue = StatCard(late_amount, late_count, formatter.compact(late_amount))
     return InvoiceStats(
         total=card(0),
@@ -122,4 +131,5 @@ async def invoice_stats(
         this_month=card(2, 3),
         last_month=card(3, 4),
         overdue=overdue,
+        currency=currency,
     )

@@ -54,6 +54,8 @@ class InvoiceFilter:
     # True: only overdue on `today` (in business.timezone); False: none of them.
     overdue: bool | None = None
     today: date | None = None
+    # ISO 4217: only invoices in that currency.
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ def _scope_and_state(viewer: Viewer, criteria: InvoiceFilter) -> list[ColumnElem
         conditions.append(Invoice.customer_id == scope)
     if criteria.customer_id is not None:
         conditions.append(Invoice.customer_id == criteria.customer_id)
+    if criteria.currency is not None:
+        conditions.append(Invoice.currency == criteria.currency)
     if criteria.overdue is not None:
         if criteria.today is None:
             raise ValueError("the overdue filter needs the day it is asked on")
@@ -237,7 +241,9 @@ def _count_from_summary(viewer: Viewer, criteria: InvoiceFilter) -> Select[int]:
         return _count_by_state(viewer, criteria)
     customers = {c for c in (viewer.customer_scope, criteria.customer_id) if c is not None}
     assert criteria.today is not None  # _scope_and_state refused it without
-    late: Select[Any] = overdue_count(next(iter(customers), None), criteria.today)
+    late: Select[Any] = overdue_count(
+        next(iter(customers), None), criteria.today, criteria.currency
+    )
     # An overdue invoice is UNPAID and not void: a filter for anything else has none.
     excluded = (
         len(customers) > 1
@@ -263,4 +269,6 @@ def _count_by_state(viewer: Viewer, criteria: InvoiceFilter) -> Select[int]:
     )
     if len(customers) > 1:
         query = query.where(false())  # a customer asking for another's invoices: none
+    if criteria.currency is not None:
+        query = query.where(InvoiceTotals.currency == criteria.currency)
     return query.where(*_state_conditions(criteria, InvoiceTotals.void, InvoiceTotals.status))

@@ -1,7 +1,7 @@
 """What customers owe: the overdue card and count, the receivables aging (amounts still due
 by days past due) and each customer's balance (outstanding, and overdue of it). All read
-the receivables summary (store/receivable_totals.py): a row per customer and day, never
-the invoices; `overdue_condition` is the same rule on the invoices, for the list's page.
+the receivables summary (store/receivable_totals.py): a row per customer, currency and
+day, never the invoices; amounts are never added across currencies; `overdue_condition` is the same rule on the invoices, for the list's page.
 
 Credit notes are left out (a credit is the customer's, not a receivable), and an invoice
 with a payment plan counts by the first installment it has not paid.
@@ -15,12 +15,22 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, case, func, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 
 from domain.config import Settings
 from domain.model.access import Viewer
-from domain.model.entities import Invoice, ReceivableTotals
-from domain.model.money import ZERO
+from domain.model.entities import Customer, Invoice, ReceivableTotals
+from domain.model.money import ZERO, from_stored
 from domain.model.periods import local_day
 from domain.store.database import Database
 from domain.store.dunning import collectable
@@ -34,6 +44,7 @@ class Aging:
     days_31_to_60: Decimal
     days_61_to_90: Decimal
     over_90: Decimal
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,7 @@ class Balance:
 
 NOTHING = Balance(ZERO, ZERO)
 
-_DUE = type_coerce(ReceivableTotals.due, BigInteger)  # hundredths
+_DUE = type_coerce(ReceivableTotals.due, BigInteger)  # thousandths
 
 
 def overdue_condition(today: date) -> ColumnElement[bool]:
@@ -53,49 +64,66 @@ def overdue_condition(today: date) -> ColumnElement[bool]:
     return and_(*collectable(), Invoice.next_due_date < today)
 
 
-def _fell_due(customer_id: int | None, today: date) -> list[ColumnElement[bool]]:
-    """The summary's rows of what fell due before `today` (one customer's, or all)."""
-    return [
-        ReceivableTotals.customer_id == (ALL_CUSTOMERS if customer_id is None else customer_id),
-        ReceivableTotals.falls_due < today,
-    ]
+def currency_asked(
+    asked: str | None, customer_id: int | None, settings: Settings
+) -> ColumnElement[str]:
+    """The one currency a card or an aging counts, as SQL (read in the same statement, no
+    round trip of its own): the one asked for, else the customer's, else the business's."""
+    default = settings.business.currency_code
+    if asked is not None or customer_id is None:
+        return literal(asked or default)
+    own = select(Customer.currency).where(Customer.id == customer_id).scalar_subquery()
+    return func.coalesce(own, literal(default))
 
 
-def overdue_count(customer_id: int | None, today: date) -> Select[Any]:
-    """How many invoices are overdue on `today` (of one customer, or all), from the
-    summary: a scalar query."""
-    return select(func.coalesce(func.sum(ReceivableTotals.invoice_count), 0)).where(
-        *_fell_due(customer_id, today)
+def _owed_by(customer_id: int | None) -> ColumnElement[bool]:
+    return ReceivableTotals.customer_id == (ALL_CUSTOMERS if customer_id is None else customer_id)
+
+
+def overdue_count(customer_id: int | None, today: date, currency: str | None) -> Select[Any]:
+    """How many invoices are overdue on `today` (of one customer, or all; in one currency,
+    or all), from the summary: a scalar query."""
+    query = select(func.coalesce(func.sum(ReceivableTotals.invoice_count), 0)).where(
+        _owed_by(customer_id), ReceivableTotals.falls_due < today
     )
+    return query if currency is None else query.where(ReceivableTotals.currency == currency)
 
 
 def _sum_where(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, _DUE), else_=0)), 0)
 
 
-def _money(hundredths: Any) -> Decimal:
-    return Decimal(int(hundredths)).scaleb(-2)
-
-
-async def overdue(db: Database, customer_id: int | None, today: date) -> tuple[int, Decimal]:
-    """How many invoices are overdue on `today`, and what is still due of them."""
+async def overdue(
+    db: Database, customer_id: int | None, currency: str, today: date
+) -> tuple[int, Decimal]:
+    """How many invoices in `currency` are overdue on `today`, and what is still due of
+    them."""
     query = select(
         func.coalesce(func.sum(ReceivableTotals.invoice_count), 0),
         func.coalesce(func.sum(_DUE), 0),
-    ).where(*_fell_due(customer_id, today))
+    ).where(
+        _owed_by(customer_id),
+        ReceivableTotals.currency == currency,
+        ReceivableTotals.falls_due < today,
+    )
     async with db.read() as session:
         count, due = (await session.execute(query)).one()
-    return int(count), _money(due)
+    return int(count), from_stored(due)
 
 
 async def receivables_aging(
-    db: Database, settings: Settings, viewer: Viewer, customer_id: int | None = None
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    customer_id: int | None = None,
+    currency: str | None = None,
 ) -> Aging:
-    """Amounts still due, by how long ago they fell due (all customers, or one; a customer
-    sees only its own, and nothing of another's)."""
+    """Amounts still due in one currency (the one asked for, else the customer's, else
+    business.currency_code), by how long ago they fell due (all customers, or one; a
+    customer sees only its own, and nothing of another's)."""
     scope = viewer.customer_scope
     if scope is not None and customer_id not in (None, scope):
-        return Aging(ZERO, ZERO, ZERO, ZERO, ZERO)
+        return Aging(ZERO, ZERO, ZERO, ZERO, ZERO, currency or settings.business.currency_code)
     wanted = scope if scope is not None else customer_id
     today = local_day(db.now(), settings.business.zone)
     day = ReceivableTotals.falls_due
@@ -103,23 +131,26 @@ async def receivables_aging(
     def before(days: int) -> date:
         return today - timedelta(days=days)
 
+    counted = currency_asked(currency, wanted, settings)
     query = select(
         _sum_where(day >= today),
         _sum_where(and_(day < today, day >= before(30))),
         _sum_where(and_(day < before(30), day >= before(60))),
         _sum_where(and_(day < before(60), day >= before(90))),
         _sum_where(day < before(90)),
-    ).where(ReceivableTotals.customer_id == (ALL_CUSTOMERS if wanted is None else wanted))
+        counted,
+    ).where(_owed_by(wanted), ReceivableTotals.currency == counted)
     async with db.read() as session:
-        row = (await session.execute(query)).one()
-    return Aging(*(_money(value) for value in row))
+        *amounts, counted_in = (await session.execute(query)).one()
+    current, days_30, days_60, days_90, older = (from_stored(value) for value in amounts)
+    return Aging(current, days_30, days_60, days_90, older, str(counted_in))
 
 
 async def balances(
     db: Database, settings: Settings, customer_ids: Iterable[int]
 ) -> dict[int, Balance]:
-    """{customer id: what it owes, and what of that is overdue}, in one query (a customer
-    owing nothing is absent)."""
+    """{customer id: what it owes, and what of that is overdue, in its currency}, in one
+    query (a customer owing nothing is absent)."""
     today = local_day(db.now(), settings.business.zone)
     wanted = set(customer_ids) - {ALL_CUSTOMERS}
     query = (
@@ -134,6 +165,6 @@ async def balances(
     async with db.read() as session:
         rows = (await session.execute(query)).all()
     return {
-        customer_id: Balance(_money(outstanding), _money(late))
+        customer_id: Balance(from_stored(outstanding), from_stored(late))
         for customer_id, outstanding, late in rows
     }

@@ -19,7 +19,7 @@ from domain.model.commands import AddressData
 from domain.model.einvoice import ElectronicAddress, InvoiceReference
 from domain.model.entities import Customer, Installment, Invoice, InvoiceLine, Transaction
 from domain.model.enums import EInvoiceFormat, InvoiceStatus
-from domain.model.money import ZERO, tax_amount
+from domain.model.money import ZERO, is_currency, tax_amount
 from domain.model.periods import Period
 from domain.model.texts import text
 
@@ -73,6 +73,8 @@ class InvoiceDocument:
     client: Client
     lines: tuple[Line, ...]
     payment_url: str
+    # ISO 4217: what every amount on it is in.
+    currency: str
     status: InvoiceStatus = InvoiceStatus.UNPAID
     void: bool = False
     draft: bool = False
@@ -179,6 +181,7 @@ def invoice_document(
         client=client_of(customer),
         lines=tuple(lines),
         payment_url=payment_url,
+        currency=invoice.currency,
         status=invoice.status,
         void=invoice.void,
         paid_at=invoice.paid_at,
@@ -211,6 +214,7 @@ def draft_document(
         client=client_of(customer),
         lines=tuple(line_of(charge) for charge in charges),
         payment_url="",
+        currency=customer.currency,
         draft=True,
     )
 
@@ -274,6 +278,7 @@ class _DocumentIn(_Strict):
     client: _ClientIn
     transactions: list[_LineIn]
     payment_url: str = "https://portal.example.com/invoices/0/pay"
+    currency: str | None = None
     status: InvoiceStatus = InvoiceStatus.UNPAID
     amount_paid: Decimal = ZERO
     installments: list[_PlanStepIn] = []
@@ -287,7 +292,9 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def document_from_mapping(data: Mapping[str, Any], default_language: str) -> InvoiceDocument:
+def document_from_mapping(
+    data: Mapping[str, Any], default_language: str, default_currency: str
+) -> InvoiceDocument:
     """A document from a fixture (YAML/JSON already parsed), validated field by field."""
     try:
         parsed = _DocumentIn.model_validate(data)
@@ -295,6 +302,11 @@ def document_from_mapping(data: Mapping[str, Any], default_language: str) -> Inv
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise FixtureError(f"{where}: {first['msg']}") from None
+    currency = default_currency
+    if parsed.currency is not None:
+        currency = parsed.currency.upper()
+        if not is_currency(currency):
+            raise FixtureError(f"currency: {parsed.currency!r} is not an ISO 4217 currency code")
     return InvoiceDocument(
         number=parsed.number,
         title=parsed.title,
@@ -321,7 +333,7 @@ def document_from_mapping(data: Mapping[str, Any], default_language: str) -> Inv
                 line.tax_percentage,
                 line.tax_amount
                 if line.tax_amount is not None
-                else tax_amount(line.retail_cost, line.tax_percentage),
+                else tax_amount(line.retail_cost, line.tax_percentage, currency),
                 line.tax_exemption_reason,
                 InvoiceReference(line.credits.number, line.credits.issue_date)
                 if line.credits
@@ -330,6 +342,7 @@ def document_from_mapping(data: Mapping[str, Any], default_language: str) -> Inv
             for line in parsed.transactions
         ),
         payment_url=parsed.payment_url,
+        currency=currency,
         status=parsed.status,
         void=parsed.void,
         draft=parsed.draft,
@@ -352,6 +365,7 @@ def document_to_mapping(document: InvoiceDocument) -> dict[str, Any]:
         "start_date": document.start_date.isoformat() if document.start_date else None,
         "end_date": document.end_date.isoformat() if document.end_date else None,
         "payment_url": document.payment_url,
+        "currency": document.currency,
         "status": document.status.value,
         "void": document.void,
         "draft": document.draft,

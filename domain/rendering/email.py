@@ -47,6 +47,7 @@ class EmailFacts:
     due_date: date
     total: Decimal
     pay_url: str
+    currency: str
     # What the email says follows the invoice's state: a paid one's is a receipt, a
     # refunded one's says so; neither asks for money.
     status: InvoiceStatus = InvoiceStatus.UNPAID
@@ -71,6 +72,7 @@ class EmailFacts:
             invoice.due_date,
             invoice.total,
             pay_link,
+            invoice.currency,
             invoice.status,
             invoice.paid_at,
             invoice.amount_paid,
@@ -87,6 +89,7 @@ class EmailFacts:
             document.due_date,
             document.subtotal + document.tax,
             document.payment_url,
+            document.currency,
             document.status,
             document.paid_at,
             document.amount_paid,
@@ -144,7 +147,7 @@ async def email_content(
     business = settings.business
     template = EMAIL_TEMPLATE if reminder is None else REMINDER_TEMPLATE
     language = documents.templates.language_for(template, facts.language, business.default_language)
-    formatter = Formatter.of(business, language)
+    formatter = Formatter.of(business, language, facts.currency)
     credit = is_credit_note(facts.total)
     state = _STATES.get(facts.status, "open")
     paid_at = facts.paid_at.astimezone(business.zone) if facts.paid_at else None

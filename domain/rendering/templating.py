@@ -33,10 +33,12 @@ from domain.ports import TemplateFailure
 
 
 def _formatter(context: Context) -> Formatter:
+    # template_variables names the document's currency and its symbol in the client's
+    # language (the business's own symbol, where business.currency_symbol sets one).
     return Formatter(
         context.get("currency_code", "USD"),
-        context.get("currency_symbol", "$"),
         context.get("language", "en"),
+        context.get("currency_symbol"),
     )
 
 

@@ -16,16 +16,31 @@ from typing import Any
 import segno
 
 from domain.config import Settings
+from domain.model.formatting import Formatter
+from domain.model.money import canonical
 from domain.rendering.documents import InvoiceDocument, Line
 
 
 class Amount(float):
-    """A float that prints as money does: 1234.5 shows as 1234.50."""
+    """A number a template can compute with, that prints as money does (1234.5 shows as
+    1234.50) and keeps the exact amount for the `money` filter: a float cannot hold a
+    dinar's 12.345 exactly."""
+
+    exact: Decimal
+
+    def __new__(cls, value: Decimal) -> Amount:
+        made = super().__new__(cls, float(value))
+        made.exact = canonical(value)
+        return made
 
     def __str__(self) -> str:
-        return f"{float(self):.2f}"
+        return str(self.exact)
 
     __repr__ = __str__
+
+    def __reduce__(self) -> tuple[type[Amount], tuple[Decimal]]:
+        # Rebuilt from the exact amount in a render worker, not from the float.
+        return Amount, (self.exact,)
 
 
 class Percent(float):
@@ -131,8 +146,8 @@ def template_variables(document: InvoiceDocument, settings: Settings) -> dict[st
         # The late fee the terms state (dunning.late_fee_percent_per_month): "2", "1.5";
         # empty when there is none.
         "late_fee_percent": _percent_text(settings.dunning.late_fee_percent_per_month),
-        "currency_code": business.currency_code,
-        "currency_symbol": business.currency_symbol,
+        "currency_code": document.currency,
+        "currency_symbol": Formatter.of(business, client.language, document.currency).symbol,
         "business": {
             "name": business.name,
             "address": list(business.address),

@@ -111,6 +111,7 @@ async def _generate(
         subtotal=subtotal,
         tax=tax,
         total=total,
+        currency=customer.currency,
         created_month=month_key(issued_at, zone),
         line_count=len(charges),
     )

@@ -148,7 +148,7 @@ async def _book_fees(
             invoice.total - invoice.amount_paid,
             terms.late_fee_percent_per_month,
             wanted,
-            settings.business.currency_code,
+            invoice.currency,
         )
     else:
         fees = await dunning.book_fees(db, settings, invoice.id, months, ROUND)

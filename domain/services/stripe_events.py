@@ -134,7 +134,7 @@ async def _succeeded(event: _Event, intent: dict[str, Any]) -> str:
         expected_amount=amount_due(invoice),
         amount_minor=result.amount_minor,
         currency=result.currency,
-        expected_currency=event.settings.business.currency_code,
+        expected_currency=invoice.currency,
         customer_ref=intent.get("customer"),
         expected_customer_ref=customer.stripe_customer_id,
     )
@@ -204,7 +204,7 @@ async def _refunded(event: _Event, charge: dict[str, Any]) -> str:
     if invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.REFUNDED):
         return "invoice not paid here"
     currency = str(charge.get("currency") or "")
-    expected = event.settings.business.currency_code
+    expected = invoice.currency
     if currency.upper() != expected.upper():
         why = f"refunded in {currency.upper()}, the invoice is in {expected}"
         return needs_review(event.session, event.metrics, invoice.id, ACTOR, why)

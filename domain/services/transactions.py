@@ -19,7 +19,7 @@ from domain.model.access import Viewer, require_staff
 from domain.model.commands import TransactionChanges, TransactionData
 from domain.model.entities import Customer, Invoice, Product, Transaction
 from domain.model.enums import TransactionKind
-from domain.model.money import ZERO, minor_digits, tax_amount
+from domain.model.money import ZERO, tax_amount
 from domain.store.database import Database
 
 MAX_DESCRIPTION = 5000
@@ -34,17 +34,15 @@ async def create_transaction(
     db: Database, settings: Settings, viewer: Viewer, data: TransactionData
 ) -> Transaction:
     require_staff(viewer)
-    currency = settings.business.currency_code
     async with db.transaction() as session:
-        if await session.get(Customer, data.customer_id) is None:
-            raise NotFound("Customer", data.customer_id, "customer_id")
+        currency = await _currency_of(session, data.customer_id, lock=True)
         product = None
         if data.product_id is not None:
             product = await session.get(Product, data.product_id)
             if product is None:
                 raise NotFound("Product", data.product_id, "product_id")
         title = validation.required_text("title", data.title, 200)
-        cost = validation.amount("retail_cost", data.retail_cost, digits=minor_digits(currency))
+        cost = validation.amount("retail_cost", data.retail_cost, currency)
         reason = data.tax_exemption_reason
         if data.tax_percentage is not None:
             percent = validation.percentage("tax_percentage", data.tax_percentage)
@@ -73,6 +71,21 @@ async def create_transaction(
         )
         session.add(row)
     return row
+
+
+async def _currency_of(session: AsyncSession, customer_id: int, *, lock: bool) -> str:
+    """The customer's currency, which its charges are in.
+
+    A new charge reads it under a shared lock of the customer, so that a change of the
+    currency (which re-checks the unbilled charges under the customer's lock) either sees
+    this charge or is seen by it. A charge being changed is locked already, and the
+    currency change locks it too: reading the customer then without a lock keeps the
+    lock order of generate (customer, then charges) from being inverted."""
+    query = select(Customer.currency).where(Customer.id == customer_id)
+    currency = await session.scalar(query.with_for_update(read=True) if lock else query)
+    if currency is None:
+        raise NotFound("Customer", customer_id, "customer_id")
+    return currency
 
 
 async def _ensure_creditable(session: AsyncSession, data: TransactionData, cost: Decimal) -> None:
@@ -115,9 +128,9 @@ async def update_transaction(
     changes: TransactionChanges,
 ) -> Transaction:
     require_staff(viewer)
-    currency = settings.business.currency_code
     async with db.transaction() as session:
         row = await _unbilled_for_change(session, transaction_id)
+        currency = await _currency_of(session, row.customer_id, lock=False)
         if changes.title is not None:
             row.title = validation.required_text("title", changes.title, 200)
         if changes.description is not None:
@@ -125,9 +138,7 @@ async def update_transaction(
                 "description", changes.description.strip(), MAX_DESCRIPTION
             )
         if changes.retail_cost is not None:
-            row.retail_cost = validation.amount(
-                "retail_cost", changes.retail_cost, digits=minor_digits(currency)
-            )
+            row.retail_cost = validation.amount("retail_cost", changes.retail_cost, currency)
         if changes.tax_percentage is not None:
             row.tax_percentage = validation.percentage("tax_percentage", changes.tax_percentage)
             if changes.tax_exemption_reason is None and row.tax_percentage != 0:

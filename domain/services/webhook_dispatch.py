@@ -50,7 +50,7 @@ class DispatchReport:
         return sum(self.outcomes.values())
 
 
-async def fan_out(db: Database, currency: str) -> int:
+async def fan_out(db: Database) -> int:
     """Turn the outbox's events into deliveries; returns how many were made."""
     made = 0
     while True:
@@ -77,7 +77,7 @@ async def fan_out(db: Database, currency: str) -> int:
                 ]
                 if not wanting:
                     continue
-                body = rules.delivery_body(event, event_type, invoice, currency)
+                body = rules.delivery_body(event, event_type, invoice)
                 rows.extend(
                     store.pending_delivery(
                         endpoint_id, event.id, event_type.value, invoice.id, body, now
@@ -152,7 +152,7 @@ async def dispatch(
 ) -> DispatchReport:
     """One round: fan out, then send what is due (at most `concurrency` at once)."""
     limits = settings.webhooks
-    report = DispatchReport(announced=await fan_out(db, settings.business.currency_code))
+    report = DispatchReport(announced=await fan_out(db))
     lease = timedelta(seconds=limits.timeout_seconds) + LEASE_MARGIN
     for _ in range(MAX_BATCHES):
         now = db.now()

@@ -87,7 +87,6 @@ async def book_fees(
     """Book the fees of months 1..`months` not booked yet, each as an unbilled charge of
     the customer; none when the invoice was paid or voided meanwhile."""
     terms = settings.dunning
-    currency = settings.business.currency_code
     try:
         async with db.transaction() as session:
             invoice = await lock_invoice(session, SYSTEM, invoice_id)
@@ -97,6 +96,8 @@ async def book_fees(
             booked = await _fee_months(session, invoice.id, falls_due)
             still_due = invoice.total - invoice.amount_paid
             wanted = [month for month in range(1, months + 1) if month not in booked]
+            # In the invoice's currency, which is its customer's (fixed once invoiced).
+            currency = invoice.currency
             fees = late_fees(still_due, terms.late_fee_percent_per_month, wanted, currency)
             customer = await customer_of(session, invoice)
             now = db.now()

@@ -1,4 +1,4 @@
-"""The stats summary: invoice counts and totals per customer, month and state.
+"""The stats summary: invoice counts and totals per customer, currency, month and state.
 
 Every change of an invoice's state moves it from one bucket to another inside the same
 transaction (`move`), so the summary is exactly as current as the invoices. `rebuild`
@@ -23,7 +23,7 @@ from domain.store.summaries import add_to
 
 ALL_CUSTOMERS = 0
 
-Bucket = tuple[int, int, InvoiceStatus, bool]
+Bucket = tuple[int, str, int, InvoiceStatus, bool]
 
 
 def buckets(
@@ -32,17 +32,27 @@ def buckets(
     month = invoice.created_month
     status = invoice.status if status is None else status
     void = invoice.void if void is None else void
-    return [(invoice.customer_id, month, status, void), (ALL_CUSTOMERS, month, status, void)]
+    currency = invoice.currency
+    return [
+        (invoice.customer_id, currency, month, status, void),
+        (ALL_CUSTOMERS, currency, month, status, void),
+    ]
 
 
 async def _add(
     session: AsyncSession, bucket: Bucket, count: int, total: Decimal, paid: Decimal = ZERO
 ) -> None:
-    customer_id, month, status, void = bucket
+    customer_id, currency, month, status, void = bucket
     await add_to(
         session,
         InvoiceTotals,
-        {"customer_id": customer_id, "month": month, "status": status, "void": void},
+        {
+            "customer_id": customer_id,
+            "currency": currency,
+            "month": month,
+            "status": status,
+            "void": void,
+        },
         {"invoice_count": count, "total": total, "paid": paid},
     )
 
@@ -84,6 +94,7 @@ async def recount(db: Database, zone: ZoneInfo) -> dict[Bucket, Counted]:
         rows = await session.stream(
             select(
                 Invoice.customer_id,
+                Invoice.currency,
                 Invoice.created_at,
                 Invoice.status,
                 Invoice.void,
@@ -91,11 +102,11 @@ async def recount(db: Database, zone: ZoneInfo) -> dict[Bucket, Counted]:
                 Invoice.amount_paid,
             )
         )
-        async for customer_id, created_at, status, void, total, amount_paid in rows:
+        async for customer_id, currency, created_at, status, void, total, amount_paid in rows:
             month = month_key(created_at, zone)
             for bucket in (
-                (customer_id, month, status, void),
-                (ALL_CUSTOMERS, month, status, void),
+                (customer_id, currency, month, status, void),
+                (ALL_CUSTOMERS, currency, month, status, void),
             ):
                 counts[bucket] += 1
                 totals[bucket] += total
@@ -107,7 +118,11 @@ async def stored(db: Database) -> dict[Bucket, Counted]:
     async with db.read() as session:
         rows = await session.execute(select(InvoiceTotals).where(InvoiceTotals.invoice_count != 0))
         return {
-            (r.customer_id, r.month, r.status, r.void): (r.invoice_count, r.total, r.paid)
+            (r.customer_id, r.currency, r.month, r.status, r.void): (
+                r.invoice_count,
+                r.total,
+                r.paid,
+            )
             for r in rows.scalars()
         }
 
@@ -131,6 +146,7 @@ async def rebuild(db: Database, zone: ZoneInfo) -> int:
         session.add_all(
             InvoiceTotals(
                 customer_id=c,
+                currency=cur,
                 month=m,
                 status=s,
                 void=v,
@@ -138,6 +154,6 @@ async def rebuild(db: Database, zone: ZoneInfo) -> int:
                 total=total,
                 paid=paid,
             )
-            for (c, m, s, v), (count, total, paid) in counted.items()
+            for (c, cur, m, s, v), (count, total, paid) in counted.items()
         )
     return len(counted)

@@ -1,5 +1,5 @@
-"""The receivables summary: what the open invoices still ask, per customer (0 = all) and
-the day it falls due. Every change of an invoice that moves what it asks or when (a new
+"""The receivables summary: what the open invoices still ask, per customer (0 = all),
+currency and the day it falls due. Every change of an invoice that moves what it asks or when (a new
 invoice, a payment, a void, a plan made or cancelled) follows it in the same transaction
 (`follow`), so the overdue card, count, aging and balances are as current as the invoices;
 `recount` is what `invoicing db check` compares it with."""
@@ -21,8 +21,10 @@ from domain.store.dunning import collectable
 from domain.store.invoice_totals import ALL_CUSTOMERS
 from domain.store.summaries import add_to
 
-# What an invoice puts in the summary: its customer, the day, what it asks (None: nothing).
-Share = tuple[int, date, Decimal] | None
+# What an invoice puts in the summary: its customer, currency, the day and what it asks
+# (None: nothing).
+Share = tuple[int, str, date, Decimal] | None
+Key = tuple[int, str, date]
 Counted = tuple[int, Decimal]
 
 
@@ -30,7 +32,8 @@ def share(invoice: Invoice) -> Share:
     """Take before changing an invoice, and give to `follow` after."""
     if not is_collectable(invoice):
         return None
-    return invoice.customer_id, invoice.next_due_date, invoice.total - invoice.amount_paid
+    due = invoice.total - invoice.amount_paid
+    return invoice.customer_id, invoice.currency, invoice.next_due_date, due
 
 
 async def follow(session: AsyncSession, before: Share, invoice: Invoice) -> None:
@@ -41,39 +44,46 @@ async def follow(session: AsyncSession, before: Share, invoice: Invoice) -> None
     for taken, sign in ((before, -1), (after, 1)):
         if taken is None:
             continue
-        customer_id, falls_due, due = taken
+        customer_id, currency, falls_due, due = taken
         for owner in (customer_id, ALL_CUSTOMERS):
             await add_to(
                 session,
                 ReceivableTotals,
-                {"customer_id": owner, "falls_due": falls_due},
+                {"customer_id": owner, "currency": currency, "falls_due": falls_due},
                 {"invoice_count": sign, "due": sign * due},
             )
 
 
-async def recount(db: Database) -> dict[tuple[int, date], Counted]:
+async def recount(db: Database) -> dict[Key, Counted]:
     """What the summary should hold, counted from the invoices."""
-    counts: dict[tuple[int, date], int] = defaultdict(int)
-    dues: dict[tuple[int, date], Decimal] = defaultdict(lambda: ZERO)
+    counts: dict[Key, int] = defaultdict(int)
+    dues: dict[Key, Decimal] = defaultdict(lambda: ZERO)
     async with db.read() as session:
         rows = await session.stream(
             select(
-                Invoice.customer_id, Invoice.next_due_date, Invoice.total, Invoice.amount_paid
+                Invoice.customer_id,
+                Invoice.currency,
+                Invoice.next_due_date,
+                Invoice.total,
+                Invoice.amount_paid,
             ).where(*collectable())
         )
-        async for customer_id, falls_due, total, paid in rows:
-            for key in ((customer_id, falls_due), (ALL_CUSTOMERS, falls_due)):
+        async for customer_id, currency, falls_due, total, paid in rows:
+            for key in ((customer_id, currency, falls_due), (ALL_CUSTOMERS, currency, falls_due)):
                 counts[key] += 1
                 dues[key] += total - paid
     return {key: (counts[key], dues[key]) for key in counts}
 
 
-async def stored(db: Database) -> dict[tuple[int, date], Counted]:
+async def stored(db: Database) -> dict[Key, Counted]:
     async with db.read() as session:
         rows = await session.execute(
             select(ReceivableTotals).where(ReceivableTotals.invoice_count != 0)
         )
-        return {(r.customer_id, r.falls_due): (r.invoice_count, r.due) for r in rows.scalars()}
+        return {
+            (r.customer_id, r.currency, r.falls_due): (r.invoice_count, r.due)
+            for r in rows.scalars()
+        }
 
 
 async def rebuild(db: Database) -> int:
@@ -82,7 +92,7 @@ async def rebuild(db: Database) -> int:
     async with db.transaction() as session:
         await session.execute(delete(ReceivableTotals))
         session.add_all(
-            ReceivableTotals(customer_id=c, falls_due=d, invoice_count=n, due=due)
-            for (c, d), (n, due) in counted.items()
+            ReceivableTotals(customer_id=c, currency=cur, falls_due=d, invoice_count=n, due=due)
+            for (c, cur, d), (n, due) in counted.items()
         )
     return len(counted)

@@ -113,6 +113,9 @@ class CustomerType:
     reminders_enabled: bool = strawberry.field(
         description="Whether its late invoices get reminder emails."
     )
+    currency: str = strawberry.field(
+        description="ISO 4217: what it is billed in; its charges and invoices are in it."
+    )
     row_id: strawberry.Private[int]
 
     @classmethod
@@ -126,6 +129,7 @@ class CustomerType:
             electronic_address=row.electronic_address,
             e_invoice_format=row.einvoice_format,
             reminders_enabled=row.reminders_enabled,
+            currency=row.currency,
             row_id=row.id,
         )
 
@@ -220,6 +224,10 @@ class CustomerInput:
         default=strawberry.UNSET,
         description="Reminder emails for its late invoices (dunning.reminder_days). Default true; left out: unchanged.",
     )
+    currency: str | None = strawberry.field(
+        default=None,
+        description="ISO 4217 code it is billed in (EUR, JPY, KWD). Default business.currency_code; left out: unchanged. Changes only while it has no invoice (else CURRENCY_IN_USE); its unbilled charges follow.",
+    )
 
     def to_domain(self) -> CustomerData:
         address = None
@@ -233,6 +241,7 @@ class CustomerInput:
             electronic_address=_kept(self.electronic_address),
             einvoice_format=_kept(self.e_invoice_format),
             reminders_enabled=_kept(self.reminders_enabled),
+            currency=self.currency,
         )
 
 

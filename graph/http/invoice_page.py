@@ -124,7 +124,7 @@ def _banner(
     language = (
         customer.language if customer.language in business.languages else business.default_language
     )
-    say = Formatter.of(business, language)
+    say = Formatter.of(business, language, invoice.currency)
     pdf = f"{settings.server.base_url}/i/{link}/pdf"
     parts = [
         f"<a style='{_BUTTON_STYLE} color: #2a5db0' href='{escape(pdf)}'>"

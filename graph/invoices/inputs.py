@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from domain.errors import DomainError, ErrorCode
+from domain.model import validation
 from domain.model.commands import GenerateRequest, PaymentRequest
 from domain.model.payments import PlannedInstallment
 from domain.queries import invoices
@@ -41,6 +42,9 @@ class InvoiceFilter:
         default=None,
         description="true: only invoices overdue today (business.timezone); false: only those that are not.",
     )
+    currency: str | None = strawberry.field(
+        default=None, description="ISO 4217: only invoices in this currency."
+    )
 
     def to_domain(
         self, customer_id: int | None = None, today: date | None = None
@@ -56,6 +60,9 @@ class InvoiceFilter:
             status=self.status,
             overdue=self.overdue,
             today=today,
+            currency=validation.currency("filter.currency", self.currency)
+            if self.currency is not None
+            else None,
         )
 
 

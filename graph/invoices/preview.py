@@ -28,6 +28,9 @@ class InvoicePreview:
     subtotal: Decimal
     tax: Decimal
     total: Decimal
+    currency: str = strawberry.field(
+        description="ISO 4217: the customer's currency, which the invoice would be in."
+    )
     pdf_url: str = strawberry.field(
         description="A DRAFT PDF of exactly what would be billed, in the customer's template and language."
     )
@@ -50,4 +53,5 @@ class InvoicePreview:
             subtotal=preview.subtotal,
             tax=preview.tax,
             total=preview.total,
+            currency=preview.customer.currency,
         )

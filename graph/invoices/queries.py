@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from domain.errors import NotFound
+from domain.model import validation
 from domain.queries import receivables
 from domain.queries.billing_preview import preview_invoice
 from domain.queries.invoices import get_invoice, list_invoices
@@ -66,30 +67,31 @@ class InvoiceQueries:
         return await invoice_page(info, filter, sort, page, per_page, after=after)
 
     @strawberry.field(
-        description="Stats widgets: system-wide, or for one customer when customerId is given."
+        description="Stats widgets: system-wide, or for one customer when customerId is given; in one currency: `currency`, else the customer's, else business.currency_code."
     )
     async def invoice_stats(
-        self, info: Info, customer_id: strawberry.ID | None = None
+        self, info: Info, customer_id: strawberry.ID | None = None, currency: str | None = None
     ) -> InvoiceStats:
         wanted = parse_id(customer_id) if customer_id is not None else None
         if customer_id is not None and wanted is None:
             raise NotFound("Customer", repr(str(customer_id)), "customer_id")
-        stats = await stats_of(info, wanted)
+        stats = await stats_of(info, wanted, currency)
         if stats is None:
             raise NotFound("Customer", wanted, "customer_id")
         return stats
 
     @strawberry.field(
-        description="Receivables aging: what is still due, by days past due (all customers, or one)."
+        description="Receivables aging: what is still due, by days past due (all customers, or one), in one currency: `currency`, else the customer's, else business.currency_code."
     )
     async def receivables_aging(
-        self, info: Info, customer_id: strawberry.ID | None = None
+        self, info: Info, customer_id: strawberry.ID | None = None, currency: str | None = None
     ) -> Aging:
         ctx = info.context
         wanted = parse_id(customer_id) if customer_id is not None else None
         if customer_id is not None and wanted is None:
             raise NotFound("Customer", repr(str(customer_id)), "customer_id")
-        found = await receivables.receivables_aging(ctx.db, ctx.settings, ctx.viewer, wanted)
+        code = validation.currency("currency", currency) if currency is not None else None
+        found = await receivables.receivables_aging(ctx.db, ctx.settings, ctx.viewer, wanted, code)
         return Aging.from_domain(found)
 
     @strawberry.field(description="What generateInvoice would bill, without changing anything.")

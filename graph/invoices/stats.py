@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
+from domain.model import validation
 from domain.queries import invoice_stats, receivables
 from graph.context import Info
 from graph.enums import Trend
@@ -49,6 +50,9 @@ class InvoiceStats:
     overdue: StatCard = strawberry.field(
         description="Invoices overdue today (business.timezone): their count and what is still due of them."
     )
+    currency: str = strawberry.field(
+        description="ISO 4217: the one currency every card counts (cards never add up two)."
+    )
 
     @classmethod
     def from_domain(cls, stats: invoice_stats.InvoiceStats) -> InvoiceStats:
@@ -58,13 +62,17 @@ class InvoiceStats:
             this_month=StatCard.from_domain(stats.this_month),
             last_month=StatCard.from_domain(stats.last_month),
             overdue=StatCard.from_domain(stats.overdue),
+            currency=stats.currency,
         )
 
 
-async def stats_of(info: Info, customer_id: int | None) -> InvoiceStats | None:
+async def stats_of(
+    info: Info, customer_id: int | None, currency: str | None = None
+) -> InvoiceStats | None:
     """None when the viewer may not see that customer."""
     ctx = info.context
-    stats = await invoice_stats.invoice_stats(ctx.db, ctx.settings, ctx.viewer, customer_id)
+    wanted = validation.currency("currency", currency) if currency is not None else None
+    stats = await invoice_stats.invoice_stats(ctx.db, ctx.settings, ctx.viewer, customer_id, wanted)
     return InvoiceStats.from_domain(stats) if stats else None
 
 
@@ -78,6 +86,7 @@ class Aging:
     days_31_to_60: Decimal = strawberry.field(name="days31To60")
     days_61_to_90: Decimal = strawberry.field(name="days61To90")
     over_90: Decimal = strawberry.field(name="over90")
+    currency: str = strawberry.field(description="ISO 4217: what these amounts are in.")
 
     @classmethod
     def from_domain(cls, aging: receivables.Aging) -> Aging:
@@ -87,4 +96,5 @@ class Aging:
             days_31_to_60=aging.days_31_to_60,
             days_61_to_90=aging.days_61_to_90,
             over_90=aging.over_90,
+            currency=aging.currency,
         )

@@ -209,6 +209,9 @@ class InvoiceType:
     subtotal: Decimal
     tax: Decimal
     total: Decimal
+    currency: str = strawberry.field(
+        description="ISO 4217: what its amounts are in, its customer's currency (EUR, JPY)."
+    )
     status: InvoiceStatus
     void: bool
     paid_at: datetime | None
@@ -248,6 +251,7 @@ class InvoiceType:
             subtotal=row.subtotal,
             tax=row.tax,
             total=row.total,
+            currency=row.currency,
             status=row.status,
             void=row.void,
             paid_at=row.paid_at,
@@ -346,7 +350,7 @@ class InvoiceType:
     async def lines(self, info: Info) -> list[InvoiceLineType]:
         business = info.context.settings.business
         # The details modal is staff's: amounts in the business's language.
-        formatter = Formatter.of(business, business.default_language)
+        formatter = Formatter.of(business, business.default_language, self.currency)
         rows = await info.context.loaders.invoice_lines.load(self.row_id)
         return [InvoiceLineType.from_row(line, formatter) for line in rows]
 

@@ -56,6 +56,12 @@ class TransactionType:
             credits_invoice_id=row.credits_invoice_id,
         )
 
+    @strawberry.field(description="ISO 4217: its customer's currency, which its amounts are in.")
+    async def currency(self, info: Info) -> str:
+        row = await info.context.loaders.customer.load(self.customer_id)
+        assert row is not None  # a foreign key guarantees it
+        return row.currency
+
     @strawberry.field
     async def customer(self, info: Info) -> CustomerType:
         row = await info.context.loaders.customer.load(self.customer_id)

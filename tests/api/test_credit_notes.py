@@ -131,4 +131,4 @@ async def test_a_credit_notes_pdf_and_email_say_credit_note(
     message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == f"Nota de crédito {made['number']} de Norfone Telecom"
     body = message.get_body(preferencelist=("plain",))
-    assert body is not None and "$27,50 a su favor" in body.get_content()
+    assert body is not None and "27,50\xa0US$ a su favor" in body.get_content()

@@ -238,7 +238,7 @@ async def test_a_sender_that_died_mid_send_is_taken_over_once_its_lease_ends(
     endpoint, _ = await _endpoint(api, hooks.url, ["INVOICE_GENERATED"])
     await _invoice(api)
     db = runtime.db
-    assert await fan_out(db, "USD") == 1  # the delivery is made, not sent
+    assert await fan_out(db) == 1  # the delivery is made, not sent
     # A worker claims it, then dies before it can settle: the delivery stays SENDING.
     lease_end = NOW + timedelta(seconds=40)
     [claimed] = await webhook_store.claim_due(db, NOW, lease_end, 10)
@@ -523,7 +523,7 @@ async def test_deliveries_another_sender_holds_do_not_keep_the_due_ones_waiting(
     await _endpoint(api, hooks.url, ["INVOICE_GENERATED"])
     first = await _invoice(api, "First")
     second = await _invoice(api, "Second")
-    assert await fan_out(runtime.db, "USD") == 2
+    assert await fan_out(runtime.db) == 2
     # Another worker holds the oldest delivery, its lease still running.
     [held] = await webhook_store.claim_due(runtime.db, NOW, NOW + timedelta(minutes=1), 1)
     one_at_a_time = runtime.settings.model_copy(

@@ -110,7 +110,7 @@ async def test_a_spanish_customer_reads_its_stats_as_its_invoices_print_amounts(
     andina = await make_customer(db, "Compañía Andina", language="es")
     await _invoice(db, settings, andina.id, "313.58", datetime(2025, 3, 1, tzinfo=UTC))
     portal = Viewer(role=Role.CUSTOMER, name="portal", customer_id=andina.id)
-    assert (await invoice_stats(db, settings, portal)).total.display == "$344,94"
+    assert (await invoice_stats(db, settings, portal)).total.display == "344,94\xa0US$"
     # Staff read every widget in the business's language, this customer's too.
     staff = await invoice_stats(db, settings, SYSTEM, andina.id)
     assert staff.total.display == "$344.94"

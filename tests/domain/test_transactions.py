@@ -90,6 +90,7 @@ async def _bill(db: Database, *rows) -> int:
             subtotal=Decimal(0),
             tax=Decimal(0),
             total=Decimal(0),
+            currency="USD",
         )
         session.add(invoice)
         await session.flush()

@@ -34,7 +34,7 @@ ISSUED = sorted(
 
 def fixture(name: str) -> InvoiceDocument:
     data = yaml.safe_load((FIXTURES / f"{name}.yaml").read_text(encoding="utf-8"))
-    return document_from_mapping(data, "en")
+    return document_from_mapping(data, "en", "USD")
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ async def test_a_buyer_without_a_country_breaks_br_11_and_we_say_why(
     document = fixture("short")
     data = yaml.safe_load((FIXTURES / "short.yaml").read_text(encoding="utf-8"))
     data["client"]["address"]["country"] = "Atlantis"
-    document = document_from_mapping(data, "en")
+    document = document_from_mapping(data, "en", "USD")
     written = write_einvoice(document, Settings(), Syntax.UBL)
     assert [p.rule for p in written.problems] == ["CRM-BUYER-COUNTRY"]
     rules = {f.rule for f in await shipped.validate(written.xml, "ubl") if f.flag == "fatal"}
@@ -189,7 +189,7 @@ async def test_a_zero_total_and_text_xml_cannot_carry_still_make_a_valid_e_invoi
             "tax_percentage": "0",
         },
     ]
-    document = document_from_mapping(data, "en")
+    document = document_from_mapping(data, "en", "USD")
     assert document.subtotal + document.tax == 0
     for syntax in (Syntax.CII, Syntax.UBL):
         written = write_einvoice(document, Settings(), syntax)

@@ -36,5 +36,6 @@ def document(
         ),
         lines=rows,
         payment_url="https://portal.example.com/invoices/1234/pay",
+        currency="USD",
     )
     return InvoiceDocument(**{**base.__dict__, **changes})

@@ -101,7 +101,7 @@ async def test_a_spanish_customer_gets_the_spanish_variant(
     text = " ".join(pages)
     assert "Factura" in text and "ANULADA" in text and "Página 1 de" in text
     assert "10 de enero de 2025" in text  # dates in Spanish
-    assert "$100,00" in text and "$333,30" in text  # amounts with Spanish separators
+    assert "100,00 US$" in text and "333,30 US$" in text  # as Spanish writes amounts
 
 
 def test_the_fetcher_refuses_remote_urls_and_files_outside_the_templates(tmp_path: Path) -> None:

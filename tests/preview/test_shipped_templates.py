@@ -14,7 +14,7 @@ from tests.conftest import REPO, TEMPLATES
 async def test_every_combination_renders_without_findings(pdf_renderer: WeasyPrintPool) -> None:
     workspace = Workspace(Settings(), TEMPLATES, REPO / "fixtures", pdf_renderer)
     rows = await check_all(workspace, InstalledFonts(TEMPLATES))
-    assert len(rows) == 48  # 2 templates x 12 fixtures x 2 languages
+    assert len(rows) == 52  # 2 templates x 13 fixtures x 2 languages
     assert [row for row in rows if row.problem] == []
     assert max(row.pages for row in rows) >= 3  # the 120-line fixture spans pages
 

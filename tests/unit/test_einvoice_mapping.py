@@ -33,7 +33,7 @@ RAM = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInfo
 
 def fixture(name: str) -> InvoiceDocument:
     data = yaml.safe_load((FIXTURES / f"{name}.yaml").read_text(encoding="utf-8"))
-    return document_from_mapping(data, "en")
+    return document_from_mapping(data, "en", "USD")
 
 
 def test_taxed_lines_are_standard_rated_and_untaxed_ones_zero_rated_unless_exempt() -> None:

@@ -69,12 +69,12 @@ def _parsed(email: InvoiceEmail) -> EmailMessage:
 
 async def test_a_spanish_customer_reads_amounts_and_dates_as_the_pdf_prints_them() -> None:
     email = await _email("es")
-    assert email.variables["total_amount"] == "$1.234,50"
+    assert email.variables["total_amount"] == "1.234,50\xa0US$"
     assert email.variables["invoice_date"] == "10 de enero de 2025"
     assert email.variables["due_date"] == "10 de febrero de 2025"
-    assert "por $1.234,50, con vencimiento el 10 de febrero de 2025" in email.text_body
+    assert "por 1.234,50\xa0US$, con vencimiento el 10 de febrero de 2025" in email.text_body
     assert email.subject == "Factura INV-2025-000344 de Norfone Telecom"
-    assert "Importe a pagar" in email.html_body and "$1.234,50" in email.html_body
+    assert "Importe a pagar" in email.html_body and "1.234,50\xa0US$" in email.html_body
     assert "Estimado/a Hotel Miramar Cancún:" in email.html_body
 
 
@@ -176,6 +176,7 @@ def _facts(language: str, status: InvoiceStatus) -> EmailFacts:
         date(2025, 2, 10),
         Decimal("1234.50"),
         "https://crm.example/i/344.pay",
+        "USD",
         status,
         paid_at,
     )

@@ -120,12 +120,12 @@ def test_the_period_reads_as_two_dates_or_not_applicable() -> None:
 
 
 def test_a_lines_tax_shows_amount_and_percentage_or_a_dash() -> None:
-    english = Formatter("USD", "$", "en")
+    english = Formatter("USD", "en")
     taxed = InvoiceLine(tax_amount=Decimal("10.00"), tax_percentage=Decimal("10.00"))
     assert tax_display(taxed, english) == "$10.00 (10%)"
     half = InvoiceLine(tax_amount=Decimal("1234.50"), tax_percentage=Decimal("10.50"))
     assert tax_display(half, english) == "$1,234.50 (10.5%)"
-    assert tax_display(half, Formatter("USD", "$", "es")) == "$1.234,50 (10,5%)"
+    assert tax_display(half, Formatter("USD", "es")) == "1.234,50\xa0US$ (10,5%)"
     assert tax_display(InvoiceLine(tax_amount=Decimal("0.00")), english) == "-"
 
 

@@ -3,7 +3,14 @@ from decimal import Decimal
 import pytest
 
 from domain.model.formatting import Formatter
-from domain.model.money import parse_decimal, tax_amount, to_cents
+from domain.model.money import (
+    canonical,
+    from_stored,
+    parse_decimal,
+    round_money,
+    tax_amount,
+    to_stored,
+)
 
 
 @pytest.mark.parametrize(
@@ -17,7 +24,7 @@ from domain.model.money import parse_decimal, tax_amount, to_cents
     ],
 )
 def test_rounding_is_half_up_to_cents(amount: str, cents: str) -> None:
-    assert to_cents(Decimal(amount)) == Decimal(cents)
+    assert round_money(Decimal(amount), "USD") == Decimal(cents)
 
 
 def test_tax_of_a_line_is_rounded_half_up() -> None:
@@ -46,12 +53,23 @@ def test_three_lines_at_ten_cents_and_21_percent_total_the_rounded_lines() -> No
     ],
 )
 def test_widgets_show_amounts_compactly(amount: str, shown: str) -> None:
-    assert Formatter("USD", "$").compact(Decimal(amount)) == shown
+    assert Formatter("USD").compact(Decimal(amount)) == shown
 
 
-def test_money_is_formatted_with_the_configured_symbol() -> None:
-    assert Formatter("EUR", "€").money(Decimal("1234.5")) == "€1,234.50"
-    assert Formatter("USD", "$").money(Decimal("-5")) == "-$5.00"
+def test_money_is_formatted_with_the_currencys_symbol_or_the_configured_one() -> None:
+    assert Formatter("EUR").money(Decimal("1234.5")) == "€1,234.50"
+    assert Formatter("USD").money(Decimal("-5")) == "-$5.00"
+    assert Formatter("AUD", "en", "A$").money(Decimal("5")) == "A$5.00"
+
+
+def test_amounts_are_stored_as_thousandths_and_read_back_in_one_written_form() -> None:
+    assert to_stored(Decimal("12.345")) == 12345 and to_stored(Decimal("1650")) == 1650000
+    assert str(from_stored(12345)) == "12.345"
+    assert str(from_stored(1650000)) == "1650.00"  # two places at least, as the API shows
+    assert str(from_stored(12340)) == "12.34"
+    assert str(canonical(Decimal("-0.0004"))) == "0.00"
+    with pytest.raises(ValueError):
+        to_stored(Decimal("0.0001"))  # finer than any currency's minor unit
 
 
 @pytest.mark.parametrize(
@@ -70,5 +88,5 @@ def test_parse_keeps_the_exact_value() -> None:
 
 def test_a_negative_zero_is_never_shown() -> None:
     assert str(parse_decimal("-0.00")) == "0.00"
-    assert str(to_cents(Decimal("-0.004"))) == "0.00"
-    assert Formatter("USD", "$").money(Decimal("-0.001")) == "$0.00"
+    assert str(round_money(Decimal("-0.004"), "USD")) == "0.00"
+    assert Formatter("USD").money(Decimal("-0.001")) == "$0.00"

@@ -11,11 +11,13 @@ import pytest
 from domain.errors import DomainError, ErrorCode
 from domain.model.entities import Installment, Invoice, Payment
 from domain.model.enums import InvoiceStatus, PaymentMethodKind
+from domain.model.money import from_minor_units, to_minor_units
 from domain.model.payments import (
     PlannedInstallment,
     allocate,
     amount_due,
     asked_online,
+    ensure_card_chargeable,
     ensure_plan,
     next_installment,
     payment_amount,
@@ -34,6 +36,7 @@ def invoice(**fields: object) -> Invoice:
         "total": Decimal("110.00"),
         "amount_paid": Decimal("0.00"),
         "refund_reference": None,
+        "currency": "USD",
     }
     return Invoice(**{**values, **fields})
 
@@ -54,9 +57,9 @@ def test_what_is_due_is_the_total_less_what_was_paid_and_nothing_once_settled() 
 
 def test_a_payment_is_everything_due_unless_a_part_of_it_is_asked() -> None:
     part_paid = invoice(amount_paid=Decimal("40.00"))
-    assert payment_amount(part_paid, None, "USD") == Decimal("70.00")
-    assert payment_amount(part_paid, Decimal("70.00"), "USD") == Decimal("70.00")
-    assert payment_amount(part_paid, Decimal("0.01"), "USD") == Decimal("0.01")
+    assert payment_amount(part_paid, None) == Decimal("70.00")
+    assert payment_amount(part_paid, Decimal("70.00")) == Decimal("70.00")
+    assert payment_amount(part_paid, Decimal("0.01")) == Decimal("0.01")
 
 
 @pytest.mark.parametrize(
@@ -72,20 +75,20 @@ def test_a_payment_is_everything_due_unless_a_part_of_it_is_asked() -> None:
 def test_a_payment_above_what_is_due_or_not_an_amount_is_refused(
     amount: str, code: ErrorCode
 ) -> None:
-    error = refused(payment_amount, invoice(amount_paid=Decimal("40.00")), Decimal(amount), "USD")
+    error = refused(payment_amount, invoice(amount_paid=Decimal("40.00")), Decimal(amount))
     assert error.code is code and error.field == "amount"
 
 
 def test_a_yen_payment_has_no_decimals() -> None:
-    yen = invoice(total=Decimal("1100"))
-    assert refused(payment_amount, yen, Decimal("10.50"), "JPY").code is ErrorCode.INVALID_INPUT
-    assert payment_amount(yen, Decimal("100"), "JPY") == Decimal("100")
+    yen = invoice(total=Decimal("1100"), currency="JPY")
+    assert refused(payment_amount, yen, Decimal("10.50")).code is ErrorCode.INVALID_INPUT
+    assert payment_amount(yen, Decimal("100")) == Decimal("100")
 
 
 def test_a_credit_note_is_settled_whole() -> None:
     credit = invoice(total=Decimal("-27.50"))
-    assert payment_amount(credit, None, "USD") == Decimal("-27.50")
-    assert refused(payment_amount, credit, Decimal("-10.00"), "USD").field == "amount"
+    assert payment_amount(credit, None) == Decimal("-27.50")
+    assert refused(payment_amount, credit, Decimal("-10.00")).field == "amount"
 
 
 def plan(*parts: tuple[date, str]) -> list[PlannedInstallment]:
@@ -94,7 +97,7 @@ def plan(*parts: tuple[date, str]) -> list[PlannedInstallment]:
 
 def test_a_plan_splits_exactly_what_is_due_on_increasing_dates() -> None:
     due = invoice(amount_paid=Decimal("10.00"))  # 100.00 due
-    ensure_plan(due, plan((date(2027, 1, 1), "50.00"), (date(2027, 2, 1), "50.00")), "USD", TODAY)
+    ensure_plan(due, plan((date(2027, 1, 1), "50.00"), (date(2027, 2, 1), "50.00")), TODAY)
     wrong = {
         "short": plan((date(2027, 1, 1), "50.00"), (date(2027, 2, 1), "49.99")),
         "same day": plan((date(2027, 1, 1), "50.00"), (date(2027, 1, 1), "50.00")),
@@ -105,11 +108,11 @@ def test_a_plan_splits_exactly_what_is_due_on_increasing_dates() -> None:
         "empty": [],
     }
     for name, parts in wrong.items():
-        error = refused(ensure_plan, due, parts, "USD", TODAY)
+        error = refused(ensure_plan, due, parts, TODAY)
         assert error.code is ErrorCode.INVALID_INPUT, name
         assert error.field and error.field.startswith("installments"), name
     paid = invoice(status=InvoiceStatus.PAID, amount_paid=Decimal("110.00"))
-    error = refused(ensure_plan, paid, plan((date(2027, 1, 1), "1.00")), "USD", TODAY)
+    error = refused(ensure_plan, paid, plan((date(2027, 1, 1), "1.00")), TODAY)
     assert error.code is ErrorCode.NOT_PAYABLE
 
 
@@ -163,3 +166,20 @@ def test_a_refund_gives_back_the_latest_card_payment_with_money_left_or_the_one_
     assert refused(payment_to_refund, paid, [given_back], 1).code is ErrorCode.ALREADY_REFUNDED
     part_paid = invoice(amount_paid=Decimal("55.00"))
     assert refused(payment_to_refund, part_paid, [card], None).code is ErrorCode.NOT_PAID
+
+
+def test_the_card_provider_takes_each_currency_in_its_own_minor_units() -> None:
+    assert to_minor_units(Decimal("1650"), "JPY") == 1650  # zero-decimal: yen are yen
+    assert to_minor_units(Decimal("12.34"), "EUR") == 1234
+    assert to_minor_units(Decimal("12.34"), "KWD") == 12340  # fils
+    assert to_minor_units(Decimal("5"), "ISK") == 500  # written with two decimals
+    assert from_minor_units(1650, "JPY") == Decimal("1650") and from_minor_units(500, "ISK") == 5
+    assert from_minor_units(12340, "KWD") == Decimal("12.34")
+
+
+def test_a_dinar_amount_the_card_provider_cannot_take_is_refused_before_asking_it() -> None:
+    assert refused(ensure_card_chargeable, Decimal("12.345"), "KWD").code is (
+        ErrorCode.INVALID_INPUT
+    )
+    ensure_card_chargeable(Decimal("12.34"), "KWD")
+    ensure_card_chargeable(Decimal("1650"), "JPY")

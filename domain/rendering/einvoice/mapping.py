@@ -81,7 +81,7 @@ def en16931(document: InvoiceDocument, settings: Settings) -> Mapped:
         number=document.number,
         issue_date=local_day(document.issued_at, settings.business.zone),
         type_code=DocumentType.CREDIT_NOTE if credit_note else DocumentType.INVOICE,
-        currency=settings.business.currency_code,
+        currency=document.currency,
         seller=_seller(settings),
         buyer=_buyer(document.client, problems),
         lines=lines,

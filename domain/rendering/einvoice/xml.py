@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
 
-from domain.model.money import CENT
+from domain.model.money import canonical
 
 # Characters XML 1.0 cannot carry (C0 controls but tab, line feed and return; U+FFFE/F). A
 # charge's description may hold one (a pasted terminal colour code): the e-invoice drops it
@@ -58,7 +58,10 @@ class Builder:
 
 
 def amount(value: Decimal) -> str:
-    return f"{value.quantize(CENT):f}"
+    """An amount as written: two decimals, or the three of a dinar's fils. EN 16931 allows
+    two (BR-DEC-*): a three-decimal amount is written exactly, and the rules say so,
+    rather than rounded here into totals that no longer add up."""
+    return f"{canonical(value):f}"
 
 
 def rate(value: Decimal) -> str:

@@ -25,7 +25,7 @@ from domain.model.entities import Customer, Invoice, PaymentAttempt, PaymentMeth
 from domain.model.enums import AttemptKind, AttemptState, EventKind, PaymentMethodKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_payable
 from domain.model.money import to_minor_units
-from domain.model.payments import payment_amount
+from domain.model.payments import ensure_card_chargeable, payment_amount
 from domain.ports import (
     CardDeclined,
     CardGateway,
@@ -68,7 +68,6 @@ async def pay_by_card(
     """Charge the customer's saved card (the one given, else the default) for what the
     invoice has due, or `request.amount` of it."""
     key = IdempotencyKey.of("payInvoice", request.idempotency_key, request, viewer)
-    currency = settings.business.currency_code
     prefix = await key_prefix(db, settings)
     # An attempt left open (a lost answer) is settled by asking the provider first.
     await _reconcile_visible(db, settings, metrics, cards, viewer, request.invoice_id)
@@ -79,14 +78,14 @@ async def pay_by_card(
         ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
         customer = await customer_of(session, invoice)
         card = await _card_to_charge(session, customer, request.payment_method_id)
-        amount = payment_amount(invoice, request.amount, currency)
+        amount = payment_amount(invoice, request.amount)
+        ensure_card_chargeable(amount, invoice.currency)
         attempt = await attempts.claim(
             session,
             db,
             invoice,
             AttemptKind.CHARGE,
             amount,
-            currency,
             viewer,
             prefix,
             card.id,

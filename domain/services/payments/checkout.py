@@ -33,7 +33,7 @@ from domain.model.entities import PaymentAttempt
 from domain.model.enums import AttemptKind, AttemptState, EventKind, PaymentMethodKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_payable
 from domain.model.money import to_minor_units
-from domain.model.payments import asked_online
+from domain.model.payments import asked_online, ensure_card_chargeable
 from domain.ports import CardGateway, CheckoutRequest, ProviderRejected, ProviderUnavailable
 from domain.services.payments.settle import (
     close_attempt,
@@ -74,12 +74,9 @@ async def open_checkout(
     if not settings.stripe.configured:
         raise DomainError(ErrorCode.NOT_PAYABLE, "Paying online is not set up here.")
     prefix = await key_prefix(db, settings)
-    currency = settings.business.currency_code
 
     async with db.transaction() as session:
-        claimed = await _claim(
-            session, db, settings, invoice_id, page_url, prefix, currency, everything
-        )
+        claimed = await _claim(session, db, settings, invoice_id, page_url, prefix, everything)
     if claimed.url is not None:
         return claimed.url
     assert claimed.attempt_id is not None and claimed.request is not None
@@ -116,7 +113,7 @@ async def open_checkout(
             attempt.invoice_id,
             EventKind.PAYMENT_PENDING,
             PAGE,
-            f"checkout {opened.session_id} opened for {attempt.amount} {currency}, "
+            f"checkout {opened.session_id} opened for {attempt.amount} {attempt.currency}, "
             f"open until {claimed.request.expires_at:%Y-%m-%d %H:%M} UTC",
         )
     return opened.url
@@ -129,12 +126,12 @@ async def _claim(
     invoice_id: int,
     page_url: str,
     prefix: str,
-    currency: str,
     everything: bool,
 ) -> _Claimed:
     invoice = await lock_invoice(session, SYSTEM, invoice_id)
     ensure_payable(invoice, PaymentMethodKind.STRIPE)
     amount = asked_online(invoice, await installments_of(session, invoice.id), everything)
+    ensure_card_chargeable(amount, invoice.currency)
     now = db.now()
     for attempt in await attempts.open_in(session, invoice.id):
         if attempt.kind is not AttemptKind.CHECKOUT:
@@ -147,15 +144,13 @@ async def _claim(
         ):
             return _Claimed(url=attempt.checkout_url)
     customer = await customer_of(session, invoice)
-    attempt = await attempts.claim(
-        session, db, invoice, AttemptKind.CHECKOUT, amount, currency, PAGE, prefix
-    )
+    attempt = await attempts.claim(session, db, invoice, AttemptKind.CHECKOUT, amount, PAGE, prefix)
     expires = now + timedelta(minutes=settings.stripe.checkout_minutes)
     attempt.expires_at = expires
     separator = "&" if "?" in page_url else "?"
     request = CheckoutRequest(
-        amount_minor=to_minor_units(amount, currency),
-        currency=currency,
+        amount_minor=to_minor_units(amount, invoice.currency),
+        currency=invoice.currency,
         description=f"Invoice {invoice.number}",
         metadata={"invoice_id": str(invoice.id), "invoice_number": invoice.number or ""},
         key=attempt.provider_key,

@@ -37,7 +37,7 @@ async def pay_by_hand(
         invoice = await lock_invoice(session, viewer, request.invoice_id, "invoice_id")
         ensure_payable(invoice, request.method)
         ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
-        amount = payment_amount(invoice, request.amount, settings.business.currency_code)
+        amount = payment_amount(invoice, request.amount)
         await record_payment(session, db, invoice, request.method, reference, viewer, amount)
         return invoice
 

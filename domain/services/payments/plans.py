@@ -44,7 +44,7 @@ async def create_payment_plan(
                 f"Invoice {invoice.number} already has a payment plan; cancel it first.",
                 "invoice_id",
             )
-        ensure_plan(invoice, planned, settings.business.currency_code, today)
+        ensure_plan(invoice, planned, today)
         session.add_all(
             Installment(
                 invoice_id=invoice.id,

@@ -49,7 +49,6 @@ async def refund_invoice(
 ) -> Invoice:
     require_staff(viewer)
     key = IdempotencyKey.of("refundInvoice", request.idempotency_key, request, viewer)
-    currency = settings.business.currency_code
     prefix = await key_prefix(db, settings)
     await reconcile_open(db, settings, metrics, cards, request.invoice_id, viewer)
 
@@ -61,10 +60,10 @@ async def refund_invoice(
         ensure_no_open_attempt(invoice, await attempts.open_count(session, invoice.id))
         rest = payment.amount - payment.refunded_amount
         attempt = await attempts.claim(
-            session, db, invoice, AttemptKind.REFUND, rest, currency, viewer, prefix
+            session, db, invoice, AttemptKind.REFUND, rest, viewer, prefix
         )
         attempt.payment_id = payment.id
-        minor = to_minor_units(rest, currency)
+        minor = to_minor_units(rest, invoice.currency)
         assert payment.reference is not None  # payment_to_refund answers card payments
         return _Claim(invoice, attempt.id, payment.reference, minor, attempt.provider_key)
 

@@ -205,7 +205,6 @@ async def _give_back_later(
         invoice,
         AttemptKind.RETURN,
         amount,
-        attempt.currency,
         actor,
         attempts.prefix_of(attempt),
     )
