@@ -22,7 +22,7 @@ def test_db_upgrade_migrates_an_empty_database_and_twice_changes_nothing(
     assert second.returncode == 0, second.stderr
     assert "already at the latest schema" in second.stdout
     seeded = run_cli("db", "seed", env=env)
-    assert seeded.returncode == 0 and "seeded 8 customers" in seeded.stdout, seeded.stderr
+    assert seeded.returncode == 0 and "seeded 9 customers" in seeded.stdout, seeded.stderr
     again = run_cli("db", "seed", env=env)
     assert again.returncode == 0 and "nothing seeded" in again.stdout
 

@@ -67,7 +67,7 @@ def test_make_run_serves_the_api_with_demo_data_and_a_printed_token(tmp_path: Pa
         )
         assert status == 200
         assert body["data"]["viewer"] == {"role": "STAFF"}
-        assert body["data"]["customers"]["totalCount"] == 8
+        assert body["data"]["customers"]["totalCount"] == 9
         assert (
             0 < body["data"]["transactions"]["totalCount"] < 300
         )  # this month's charges stay unbilled

@@ -51,7 +51,10 @@ async def customers_with_charges(url: str, count: int, lines: int = 2) -> Databa
     await upgrade_async(url)
     db = open_database(settings_from_mapping({"database": {"url": url}}))
     async with db.transaction() as session:
-        customers = [Customer(name=f"Queue customer {n}", language="en") for n in range(count)]
+        customers = [
+            Customer(name=f"Queue customer {n}", language="en", currency="USD")
+            for n in range(count)
+        ]
         session.add_all(customers)
         await session.flush()
         session.add_all(
