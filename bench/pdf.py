@@ -92,7 +92,6 @@ async def make_invoices(url: str, sizes: list[int]) -> tuple[dict[int, int], str
         for i in range(size):
             await create_transaction(
                 runtime.db,
-                settings,
                 SYSTEM,
                 TransactionData(
                     customer_id=customer.id,
@@ -126,7 +125,6 @@ async def make_flooder(url: str, victim_invoice: int) -> tuple[int, str, str]:
     for i in range(200):
         await create_transaction(
             runtime.db,
-            settings,
             SYSTEM,
             TransactionData(
                 customer_id=flooder.id,

@@ -59,6 +59,9 @@ class Runtime:
     metrics: Metrics
     webhooks: WebhookSender
     einvoices: EInvoices
+    # What the queue's jobs and the periodic rounds run, made once: the local queue runs
+    # them in this process, a worker (`invoicing worker`) takes them from Redis.
+    jobs: RuntimeJobs
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -74,13 +77,13 @@ class Runtime:
         webhooks = open_webhook_sender(settings)
         prerender = settings.invoice.pdf_cache.prerender_on_generate
         mail = open_mail(settings, clock)
+        jobs = RuntimeJobs(db, settings, pdfs, cards, metrics, webhooks, mail)
         work: WorkQueue
         if settings.workers.backend == "redis":
             from domain.adapters.redis_queue import RedisWorkQueue  # arq: only when chosen
 
             work = RedisWorkQueue(settings.workers, prerender=prerender)
         else:
-            jobs = RuntimeJobs(db, settings, pdfs, cards, metrics, webhooks, mail)
             work = LocalWorkQueue(jobs, prerender=prerender)
         return cls(
             settings=settings,
@@ -94,17 +97,13 @@ class Runtime:
             metrics=metrics,
             webhooks=webhooks,
             einvoices=EInvoices(settings, pdfs, checks),
-        )
-
-    def jobs(self) -> RuntimeJobs:
-        return RuntimeJobs(
-            self.db, self.settings, self.pdfs, self.cards, self.metrics, self.webhooks, self.mail
+            jobs=jobs,
         )
 
     async def periodic_jobs(self) -> None:
         """With workers.backend: local there are no workers to run the periodic jobs: the
         API process runs them (`invoicing serve`); runs until cancelled."""
-        jobs = self.jobs()
+        jobs = self.jobs
         await asyncio.gather(
             every(self.settings.payments.reconcile_every_seconds, jobs.reconcile_payments),
             every(self.settings.webhooks.dispatch_every_seconds, jobs.dispatch_webhooks),
@@ -184,7 +183,7 @@ def run_worker(settings: Settings, metrics_port: int | None = None, metrics_host
 
     async def open_jobs() -> tuple[Jobs, Callable[[], Awaitable[None]]]:
         runtime = Runtime.open(settings)
-        return runtime.jobs(), runtime.close
+        return runtime.jobs, runtime.close
 
     prerender = settings.invoice.pdf_cache.prerender_on_generate
     build_worker(

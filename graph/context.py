@@ -34,10 +34,10 @@ from domain.model.entities import (
     Transaction,
 )
 from domain.model.enums import AttemptKind, AttemptState, EInvoiceFormat, Role
+from domain.model.pdfs import PdfStatus
 from domain.model.periods import local_day
 from domain.queries.receivables import NOTHING, Balance, balances
 from domain.services.einvoices import EInvoiceStatus
-from domain.services.invoice_pdfs import PdfStatus
 from domain.store import deployment
 from domain.store.batches import rows_by_id, rows_by_parent
 from domain.store.database import Database

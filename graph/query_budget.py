@@ -17,7 +17,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any, Protocol, TypeVar, cast
 
 from graphql import (
@@ -195,14 +195,31 @@ class _Remembered:
                 self._items.popitem(last=False)
 
 
-_parsed = _Remembered(CACHE_SIZE)
-_valid = _Remembered(CACHE_SIZE)
-# What the budget read off a text said ("" for nothing): a batch repeating one text, or a
-# client repeating one refused document, is scanned once.
-_text_verdicts = _Remembered(64)  # texts up to limits.max_document_bytes each
-# Documents whose shape passed, valid or not yet known: a document sent again, refused for
-# its cost the first time (which its variables may change), is not parsed again.
-_shaped = _Remembered(64)
+class DocumentMemory:
+    """What one schema has worked out about documents, shared by its requests (each
+    request has an extension of its own): made with the schema (graph/schema.py), so two
+    schemas in one process (tests, the preview) never share or evict each other's."""
+
+    def __init__(self) -> None:
+        self.parsed = _Remembered(CACHE_SIZE)
+        self.valid = _Remembered(CACHE_SIZE)
+        # What the budget read off a text said ("" for nothing): a batch repeating one
+        # text, or a client repeating one refused document, is scanned once.
+        self.text_verdicts = _Remembered(64)  # texts up to limits.max_document_bytes each
+        # Documents whose shape passed, valid or not yet known: a document sent again,
+        # refused for its cost the first time (which its variables may change), is not
+        # parsed again.
+        self.shaped = _Remembered(64)
+        # Documents not seen before are worked out one at a time (per event loop): a
+        # thread parsing holds Python's lock most of the time, and with one such thread the
+        # event loop still gets it every few milliseconds. Documents already remembered
+        # never wait here.
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def turn(self) -> asyncio.Semaphore:
+        return self._turns.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(1))
 
 
 class RequestCost:
@@ -215,23 +232,6 @@ class RequestCost:
     def add(self, cost: int) -> int:
         self.spent += cost
         return self.spent
-
-
-# Documents not seen before are worked out one at a time: a thread parsing holds Python's
-# lock most of the time, and with one such thread the event loop still gets it every few
-# milliseconds. Documents already remembered never wait here.
-_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _turn() -> asyncio.Semaphore:
-    return _turns.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(1))
-
-
-async def _in_turn(work: Callable[..., T], *args: Any) -> T:
-    async with _turn():
-        return await asyncio.to_thread(work, *args)
 
 
 class OffLoopDocuments(SchemaExtension):
@@ -248,9 +248,15 @@ class OffLoopDocuments(SchemaExtension):
     budget up is refused before it is parsed; last, full validation."""
 
     def __init__(
-        self, max_selections: int, max_fields: int, max_cost: int, max_document_bytes: int
+        self,
+        memory: DocumentMemory,
+        max_selections: int,
+        max_fields: int,
+        max_cost: int,
+        max_document_bytes: int,
     ) -> None:
         super().__init__()
+        self.memory = memory
         self.max_document_bytes = max_document_bytes
         self.max_selections = max_selections
         self.max_fields = max_fields
@@ -281,8 +287,9 @@ class OffLoopDocuments(SchemaExtension):
         key = (query, tuple(sorted(context.parse_options.items())))
         # Seen before: valid, or at least its shape passed (its cost, which the variables
         # move, may not have). Only its cost is worked out again.
-        valid = _parsed.get(key)
-        document = valid if valid is not None else _shaped.get(key)
+        memory = self.memory
+        valid = memory.parsed.get(key)
+        document = valid if valid is not None else memory.shaped.get(key)
         if document is not None:
             refusal = _first(self._spend(self._cost(schema, document)))
             if refusal is None:
@@ -290,14 +297,14 @@ class OffLoopDocuments(SchemaExtension):
                 if valid is None:
                     self._unremembered = key  # remembered once it proves valid
             return refusal
-        problem = _text_verdicts.get(query)
+        problem = memory.text_verdicts.get(query)
         if problem is None:
             problem = over_budget_in_text(query, self.max_selections, self.max_fields) or ""
-            _text_verdicts.put(query, problem)
+            memory.text_verdicts.put(query, problem)
         if problem:
             return GraphQLError(problem, extensions={"code": TOO_COMPLEX})
         rules = tuple(r for r in context.validation_rules if r not in specified_rules)
-        async with _turn():
+        async with memory.turn():
             if self._left() < 0:
                 return _first(self._spend(0))  # the batch has used the request's budget up
             try:
@@ -307,7 +314,7 @@ class OffLoopDocuments(SchemaExtension):
                 return error
             if errors:
                 return errors[0]
-            _shaped.put(key, document)
+            memory.shaped.put(key, document)
             spent = self._spend(cost)
             if spent:
                 return spent[0]
@@ -342,7 +349,7 @@ class OffLoopDocuments(SchemaExtension):
             if not errors and self._unremembered is not None:
                 # Only valid documents are kept: hostile ones would push out the real ones,
                 # and thousands of their nodes would slow every garbage collection.
-                _parsed.put(self._unremembered, document)
+                self.memory.parsed.put(self._unremembered, document)
             context.pre_execution_errors = errors
         yield
 
@@ -381,11 +388,13 @@ class OffLoopDocuments(SchemaExtension):
     ) -> list[GraphQLError]:
         # Remembered by the very document object too: a text parsed before is the same
         # object, and needs neither printing nor validating again.
-        if _valid.get((id(document), rules)) is document:
+        valid = self.memory.valid
+        if valid.get((id(document), rules)) is document:
             return []
-        errors: list[GraphQLError] = await _in_turn(self._problems, schema, document, rules)
+        async with self.memory.turn():
+            errors = await asyncio.to_thread(self._problems, schema, document, rules)
         if not errors:
-            _valid.put((id(document), rules), document)
+            valid.put((id(document), rules), document)
         return errors
 
     def _problems(
@@ -393,11 +402,11 @@ class OffLoopDocuments(SchemaExtension):
     ) -> list[GraphQLError]:
         # Only valid documents are remembered: errors carry positions in their own text.
         key = (print_ast(document), rules)
-        if _valid.get(key) is not None:
+        if self.memory.valid.get(key) is not None:
             return []
         errors = validate(schema, document, rules)
         if not errors:
-            _valid.put(key, True)
+            self.memory.valid.put(key, True)
         return errors
 
 

@@ -26,7 +26,7 @@ from graph.invoices.queries import InvoiceQueries
 from graph.operation_metrics import OperationMetrics
 from graph.products.mutations import ProductMutations
 from graph.products.queries import ProductQueries
-from graph.query_budget import OffLoopDocuments
+from graph.query_budget import DocumentMemory, OffLoopDocuments
 from graph.request_gate import RequestGate
 from graph.scalars import SCALARS
 from graph.subscriptions import Subscription
@@ -88,6 +88,8 @@ def build_schema(
         *QueryDepthLimiter(max_depth=limits.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
+    # The parsed and validated documents this schema remembers: its own, not the module's.
+    memory = DocumentMemory()
     return InvoicingSchema(
         query=Query,
         mutation=Mutation,
@@ -106,6 +108,7 @@ def build_schema(
             # them was half the cost of a list page; both are remembered, and done in a
             # thread when they are not.
             lambda: OffLoopDocuments(
+                memory,
                 limits.max_selections,
                 limits.max_fields,
                 limits.max_cost,

@@ -69,6 +69,9 @@ class InvoiceFeed:
         self.listeners: set[asyncio.Queue[Delivery | None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()  # subscribers arriving together start one reader
+        # Set while a reader follows the history (it has read where it ends): a change
+        # committed after this is delivered.
+        self.following = asyncio.Event()
 
     async def changes(self) -> AsyncIterator[Delivery]:
         queue: asyncio.Queue[Delivery | None] = asyncio.Queue(QUEUE_SIZE)
@@ -77,6 +80,7 @@ class InvoiceFeed:
                 start = await latest_sequence(self.db)
                 self._task = asyncio.create_task(self._follow(start))
             self.listeners.add(queue)
+            self.following.set()
         try:
             while True:
                 change = await queue.get()
@@ -90,6 +94,7 @@ class InvoiceFeed:
             if not self.listeners and self._task is not None:
                 self._task.cancel()
                 self._task = None
+                self.following.clear()
 
     async def _follow(self, sequence: int) -> None:
         # Ids are handed out when a row is inserted, not when it commits: a transaction

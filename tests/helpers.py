@@ -111,7 +111,7 @@ async def make_charge(
         product_id=product_id,
         created_at=created_at,
     )
-    return await transactions.create_transaction(db, Settings(), SYSTEM, data)
+    return await transactions.create_transaction(db, SYSTEM, data)
 
 
 async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:

@@ -47,7 +47,7 @@ def _known(locale: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _affixes(currency: str, locale: str, symbol: str) -> tuple[str, str]:
+def _affixes(locale: str, symbol: str) -> tuple[str, str]:
     """What the locale writes before and after a positive amount in `currency` (the symbol
     with CLDR's currency spacing: a letter never touches a digit, "KWD 12.345")."""
     pattern = Locale.parse(locale).currency_formats["standard"]
@@ -84,7 +84,7 @@ class Formatter:
         return self.symbol_override or get_currency_symbol(self.currency_code, self.locale)
 
     def _placed(self, number: str, negative: bool) -> str:
-        prefix, suffix = _affixes(self.currency_code, self.locale, self.symbol)
+        prefix, suffix = _affixes(self.locale, self.symbol)
         return f"{'-' if negative else ''}{prefix}{number}{suffix}"
 
     def money(self, amount: Decimal | float | int | str) -> str:

@@ -268,7 +268,6 @@ async def _bill_past_months(db: Database, settings: Settings, rng: random.Random
                 half = round_money(invoice.total / 2, invoice.currency)
                 await pay_by_hand(
                     db,
-                    settings,
                     SYSTEM,
                     PaymentRequest(
                         invoice.id,
@@ -279,7 +278,5 @@ async def _bill_past_months(db: Database, settings: Settings, rng: random.Random
                 )
             elif isinstance(settlement, PaymentMethodKind):
                 reference = f"{settlement.value.replace('_', ' ').title()} {last_day + timedelta(days=rng.randint(1, 14))}"
-                await pay_by_hand(
-                    db, settings, SYSTEM, PaymentRequest(invoice.id, settlement, reference)
-                )
+                await pay_by_hand(db, SYSTEM, PaymentRequest(invoice.id, settlement, reference))
     return made

@@ -125,7 +125,7 @@ async def _ubl_attachment(
     email goes without it, and the log says which rules it breaks)."""
     if pdfs.checks is None or format_for(customer, settings) is not EInvoiceFormat.UBL:
         return None
-    document = await pdfs.document(invoice, customer)
+    document = await pdfs.invoices.document(invoice, customer)
     xml = await pdfs.checks.passing_xml(document, Syntax.UBL, invoice.id, "emailed without its UBL")
     if xml is None:
         return None

@@ -1,11 +1,14 @@
 """Invoice PDFs (GET /crm/invoice/{id}/pdf, clearInvoicePdfCache, `invoicing cache`):
-rendered once per render key (rendering/renderer.py), kept in Invoice_PDF_Cache, served
-from there; and the DRAFT PDF of a preview, kept a while in memory, never stored.
+rendered once per render key (rendering/renderer.py), kept in Invoice_PDF_Cache
+(store/pdf_cache.py), served from there. The parts it is made of:
 
-Renders are shared fairly: one render per key at a time (later askers wait for it), and
-each viewer may have at most `invoice.renders_per_viewer` renders of their own in flight
-(TOO_MANY_REQUESTS beyond), so one customer flooding drafts delays another's PDF by one
-render at most."""
+- services/invoice_documents.py: the stored invoice as its PDF shows it (a read, kept
+  beside the services that use it: the layers let services not import queries);
+- services/render_slots.py: renders shared fairly between viewers;
+- services/pdf_drafts.py: the DRAFT PDF of a preview, kept a while in memory.
+
+One render per key at a time: later askers wait for it, in this process (the task in
+flight) and across processes (a named database lock)."""
 
 from __future__ import annotations
 
@@ -13,100 +16,29 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from datetime import datetime
 
 from domain.config import Settings
-from domain.errors import DomainError, ErrorCode, NotFound
+from domain.errors import DomainError, NotFound
 from domain.model.access import Viewer, require_staff
 from domain.model.einvoice import Syntax
-from domain.model.entities import Customer, Installment, Invoice, InvoiceLine, InvoicePdfCache
+from domain.model.entities import Customer, Invoice, InvoicePdfCache
 from domain.model.enums import EInvoiceFormat
-from domain.model.invoice_rules import is_open
+from domain.model.pdfs import InvoicePdf, PdfStatus, render_failed
 from domain.ports import GlyphCoverage, Metrics, RenderFailed, TemplateFailure
-from domain.rendering.documents import InvoiceDocument, Line, invoice_document, line_of
+from domain.rendering.documents import InvoiceDocument
 from domain.rendering.glyphs import unprintable
-from domain.rendering.links import pay_url
 from domain.rendering.renderer import DocumentRenderer, PreparedDocument
 from domain.services.einvoice_checks import EInvoiceChecks, format_for
-from domain.store import deployment, pdf_cache
-from domain.store.batches import rows_by_parent
+from domain.services.invoice_documents import InvoiceDocuments
+from domain.services.pdf_drafts import DraftPdfs
+from domain.services.render_slots import RenderSlots
+from domain.store import pdf_cache
 from domain.store.database import Database
 from domain.store.pdf_cache import PruneReport
 
 log = logging.getLogger("invoicing.pdf")
-
-LINES_MEMO_SIZE = 1024
-SECRET_SECONDS = 60
-DRAFTS_KEPT = 32
-
-
-@dataclass(frozen=True)
-class InvoicePdf:
-    invoice_id: int
-    data: bytes
-    filename: str
-    sha256: str
-    page_count: int
-    rendered_at: datetime
-    hit: bool
-
-    @classmethod
-    def of(cls, row: InvoicePdfCache, *, hit: bool) -> InvoicePdf:
-        return cls(
-            row.invoice_id, row.pdf, row.filename, row.sha256, row.page_count, row.created_at, hit
-        )
-
-
-@dataclass(frozen=True)
-class PdfStatus:
-    sha256: str
-    rendered_at: datetime
-    stale: bool
-    size_bytes: int
-    page_count: int
-
-
-def render_failed(error: TemplateFailure | RenderFailed) -> DomainError:
-    return DomainError(
-        ErrorCode.PDF_RENDER_FAILED, f"The invoice PDF could not be rendered: {error}"
-    )
-
-
-class RenderSlots:
-    """How many renders each viewer has in flight; the system's own are not counted."""
-
-    def __init__(self, per_viewer: int) -> None:
-        self.per_viewer = per_viewer
-        self._in_flight: dict[str, int] = {}
-
-    @staticmethod
-    def _owner(viewer: Viewer) -> str | None:
-        if viewer.customer_id is not None:
-            return f"customer:{viewer.customer_id}"
-        return f"token:{viewer.token_id}" if viewer.token_id is not None else None
-
-    @contextmanager
-    def taken(self, viewer: Viewer) -> Iterator[None]:
-        owner = self._owner(viewer)
-        if owner is None:
-            yield
-            return
-        if self._in_flight.get(owner, 0) >= self.per_viewer:
-            raise DomainError(
-                ErrorCode.TOO_MANY_REQUESTS,
-                f"{self.per_viewer} of your PDFs are rendering already; try again when they are done.",
-            )
-        self._in_flight[owner] = self._in_flight.get(owner, 0) + 1
-        try:
-            yield
-        finally:
-            self._in_flight[owner] -= 1
-            if not self._in_flight[owner]:
-                del self._in_flight[owner]
 
 
 class InvoicePdfs:
@@ -126,89 +58,20 @@ class InvoicePdfs:
         self.settings = settings
         self.documents = documents
         self.metrics = metrics
-        self._rendering: dict[tuple[int, str], asyncio.Task[InvoicePdf]] = {}
-        # Lines are frozen when an invoice is generated, so they are remembered, with the
-        # invoice's creation time: an id can name another invoice after a backup is restored.
-        self._lines: dict[int, tuple[datetime, tuple[Line, ...]]] = {}
+        self.invoices = InvoiceDocuments(db, settings)
         self.slots = RenderSlots(settings.invoice.renders_per_viewer)
-        self._drafts: OrderedDict[str, bytes] = OrderedDict()
-        self._drafting: dict[str, asyncio.Task[bytes]] = {}
-        # The link secret the pay links printed on PDFs are signed with, read at most once a
-        # minute (a page of PDF statuses would otherwise read it once per invoice); after
-        # `invoicing links rotate` new renders carry new links within that minute.
-        self._secret: tuple[float, str] | None = None
-
-    async def _link_secret(self) -> str:
-        now = time.monotonic()
-        if self._secret is None or now - self._secret[0] > SECRET_SECONDS:
-            self._secret = (now, await deployment.link_secret(self.db, self.settings))
-        return self._secret[1]
-
-    def _remember_lines(self, invoice: Invoice, rows: Sequence[InvoiceLine]) -> None:
-        self._lines[invoice.id] = (invoice.created_at, tuple(line_of(row) for row in rows))
-        while len(self._lines) > LINES_MEMO_SIZE:
-            self._lines.pop(next(iter(self._lines)))
-
-    def _remembered(self, invoice: Invoice) -> tuple[Line, ...] | None:
-        memo = self._lines.get(invoice.id)
-        return memo[1] if memo is not None and memo[0] == invoice.created_at else None
-
-    async def _lines_of(self, invoice: Invoice) -> tuple[Line, ...]:
-        lines = self._remembered(invoice)
-        if lines is None:
-            self._remember_lines(invoice, await pdf_cache.lines_of(self.db, invoice.id))
-            lines = self._lines[invoice.id][1]
-        return lines
-
-    async def document(
-        self, invoice: Invoice, customer: Customer, plan: Sequence[Installment] | None = None
-    ) -> InvoiceDocument:
-        """The invoice as its PDF and e-invoice show it (its lines remembered; its payment
-        plan read unless given, and only while it is open: nothing else shows one)."""
-        secret = await self._link_secret()
-        today = self.db.now().date()
-        link = pay_url(self.settings, secret, invoice.id, invoice.number, invoice.due_date, today)
-        if plan is None:
-            plan = (await self._plans([invoice]))[invoice.id]
-        return invoice_document(invoice, customer, await self._lines_of(invoice), link, plan)
-
-    async def _plans(self, invoices: Sequence[Invoice]) -> dict[int, list[Installment]]:
-        """The payment plans of these invoices (empty for each that is not open), in one
-        query, none when no invoice is open."""
-        plans: dict[int, list[Installment]] = {invoice.id: [] for invoice in invoices}
-        wanted = [invoice.id for invoice in invoices if is_open(invoice)]
-        if wanted:
-            plans.update(
-                await rows_by_parent(
-                    self.db, Installment, Installment.invoice_id, wanted, Installment.position
-                )
-            )
-        return plans
+        self.drafts = DraftPdfs(documents, self.slots)
+        self._rendering: dict[tuple[int, str], asyncio.Task[InvoicePdf]] = {}
 
     async def document_of(
         self, viewer: Viewer, invoice_id: int
     ) -> tuple[Invoice, Customer, InvoiceDocument]:
-        """The invoice as its PDF and e-invoice show it, if the viewer may see it."""
-        found = await pdf_cache.with_invoice(self.db, invoice_id, with_pdf=False)
-        if found is None or not viewer.can_see_customer(found[0].customer_id):
-            raise NotFound("Invoice", invoice_id, "id")
-        invoice, customer, _ = found
-        return invoice, customer, await self.document(invoice, customer)
+        return await self.invoices.document_of(viewer, invoice_id)
 
     async def documents_of(
         self, viewer: Viewer, invoice_ids: Sequence[int]
     ) -> dict[int, tuple[Invoice, Customer, InvoiceDocument]]:
-        """The same for a page of invoices: one query, plus one for the lines of the
-        invoices this process has not seen yet."""
-        found = await pdf_cache.invoices_with_lines(self.db, invoice_ids, set(self._lines))
-        documents = {}
-        for invoice, customer, lines in found:
-            if not viewer.can_see_customer(invoice.customer_id):
-                continue
-            if lines is not None:
-                self._remember_lines(invoice, lines)
-            documents[invoice.id] = (invoice, customer, await self.document(invoice, customer))
-        return documents
+        return await self.invoices.documents_of(viewer, invoice_ids)
 
     async def _factur_x(
         self, invoice: Invoice, customer: Customer, document: InvoiceDocument
@@ -240,7 +103,7 @@ class InvoicePdfs:
         if found is None or not viewer.can_see_customer(found[0].customer_id):
             raise NotFound("Invoice", invoice_id, "id")
         invoice, customer, cached = found
-        document = await self.document(invoice, customer)
+        document = await self.invoices.document(invoice, customer)
         try:
             prepared = await self._prepare(invoice, customer, document)
         except TemplateFailure as error:
@@ -329,18 +192,18 @@ class InvoicePdfs:
     async def statuses(self, viewer: Viewer, invoice_ids: Sequence[int]) -> dict[int, PdfStatus]:
         """Each cached PDF's metadata and whether it is stale, for a page of invoices: one
         query (the lines only of invoices this process has not seen yet)."""
-        found = await pdf_cache.statuses_with_invoices(self.db, invoice_ids, set(self._lines))
+        found = await pdf_cache.statuses_with_invoices(self.db, invoice_ids, self.invoices.known)
         visible = {
             invoice_id: entry
             for invoice_id, entry in found.items()
             if viewer.can_see_customer(entry.invoice.customer_id)
         }
         documents = {}
-        plans = await self._plans([entry.invoice for entry in visible.values()])
+        plans = await self.invoices.plans([entry.invoice for entry in visible.values()])
         for invoice_id, entry in visible.items():
             if entry.lines is not None:
-                self._remember_lines(entry.invoice, entry.lines)
-            documents[invoice_id] = await self.document(
+                self.invoices.remember_lines(entry.invoice, entry.lines)
+            documents[invoice_id] = await self.invoices.document(
                 entry.invoice, entry.customer, plans[invoice_id]
             )
 
@@ -366,33 +229,8 @@ class InvoicePdfs:
         }
 
     async def draft(self, viewer: Viewer, document: InvoiceDocument) -> bytes:
-        """A DRAFT of what would be billed: rendered once per render key, kept a while in
-        memory (the last DRAFTS_KEPT), never stored."""
-        with self.slots.taken(viewer):
-            try:
-                prepared = await self.documents.prepare(replace(document, draft=True))
-            except TemplateFailure as error:
-                raise render_failed(error) from None
-            kept = self._drafts.get(prepared.key)
-            if kept is not None:
-                self._drafts.move_to_end(prepared.key)
-                return kept
-            task = self._drafting.get(prepared.key)
-            if task is None:
-                task = asyncio.create_task(self._render_draft(prepared))
-                self._drafting[prepared.key] = task
-                task.add_done_callback(lambda _: self._drafting.pop(prepared.key, None))
-            return await asyncio.shield(task)
-
-    async def _render_draft(self, prepared: PreparedDocument) -> bytes:
-        try:
-            data = (await self.documents.render(prepared)).data
-        except RenderFailed as error:
-            raise render_failed(error) from None
-        self._drafts[prepared.key] = data
-        while len(self._drafts) > DRAFTS_KEPT:
-            self._drafts.popitem(last=False)
-        return data
+        """A DRAFT of what would be billed (services/pdf_drafts.py)."""
+        return await self.drafts.draft(viewer, document)
 
     async def clear(self, viewer: Viewer, invoice_id: int | None = None) -> int:
         require_staff(viewer)

@@ -123,7 +123,7 @@ async def _succeeded(event: _Event, intent: dict[str, Any]) -> str:
         if attempt.state is not AttemptState.PENDING:
             return "invoice already settled"
         return await settle_charge_in(
-            event.session, event.db, event.settings, event.metrics, attempt, invoice, result, ACTOR
+            event.session, event.db, event.metrics, attempt, invoice, result, ACTOR
         )
     # A payment made elsewhere: the pay page, where the customer authenticated.
     if await _booked(event.session, intent_id):
@@ -290,7 +290,7 @@ async def _checkout_paid(event: _Event, checkout: dict[str, Any]) -> str:
         currency=str(checkout.get("currency") or ""),
     )
     return await settle_charge_in(
-        event.session, event.db, event.settings, event.metrics, attempt, invoice, result, ACTOR
+        event.session, event.db, event.metrics, attempt, invoice, result, ACTOR
     )
 
 

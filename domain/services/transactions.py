@@ -12,7 +12,6 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.config import Settings
 from domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from domain.model import validation
 from domain.model.access import Viewer, require_staff
@@ -30,9 +29,7 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-async def create_transaction(
-    db: Database, settings: Settings, viewer: Viewer, data: TransactionData
-) -> Transaction:
+async def create_transaction(db: Database, viewer: Viewer, data: TransactionData) -> Transaction:
     require_staff(viewer)
     async with db.transaction() as session:
         currency = await _currency_of(session, data.customer_id, lock=True)
@@ -122,7 +119,6 @@ async def _unbilled_for_change(session: AsyncSession, transaction_id: int) -> Tr
 
 async def update_transaction(
     db: Database,
-    settings: Settings,
     viewer: Viewer,
     transaction_id: int,
     changes: TransactionChanges,

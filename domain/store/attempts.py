@@ -103,16 +103,6 @@ async def close(
     return closed.rowcount == 1
 
 
-async def note_ref(db: Database, attempt_id: int, provider_ref: str) -> None:
-    """Remember the provider's id of a call still pending (a `processing` payment)."""
-    async with db.transaction() as session:
-        await session.execute(
-            update(PaymentAttempt)
-            .where(PaymentAttempt.id == attempt_id)
-            .values(provider_ref=provider_ref)
-        )
-
-
 async def open_for(db: Database, invoice_id: int) -> list[PaymentAttempt]:
     async with db.read() as session:
         return await open_in(session, invoice_id)

@@ -12,8 +12,8 @@ from domain.bootstrap import Runtime
 from domain.errors import DomainError, ErrorCode
 from domain.model.access import Viewer
 from domain.model.einvoice import Syntax
+from domain.model.pdfs import InvoicePdf
 from domain.queries.billing_preview import preview_document, preview_invoice
-from domain.services.invoice_pdfs import InvoicePdf
 from graph.http.auth import viewer_or_refusal
 from graph.http.transport import json_error
 from graph.ids import parse_id

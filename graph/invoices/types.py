@@ -15,10 +15,10 @@ from domain.model.enums import EInvoiceFormat
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import actions_for, is_credit_note, period_text, tax_display
 from domain.model.payments import amount_due
+from domain.model.pdfs import PdfStatus
 from domain.ports import RuleFailure
 from domain.rendering.links import pay_url, pdf_url, share_url
 from domain.services.einvoices import EInvoiceStatus
-from domain.services.invoice_pdfs import PdfStatus
 from graph.context import Context, Info
 from graph.customers.types import CustomerType
 from graph.enums import Action, EventKind, InvoiceStatus, PaymentMethodKind

@@ -22,9 +22,7 @@ class TransactionMutations:
     async def create_transaction(self, info: Info, input: TransactionInput) -> TransactionPayload:
         ctx = info.context
         return await payload(
-            lambda: transactions.create_transaction(
-                ctx.db, ctx.settings, ctx.viewer, input.to_domain()
-            ),
+            lambda: transactions.create_transaction(ctx.db, ctx.viewer, input.to_domain()),
             TransactionPayload.of,
         )
 
@@ -38,7 +36,6 @@ class TransactionMutations:
         return await payload(
             lambda: transactions.update_transaction(
                 ctx.db,
-                ctx.settings,
                 ctx.viewer,
                 require_id(id, "Transaction", "id"),
                 input.to_domain(),

@@ -28,27 +28,26 @@ async def test_an_event_committed_after_a_later_one_is_still_passed_on(db: Datab
         db, Settings(), SYSTEM, GenerateRequest(customer_id=customer.id)
     )
     feed = InvoiceFeed(db, poll_seconds=0.05)
-    seen: list[tuple[int, EventKind]] = []
+    received: asyncio.Queue[tuple[int, EventKind]] = asyncio.Queue()
+    changes = feed.changes()
+    # The first step of the subscription reads where the history ends and registers it.
+    first = asyncio.ensure_future(anext(changes))
+    await asyncio.wait_for(feed.following.wait(), 10)
 
     async def listen() -> None:
-        async for delivery in feed.changes():
-            seen.append((delivery.change.sequence, delivery.change.kind))
+        delivery = await first
+        while True:
+            await received.put((delivery.change.sequence, delivery.change.kind))
+            delivery = await anext(changes)
 
     listening = asyncio.create_task(listen())
-    await asyncio.sleep(0.3)  # the feed has read where the history ends
     async with db.read() as session:
         last = int(await session.scalar(select(func.max(InvoiceEvent.id))) or 0)
     # Two transactions took ids last+1 and last+2; the second committed first.
     await _event(db, last + 2, invoice.id, EventKind.PAID)
-    for _ in range(100):
-        if seen:
-            break
-        await asyncio.sleep(0.02)
+    assert await asyncio.wait_for(received.get(), 10) == (last + 2, EventKind.PAID)
     await _event(db, last + 1, invoice.id, EventKind.EMAILED)
-    for _ in range(100):
-        if len(seen) == 2:
-            break
-        await asyncio.sleep(0.02)
+    assert await asyncio.wait_for(received.get(), 10) == (last + 1, EventKind.EMAILED)
     listening.cancel()
     await asyncio.gather(listening, return_exceptions=True)
-    assert seen == [(last + 2, EventKind.PAID), (last + 1, EventKind.EMAILED)]
+    await changes.aclose()

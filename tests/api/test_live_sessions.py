@@ -37,8 +37,19 @@ async def server(runtime: Runtime, **graphql: Any) -> AsyncIterator[str]:
     settings = settings_from_mapping(
         {"database": {"url": runtime.settings.database.url}, "graphql": graphql}
     )
-    async with serving(build_app(settings, runtime=runtime)) as base:
-        yield base.replace("http://", "ws://") + "/graphql"
+    app = build_app(settings, runtime=runtime)
+    async with serving(app) as base:
+        url = base.replace("http://", "ws://") + "/graphql"
+        FEEDS[url] = app.state.invoice_feed
+        try:
+            yield url
+        finally:
+            del FEEDS[url]
+
+
+# The live feed of each server, by its address: a test awaits the feed following the
+# history (its first subscriber started it) rather than sleeping for it.
+FEEDS: dict[str, Any] = {}
 
 
 @asynccontextmanager
@@ -85,7 +96,7 @@ async def test_a_subscription_ends_within_seconds_of_its_token_being_revoked(
     async with server(runtime, ws_token_check_seconds=0.2) as url:
         async with socket(url, minted.token) as ws:
             await send(ws, "1", SUBSCRIBE)
-            await asyncio.sleep(0.6)  # the feed has started
+            await asyncio.wait_for(FEEDS[url].following.wait(), 10)
             await _an_invoice(api.db, runtime)
             first = await answer(ws)
             assert first["type"] == "next" and first["payload"]["data"]["invoiceChanged"]

@@ -74,7 +74,14 @@ async def _serve(runtime: Runtime, api: Api, **graphql: Any) -> Any:
     settings = settings_from_mapping(
         {"database": {"url": runtime.settings.database.url}, "graphql": graphql}
     )
-    return serving(build_app(settings, runtime=runtime))
+    app = build_app(settings, runtime=runtime)
+    FEEDS.append(app.state.invoice_feed)
+    return serving(app)
+
+
+# The live feed of the server _serve made last: a test awaits it following the history
+# (its first subscriber started it) rather than sleeping for it.
+FEEDS: list[Any] = []
 
 
 @pytest.fixture
@@ -229,7 +236,7 @@ async def test_one_event_reads_its_invoice_once_for_many_subscriptions(
             for ws in (one, two):
                 for n in range(4):
                     await send(ws, str(n), query)
-            await asyncio.sleep(0.6)  # the feed has started
+            await asyncio.wait_for(FEEDS[-1].following.wait(), 10)
             with counting(api.db) as statements:
                 await billing.generate_invoice(
                     api.db, runtime.settings, SYSTEM, GenerateRequest(customer.id)

@@ -210,7 +210,7 @@ async def test_issued_invoices_keep_their_lines_through_the_workflow_7_correctio
     voided = await void_invoice(db, SYSTEM, original.id)
     assert voided.void and voided.title.startswith("Anulada: Factura por")
     corrected = await update_transaction(
-        db, settings, SYSTEM, wrong.id, TransactionChanges(retail_cost=Decimal("10.00"))
+        db, SYSTEM, wrong.id, TransactionChanges(retail_cost=Decimal("10.00"))
     )
     assert corrected.tax_amount == Decimal("2.10")
     reissued = await generate(db, settings, customer.id)
@@ -265,7 +265,7 @@ async def test_voiding_and_paying_follow_the_invoice_state(
     portal = Viewer(role=Role.CUSTOMER, name="portal", customer_id=customer.id)
     assert (await refused(void_invoice(db, portal, invoice.id))).code is ErrorCode.FORBIDDEN
     cash = PaymentRequest(invoice.id, PaymentMethodKind.CASH, "Efectivo pagado 2025-01-15")
-    assert (await refused(pay_by_hand(db, settings, portal, cash))).code is ErrorCode.FORBIDDEN
+    assert (await refused(pay_by_hand(db, portal, cash))).code is ErrorCode.FORBIDDEN
     # A customer may pay by card; without a saved card that is NO_PAYMENT_METHOD.
     from domain.adapters.metrics import PrometheusMetrics
     from domain.adapters.stripe_gateway import StripeGateway
@@ -277,7 +277,7 @@ async def test_voiding_and_paying_follow_the_invoice_state(
     no_card = await refused(pay(db, settings, portal, stripe, gateway, PrometheusMetrics()))
     assert no_card.code is ErrorCode.NO_PAYMENT_METHOD
 
-    paid = await pay_by_hand(db, settings, SYSTEM, cash)
+    paid = await pay_by_hand(db, SYSTEM, cash)
     assert (paid.status, paid.payment_method, paid.payment_reference) == (
         InvoiceStatus.PAID,
         PaymentMethodKind.CASH,
@@ -286,7 +286,7 @@ async def test_voiding_and_paying_follow_the_invoice_state(
     assert paid.paid_at is not None
     assert actions_for(paid, SYSTEM) == [Action.DOWNLOAD_PDF, Action.SEND_EMAIL]
     before = await snapshot(db)
-    assert (await refused(pay_by_hand(db, settings, SYSTEM, cash))).code is ErrorCode.ALREADY_PAID
+    assert (await refused(pay_by_hand(db, SYSTEM, cash))).code is ErrorCode.ALREADY_PAID
     assert (await refused(void_invoice(db, SYSTEM, invoice.id))).code is ErrorCode.ALREADY_PAID
     assert await snapshot(db) == before
     payments = [row for row in before["transactions"] if row[1] == TransactionKind.PAYMENT]
@@ -299,7 +299,5 @@ async def test_voiding_and_paying_follow_the_invoice_state(
     await void_invoice(db, SYSTEM, second.id)
     assert (await refused(void_invoice(db, SYSTEM, second.id))).code is ErrorCode.ALREADY_VOID
     assert (
-        await refused(
-            pay_by_hand(db, settings, SYSTEM, PaymentRequest(second.id, PaymentMethodKind.POS))
-        )
+        await refused(pay_by_hand(db, SYSTEM, PaymentRequest(second.id, PaymentMethodKind.POS)))
     ).code is ErrorCode.ALREADY_VOID

@@ -59,7 +59,7 @@ async def test_widgets_sum_totals_count_invoices_and_skip_void_ones(
     await _invoice(db, settings, acme.id, "3000.00", march)  # 3300.00
     voided = await _invoice(db, settings, globex.id, "9000.00", march)
     await void_invoice(db, SYSTEM, voided.id)
-    await pay_by_hand(db, settings, SYSTEM, PaymentRequest(paid.id, PaymentMethodKind.CASH))
+    await pay_by_hand(db, SYSTEM, PaymentRequest(paid.id, PaymentMethodKind.CASH))
 
     stats = await invoice_stats(db, settings, SYSTEM)
     assert (stats.total.amount, stats.total.count, stats.total.display) == (

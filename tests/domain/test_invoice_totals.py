@@ -42,8 +42,8 @@ async def test_the_summary_equals_a_recount_after_every_kind_of_change(
         for month in (1, 2, 3)
     ]
     await void_invoice(db, SYSTEM, ids[0])
-    await pay_by_hand(db, settings, SYSTEM, PaymentRequest(ids[1], PaymentMethodKind.CASH))
-    await pay_by_hand(db, settings, SYSTEM, PaymentRequest(ids[2], PaymentMethodKind.REFUND))
+    await pay_by_hand(db, SYSTEM, PaymentRequest(ids[1], PaymentMethodKind.CASH))
+    await pay_by_hand(db, SYSTEM, PaymentRequest(ids[2], PaymentMethodKind.REFUND))
     minor = int((await get_invoice(db, SYSTEM, ids[3])).total * 100)
     paid_at_stripe = {
         "id": "evt_a",

@@ -70,9 +70,7 @@ async def test_invoices_settled_before_payments_existed_get_the_payment_that_set
                 customer.id, start_date=date(2025, 1, day), end_date=date(2025, 1, day)
             )
             made.append(await billing.generate_invoice(db, here, SYSTEM, request))
-        await pay_by_hand(
-            db, here, SYSTEM, PaymentRequest(made[0].id, PaymentMethodKind.CASH, "till 3")
-        )
+        await pay_by_hand(db, SYSTEM, PaymentRequest(made[0].id, PaymentMethodKind.CASH, "till 3"))
         await db.dispose()
 
         await asyncio.to_thread(command.downgrade, alembic_config(url), "0016")
@@ -114,7 +112,7 @@ async def test_money_moves_to_thousandths_and_back_with_every_amount_unchanged(
         request = GenerateRequest(customer.id, start_date=date(2025, 1, 1))
         invoice = await billing.generate_invoice(db, here, SYSTEM, request)
         part = PaymentRequest(invoice.id, PaymentMethodKind.CASH, "till", amount=Decimal("10.01"))
-        await pay_by_hand(db, here, SYSTEM, part)
+        await pay_by_hand(db, SYSTEM, part)
         await db.dispose()
 
         await asyncio.to_thread(command.downgrade, alembic_config(url), "0019")

@@ -108,9 +108,7 @@ async def test_a_billed_transaction_cannot_be_changed_or_deleted(
     await _bill(db, row)
     before = await snapshot(db)
     with pytest.raises(DomainError) as update:
-        await transactions.update_transaction(
-            db, settings, SYSTEM, row.id, TransactionChanges(title="x")
-        )
+        await transactions.update_transaction(db, SYSTEM, row.id, TransactionChanges(title="x"))
     with pytest.raises(DomainError) as delete:
         await transactions.delete_transaction(db, SYSTEM, row.id)
     assert update.value.code == delete.value.code == ErrorCode.TRANSACTION_BILLED
@@ -124,11 +122,11 @@ async def test_updating_cost_or_tax_recomputes_the_tax_amount(
     customer = await make_customer(db)
     row = await make_charge(db, customer.id, "10", tax="10")
     changed = await transactions.update_transaction(
-        db, settings, SYSTEM, row.id, TransactionChanges(retail_cost=Decimal("20.05"))
+        db, SYSTEM, row.id, TransactionChanges(retail_cost=Decimal("20.05"))
     )
     assert changed.tax_amount == Decimal("2.01")  # 2.005 half up
     changed = await transactions.update_transaction(
-        db, settings, SYSTEM, row.id, TransactionChanges(tax_percentage=Decimal("0"))
+        db, SYSTEM, row.id, TransactionChanges(tax_percentage=Decimal("0"))
     )
     assert changed.tax_amount == 0 and changed.retail_cost == Decimal("20.05")
 
@@ -138,9 +136,7 @@ async def test_only_staff_create_change_or_delete(db: Database, settings: Settin
     row = await make_charge(db, customer.id)
     portal = Viewer(role=Role.CUSTOMER, name="portal", customer_id=customer.id)
     for attempt in (
-        transactions.update_transaction(
-            db, settings, portal, row.id, TransactionChanges(title="x")
-        ),
+        transactions.update_transaction(db, portal, row.id, TransactionChanges(title="x")),
         transactions.delete_transaction(db, portal, row.id),
     ):
         with pytest.raises(DomainError) as refused:

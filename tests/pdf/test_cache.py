@@ -104,9 +104,7 @@ async def test_voiding_or_paying_gives_a_new_pdf(db: Database, runtime: Runtime)
     assert not after.hit and after.sha256 != before and "VOID" in " ".join(pdf_pages(after.data))
 
     await pdfs.get(SYSTEM, paid)
-    await pay_by_hand(
-        db, runtime.settings, SYSTEM, PaymentRequest(paid, PaymentMethodKind.CASH, "cash")
-    )
+    await pay_by_hand(db, SYSTEM, PaymentRequest(paid, PaymentMethodKind.CASH, "cash"))
     settled = await pdfs.get(SYSTEM, paid)
     assert not settled.hit and "PAID" in " ".join(pdf_pages(settled.data))
     assert renderer.calls == 4

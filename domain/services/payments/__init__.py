@@ -45,4 +45,4 @@ async def pay(
     """payInvoice, every method: cards through the provider, the rest recorded by hand."""
     if request.method is PaymentMethodKind.STRIPE:
         return await pay_by_card(db, settings, viewer, request, cards, metrics)
-    return await pay_by_hand(db, settings, viewer, request)
+    return await pay_by_hand(db, viewer, request)

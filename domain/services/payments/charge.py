@@ -175,7 +175,7 @@ async def _charge(
             "the invoice shows the outcome shortly. Try again in a minute if it is still unpaid."
         )
         raise await unconfirmed(db, invoice.id, viewer, message) from None
-    settled = await settle(db, settings, metrics, claimed.attempt_id, result, viewer)
+    settled = await settle(db, metrics, claimed.attempt_id, result, viewer)
     if settled.outcome == "pending":
         await invoice_events.record_alone(
             db,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.config import Settings
 from domain.errors import Forbidden
 from domain.model.access import Viewer
 from domain.model.commands import PaymentRequest
@@ -20,9 +19,7 @@ from domain.store.idempotency import IdempotencyKey, idempotent
 from domain.store.locking import lock_invoice, visible_invoice
 
 
-async def pay_by_hand(
-    db: Database, settings: Settings, viewer: Viewer, request: PaymentRequest
-) -> Invoice:
+async def pay_by_hand(db: Database, viewer: Viewer, request: PaymentRequest) -> Invoice:
     """Cash, POS, bank transfer or refunded funds, as staff record them: everything due,
     or `request.amount` of it; a credit note is settled this way, by returning its funds
     (REFUND)."""

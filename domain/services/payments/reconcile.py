@@ -66,7 +66,7 @@ async def reconcile_attempt(
         return "provider unavailable"
     if found is None and db.now() - attempt.created_at < grace:
         return "pending"
-    settled = await settle(db, settings, metrics, attempt.id, found, actor)
+    settled = await settle(db, metrics, attempt.id, found, actor)
     if settled.outcome not in ("pending", "already settled"):
         async with db.transaction() as session:
             invoice_events.record(

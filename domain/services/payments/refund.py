@@ -89,7 +89,7 @@ async def refund_invoice(
             "the invoice shows the outcome shortly."
         )
         raise await unconfirmed(db, claimed.invoice.id, viewer, message) from None
-    settled = await settle(db, settings, metrics, claimed.attempt_id, result, viewer)
+    settled = await settle(db, metrics, claimed.attempt_id, result, viewer)
     if settled.outcome == "failed":
         raise DomainError(
             ErrorCode.PAYMENT_PROVIDER_ERROR,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.config import Settings
 from domain.errors import DomainError, ErrorCode
 from domain.model.access import SYSTEM, Actor
 from domain.model.entities import Invoice, Payment, PaymentAttempt, PaymentMethod
@@ -100,7 +99,6 @@ async def _card_label(session: AsyncSession, attempt: PaymentAttempt) -> str:
 async def settle_charge_in(
     session: AsyncSession,
     db: Database,
-    settings: Settings,
     metrics: Metrics,
     attempt: PaymentAttempt,
     invoice: Invoice,
@@ -276,7 +274,6 @@ class Settled:
 
 async def settle(
     db: Database,
-    settings: Settings,
     metrics: Metrics,
     attempt_id: int,
     result: ChargeResult | RefundResult | None,
@@ -289,9 +286,7 @@ async def settle(
         invoice = await lock_invoice(session, SYSTEM, attempt.invoice_id)
         if attempt.kind is not AttemptKind.REFUND:  # a charge, or a checkout's payment
             assert not isinstance(result, RefundResult)
-            outcome = await settle_charge_in(
-                session, db, settings, metrics, attempt, invoice, result, actor
-            )
+            outcome = await settle_charge_in(session, db, metrics, attempt, invoice, result, actor)
         else:
             assert not isinstance(result, ChargeResult)
             outcome = await settle_refund_in(session, db, metrics, attempt, invoice, result, actor)
