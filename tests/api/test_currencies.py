@@ -4,6 +4,7 @@ JPY 0, KWD 3), and cards that never add up two currencies."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime
 from typing import Any
@@ -240,4 +241,27 @@ async def test_a_currency_is_checked_and_changes_only_before_the_first_invoice(
     assert locked["errors"][0]["code"] == "CURRENCY_IN_USE"
     errors = await api.gql_errors(STATS, {"currency": "dollars"})
     assert errors[0]["extensions"]["code"] == "INVALID_INPUT"
+    await assert_consistent(api.db)
+
+
+async def test_a_charge_racing_a_currency_change_never_ends_in_the_wrong_currency(
+    api: Api, clock: PinnableClock
+) -> None:
+    """A cents charge and a change to yen, sent together, over and over: either the charge
+    is made and the change refused (the customer keeps its dollars), or the change is made
+    and the charge refused; never a yen customer with a 10.50 charge."""
+    clock.pin(datetime(2026, 6, 1, 9, tzinfo=UTC))
+    for round_ in range(6):
+        customer = await _customer(api, f"Racing {round_}", "USD")
+        to_yen = {"id": customer, "input": {"name": f"Racing {round_}", "currency": "JPY"}}
+        charged, changed = await asyncio.gather(
+            _charge(api, customer, "10.50"), api.gql(UPDATE, to_yen)
+        )
+        moved = changed["updateCustomer"]["errors"] == []
+        made = charged["errors"] == []
+        assert moved != made, (charged, changed)
+        currency = (
+            await api.gql("query($id: ID!) { customer(id: $id) { currency } }", {"id": customer})
+        )["customer"]["currency"]
+        assert currency == ("JPY" if moved else "USD")
     await assert_consistent(api.db)
