@@ -1,8 +1,10 @@
 """Settings: one typed object, read from YAML and the environment, validated at start.
 
 `crm_config.yaml` at the repository root documents every key with its default. A file
-named by `CRM_CONFIG` may set only some keys; the rest keep the defaults below. A few
-environment variables override the file, so secrets need not live in it (see ENV_OVERRIDES).
+named by `CRM_CONFIG` may set only some keys; the rest keep the defaults below. The
+environment overrides the file, so secrets need not live in it: every key as
+CRM_<SECTION>__<KEY>, and the short names of ENV_OVERRIDES. pydantic-settings reads the
+file and the environment (`load_settings`); `Settings()` itself is only the defaults.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
 )
 
 
@@ -481,7 +489,9 @@ class Settings(_Section):
     webhooks: WebhooksSettings = WebhooksSettings()
 
 
-#: Environment variable -> dotted key it overrides.
+#: The short environment variables deployments set, and the key each overrides. Every key
+#: can also be set as CRM_<SECTION>__<KEY> (CRM_BUSINESS__CURRENCY_CODE=EUR); the short
+#: names win over those, and both over the file.
 ENV_OVERRIDES: Mapping[str, str] = {
     "DATABASE_URL": "database.url",
     "PUBLIC_URL": "server.public_url",
@@ -495,35 +505,102 @@ ENV_OVERRIDES: Mapping[str, str] = {
     "CORS_ORIGINS": "server.cors_origins",
     "GRAPHIQL": "server.graphiql",
 }
+ENV_PREFIX = "CRM_"
+ENV_NESTING = "__"
 
 DEFAULT_CONFIG_FILE = "crm_config.yaml"
+
+
+class _ShortNames(PydanticBaseSettingsSource):
+    """ENV_OVERRIDES as a pydantic-settings source, read from the mapping it is given."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = environ
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # answered whole by __call__
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for variable, key in ENV_OVERRIDES.items():
+            if self.environ.get(variable):
+                section, leaf = key.split(".")
+                found.setdefault(section, {})[leaf] = self.environ[variable]
+        return found
+
+
+def _loader(path: Path | None, environ: Mapping[str, str]) -> type[BaseSettings]:
+    """The settings class read from these sources, highest first: the short environment
+    names, CRM_<SECTION>__<KEY> variables, the YAML file."""
+
+    class FromSources(Settings, BaseSettings):
+        model_config = SettingsConfigDict(
+            extra="forbid",
+            frozen=True,
+            env_prefix=ENV_PREFIX,
+            env_nested_delimiter=ENV_NESTING,
+            nested_model_default_partial_update=True,
+        )
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [
+                init_settings,
+                _ShortNames(settings_cls, environ),
+                env_settings,
+            ]
+            if path is not None:
+                sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+            return tuple(sources)
+
+    return FromSources
 
 
 def load_settings(
     path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Read the settings: `path`, else $CRM_CONFIG, else ./crm_config.yaml if present."""
+    """Read the settings: `path`, else $CRM_CONFIG, else ./crm_config.yaml if present; the
+    environment over the file (ENV_OVERRIDES from `environ`, CRM_* from the process)."""
     environ = os.environ if environ is None else environ
     chosen = path or environ.get("CRM_CONFIG")
     if chosen is None and Path(DEFAULT_CONFIG_FILE).is_file():
         chosen = DEFAULT_CONFIG_FILE
-    raw = _read_yaml(Path(chosen)) if chosen else {}
-    for variable, key in ENV_OVERRIDES.items():
-        if environ.get(variable):
-            _set_dotted(raw, key, environ[variable])
-    return settings_from_mapping(raw, source=str(chosen or "defaults"))
+    source = str(chosen or "defaults")
+    file = Path(chosen) if chosen else None
+    if file is not None:
+        _ensure_readable_mapping(file)
+    try:
+        loaded = _loader(file, environ)()
+    except ValidationError as exc:
+        raise ConfigError(_first_problem(source, exc)) from None
+    # Validated again as the plain Settings every other part of the code compares and copies.
+    return settings_from_mapping(loaded.model_dump(), source)
 
 
 def settings_from_mapping(raw: Mapping[str, Any], source: str = "settings") -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{source}: {key}: {first['msg']}") from None
+        raise ConfigError(_first_problem(source, exc)) from None
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _first_problem(source: str, exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    return f"{source}: {key}: {first['msg']}"
+
+
+def _ensure_readable_mapping(path: Path) -> None:
+    """The errors a person can act on, before pydantic-settings reads the file: it cannot
+    be read, is not YAML (and where), or is not a mapping of sections."""
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -532,16 +609,5 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}: not valid YAML{where}") from None
-    if loaded is None:
-        return {}
-    if not isinstance(loaded, dict):
+    if loaded is not None and not isinstance(loaded, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
-    return loaded
-
-
-def _set_dotted(raw: dict[str, Any], dotted: str, value: str) -> None:
-    *parents, leaf = dotted.split(".")
-    node = raw
-    for part in parents:
-        node = node.setdefault(part, {})
-    node[leaf] = value

@@ -105,3 +105,30 @@ def test_the_documented_config_file_names_every_key() -> None:
 
     written = documented(yaml.safe_load((REPO / "crm_config.yaml").read_text()))
     assert keys(Settings) - written == set()
+
+
+def test_every_key_can_come_from_the_environment_over_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    custom = tmp_path / "custom.yaml"
+    custom.write_text("business:\n  name: From the file\n  currency_code: USD\n")
+    monkeypatch.setenv("CRM_BUSINESS__CURRENCY_CODE", "EUR")
+    monkeypatch.setenv("CRM_DATABASE__URL", "sqlite+aiosqlite:///nested.db")
+    settings = load_settings(custom, environ={})
+    # One key from the environment, the rest of the section still from the file.
+    assert (settings.business.currency_code, settings.business.name) == ("EUR", "From the file")
+    assert settings.database.url == "sqlite+aiosqlite:///nested.db"
+    # The short name deployments already set wins over the nested one.
+    short = load_settings(custom, environ={"DATABASE_URL": "sqlite+aiosqlite:///short.db"})
+    assert short.database.url == "sqlite+aiosqlite:///short.db"
+    # The defaults alone never read the environment.
+    assert Settings().business.currency_code == "USD"
+
+
+def test_a_bad_environment_value_is_refused_naming_its_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRM_SERVER__PORT", "99999")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(environ={})
+    assert "server.port" in str(refused.value)
