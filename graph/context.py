@@ -20,6 +20,7 @@ from strawberry.dataloader import DataLoader
 from domain.bootstrap import Runtime
 from domain.config import Settings
 from domain.model.access import Viewer
+from domain.model.einvoice import EInvoiceStatus
 from domain.model.entities import (
     Contact,
     Customer,
@@ -37,7 +38,6 @@ from domain.model.enums import AttemptKind, AttemptState, EInvoiceFormat, Role
 from domain.model.pdfs import PdfStatus
 from domain.model.periods import local_day
 from domain.queries.receivables import NOTHING, Balance, balances
-from domain.services.einvoices import EInvoiceStatus
 from domain.store import deployment
 from domain.store.batches import rows_by_id, rows_by_parent
 from domain.store.database import Database

@@ -22,6 +22,7 @@ from datetime import date
 from decimal import Decimal
 
 from domain.model.countries import country_codes
+from domain.model.enums import EInvoiceFormat
 from domain.model.money import ZERO
 
 
@@ -249,3 +250,26 @@ def document_totals(
         prepaid=prepaid,
         payable=line_total + tax - prepaid,
     )
+
+
+@dataclass(frozen=True)
+class BrokenRule:
+    """One rule an e-invoice breaks, as `Invoice.eInvoice` reports it."""
+
+    rule: str
+    location: str  # an XPath in the XML, or the field at fault
+    text: str
+
+
+@dataclass(frozen=True)
+class EInvoiceStatus:
+    """What `Invoice.eInvoice` answers: its format; where it is fetched (the UBL download,
+    or the Factur-X PDF; None while it breaks a rule, since it is not handed out then);
+    whether it passes the rules, claims Peppol, and what it breaks."""
+
+    format: EInvoiceFormat
+    url: str | None
+    valid: bool
+    peppol: bool
+    errors: tuple[BrokenRule, ...]
+    warnings: tuple[BrokenRule, ...]

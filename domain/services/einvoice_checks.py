@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from domain.config import Settings
 from domain.errors import DomainError, ErrorCode
-from domain.model.einvoice import Syntax
+from domain.model.einvoice import BrokenRule, EInvoiceStatus, Syntax
 from domain.model.entities import Customer
 from domain.model.enums import EInvoiceFormat
 from domain.ports import EInvoiceValidator, RuleFailure, ValidationUnavailable
@@ -51,6 +51,18 @@ class Verdict:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.xml).hexdigest()
+
+    def status(self, format: EInvoiceFormat, url: str | None) -> EInvoiceStatus:
+        """What `Invoice.eInvoice` says of it, fetched from `url`."""
+
+        def broken(flag: str) -> tuple[BrokenRule, ...]:
+            return tuple(
+                BrokenRule(f.rule, f.location, f.text) for f in self.failures if f.flag == flag
+            )
+
+        return EInvoiceStatus(
+            format, url, self.valid, self.peppol, broken("fatal"), broken("warning")
+        )
 
 
 def unavailable(error: ValidationUnavailable) -> DomainError:

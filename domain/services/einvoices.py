@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from domain.config import Settings
 from domain.errors import DomainError, ErrorCode
 from domain.model.access import Viewer
-from domain.model.einvoice import Syntax
+from domain.model.einvoice import EInvoiceStatus, Syntax
 from domain.model.entities import Invoice
 from domain.model.enums import EInvoiceFormat
 from domain.rendering.links import einvoice_url, pdf_url
-from domain.services.einvoice_checks import EInvoiceChecks, Verdict, format_for
+from domain.services.einvoice_checks import EInvoiceChecks, format_for
 from domain.services.invoice_pdfs import InvoicePdfs
 
 
@@ -40,17 +40,6 @@ class EInvoiceFile:
     data: bytes
     filename: str
     sha256: str
-
-
-@dataclass(frozen=True)
-class EInvoiceStatus:
-    """What `Invoice.eInvoice` answers."""
-
-    format: EInvoiceFormat
-    # Where it is fetched (the UBL download, or the Factur-X PDF); None while it breaks
-    # a rule, since it is not handed out then.
-    url: str | None
-    verdict: Verdict
 
 
 class EInvoices:
@@ -98,5 +87,5 @@ class EInvoices:
                 url = einvoice_url(self.settings, invoice_id)
             elif verdict.valid and own is EInvoiceFormat.FACTURX:
                 url = pdf_url(self.settings, invoice_id)  # its PDF is the Factur-X invoice
-            statuses[invoice_id] = EInvoiceStatus(wanted, url, verdict)
+            statuses[invoice_id] = verdict.status(wanted, url)
         return statuses

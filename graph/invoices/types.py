@@ -9,16 +9,14 @@ import strawberry
 
 from domain.model.access import Viewer, actor_as_seen_by
 from domain.model.dunning import days_overdue, is_overdue
-from domain.model.einvoice import TaxCategory, tax_category
+from domain.model.einvoice import BrokenRule, EInvoiceStatus, TaxCategory, tax_category
 from domain.model.entities import Installment, Invoice, InvoiceEvent, InvoiceLine, Payment
 from domain.model.enums import EInvoiceFormat
 from domain.model.formatting import Formatter
 from domain.model.invoice_rules import actions_for, is_credit_note, period_text, tax_display
 from domain.model.payments import amount_due
 from domain.model.pdfs import PdfStatus
-from domain.ports import RuleFailure
 from domain.rendering.links import pay_url, pdf_url, share_url
-from domain.services.einvoices import EInvoiceStatus
 from graph.context import Context, Info
 from graph.customers.types import CustomerType
 from graph.enums import Action, EventKind, InvoiceStatus, PaymentMethodKind
@@ -74,7 +72,7 @@ class EInvoiceRuleFailure:
     message: str
 
     @classmethod
-    def of(cls, failure: RuleFailure) -> EInvoiceRuleFailure:
+    def of(cls, failure: BrokenRule) -> EInvoiceRuleFailure:
         return cls(rule=failure.rule, location=failure.location, message=failure.text)
 
 
@@ -98,14 +96,13 @@ class EInvoiceType:
 
     @classmethod
     def of(cls, status: EInvoiceStatus) -> EInvoiceType:
-        verdict = status.verdict
         return cls(
             format=status.format,
             url=status.url,
-            valid=verdict.valid,
-            peppol=verdict.peppol,
-            errors=[EInvoiceRuleFailure.of(f) for f in verdict.fatal],
-            warnings=[EInvoiceRuleFailure.of(f) for f in verdict.failures if f.flag == "warning"],
+            valid=status.valid,
+            peppol=status.peppol,
+            errors=[EInvoiceRuleFailure.of(f) for f in status.errors],
+            warnings=[EInvoiceRuleFailure.of(f) for f in status.warnings],
         )
 
 
