@@ -104,10 +104,15 @@ class GraphQLEndpoint(GraphQL):
             page = graphiql_page() if self.graphiql else refusal_page()
             await page(scope, receive, send)
             return
+        # The token lookup, the operation and its nested loads read through one connection.
+        async with request.app.state.runtime.db.request_reads():
+            response = await self._answer(request, scope)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request, scope: Scope) -> Response:
         viewer = await viewer_or_refusal(request)
         if isinstance(viewer, Response):
-            await viewer(scope, receive, send)
-            return
+            return viewer
         scope.setdefault("state", {})["viewer"] = viewer
         try:
             response = negotiated(request, await self.run(request))
@@ -120,7 +125,7 @@ class GraphQLEndpoint(GraphQL):
             # Refused before GraphQL ran (a body that is not JSON, a mutation over GET, a
             # batch too large): JSON with a code, never Strawberry's plain text.
             response = refusal(request, refused)
-        await response(scope, receive, send)
+        return response
 
     async def process_result(
         self, request: Request, result: ExecutionResult
