@@ -116,8 +116,16 @@ async function refreshEInvoice() {
   panel.innerHTML = lines.join('');
 }
 
+// The designer's loop first: the HTML, then the PDF; the lint and e-invoice panels only
+// once both are on screen, so that their requests never queue ahead of the next save's.
+// A save that lands mid-refresh starts over; the older refresh stops where it is.
+let latest = 0;
 async function refresh() {
-  if (await refreshHtml()) { refreshLint(); refreshPdf(); refreshEInvoice(); }
+  const mine = ++latest;
+  if (!(await refreshHtml()) || mine !== latest) return;
+  await refreshPdf();
+  if (mine !== latest) return;
+  await Promise.all([refreshLint(), refreshEInvoice()]);
 }
 
 const events = new EventSource('/events');
