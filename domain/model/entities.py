@@ -563,3 +563,26 @@ class NumberSeries(Base):
 
     series: Mapped[str] = mapped_column(String(32), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CustomerNameWord(Base):
+    """Each word of a customer's name, folded (model/folding.py): the search box finds a
+    customer by a prefix of each word it types, through this table's key. Kept with the
+    name in the transaction that writes it (store/search_words.py)."""
+
+    __tablename__ = "customer_name_words"
+
+    word: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+
+
+class InvoiceTitleWord(Base):
+    """Each word of each distinct invoice title, folded: titles repeat ("Mobile services -
+    March 2024"), so a million invoices hold a few thousand titles, found here by word and
+    then their invoices by exact title (ix_invoices_title_id). A title no invoice bears any
+    more matches no invoice: harmless, and left."""
+
+    __tablename__ = "invoice_title_words"
+
+    word: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -6,6 +6,7 @@ so a search finds the same rows on both."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -15,3 +16,17 @@ def fold(text: str) -> str:
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+# Longer words are kept by their start: a search types a prefix of them anyway.
+WORD_LENGTH = 64
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """The words a search finds a text by, folded, each once, in order: "Mobile services -
+    March 2024" -> ["mobile", "services", "march", "2024"]."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(fold(text)):
+        seen.setdefault(word[:WORD_LENGTH], None)
+    return list(seen)

@@ -39,7 +39,7 @@ from domain.model.entities import (
 from domain.model.enums import InvoiceStatus, TransactionKind, WebhookDeliveryStatus
 from domain.model.invoice_rules import expected_balance
 from domain.model.money import round_money
-from domain.store import invoice_totals, receivable_totals
+from domain.store import invoice_totals, receivable_totals, search_words
 from domain.store.database import Database
 
 
@@ -213,6 +213,13 @@ async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
             )
         )
         found("deliveries SUCCEEDED without a 2xx answer (ids)", list(unanswered.scalars()))
+
+        customers, titles = await session.run_sync(
+            lambda sync: search_words.missing_words(sync.connection())
+        )
+        found("customers the search box cannot find by name (customer ids)", customers)
+        untitled = await session.execute(select(Invoice.id).where(Invoice.title.in_(titles)))
+        found("invoices the search box cannot find by title (ids)", list(untitled.scalars()))
 
     summaries: list[tuple[str, Mapping[Any, Any], Mapping[Any, Any]]] = [
         ("stats", await invoice_totals.stored(db), await invoice_totals.recount(db, zone)),

@@ -1,18 +1,18 @@
 """The invoices list's search box: which invoices a term matches, found through indexes.
 
-A term matches an invoice whose number or title holds it, whose id it is, or (in the
-system-wide list only) whose customer's name holds it; case-insensitively, anywhere in
-the field, case- and accent-insensitively ("cafe" finds "Café"), on every database.
+A term matches an invoice whose title has, for each word of the term, a word beginning
+with it ("mobile serv" finds "Mobile services - March 2024"), whose customer's name does
+(in the system-wide list only), whose number begins with it, or whose id it is; case and
+accents do not matter ("cafe" finds "Café"), the same on SQLite and MariaDB.
 
-On MariaDB/MySQL with a million invoices a `%term%` LIKE over every title takes about
-200 ms, and InnoDB's FULLTEXT index is no cure: its cost grows with how many invoices hold
-each word (300 ms for "Mobile"). What makes titles searchable is that they repeat: a
-billing team writes "Mobile services - March 2024" or the default "Invoice for <period>",
-so a million invoices hold a few thousand distinct titles. A loose scan of the title
-index reads each distinct title once (about 10 ms), LIKE keeps those holding the term,
-and the invoices are then found by exact title through the same index. Customer names
-are matched the same way over the (much smaller) customers table. When too many distinct
-titles or customers match to list, the search falls back to the plain LIKE.
+Words are looked up in the word tables (store/search_words.py) by prefix, through their
+keys. Titles repeat: a billing team writes "Mobile services - March 2024" or the default
+"Invoice for <period>", so a million invoices hold a few thousand distinct titles; the
+matching titles are listed first and their invoices found by exact title through the
+title index; customers likewise by id. Counts are summed part by part (ids, titles,
+names, numbers), each part excluding those before it, so no invoice is counted twice.
+(A substring inside a word, "ech" for "Tech", is not searched: no index serves it, and
+at a million invoices a LIKE '%ech%' reads every title.)
 """
 
 from __future__ import annotations
@@ -35,15 +35,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.model.entities import Customer, Invoice
-from domain.store.pagination import contains_pattern, prefix_pattern
-from domain.store.text_search import contains
+from domain.model.entities import Invoice
+from domain.model.folding import words
+from domain.store.pagination import prefix_pattern
+from domain.store.search_words import Keys, customers_with, titles_with
 
 # Beyond this many matching distinct titles (or customers) an IN list stops paying off.
 MAX_LISTED_MATCHES = 5000
 
 # A term shaped like an invoice number (INV-2025-0012: a digit, a dash, no spaces) is
-# looked up by number alone: it would match no title or name anyone meant.
+# looked up by number alone: its words would match titles and names nobody meant.
 _NUMBER_LIKE = re.compile(r"^(?=.*\d)(?=.*-)\S+$")
 
 
@@ -75,51 +76,38 @@ class SearchMatch:
         return union_all(*queries).subquery("search_hits")
 
 
-async def match(
-    session: AsyncSession, term: str, *, by_customer_name: bool, scoped: bool
-) -> SearchMatch:
-    """What `term` matches. `scoped` searches run inside one customer's invoices, which
-    its index already narrows to a few: plain LIKEs serve them best."""
+async def match(session: AsyncSession, term: str, *, by_customer_name: bool) -> SearchMatch:
+    """What `term` matches."""
     dialect = session.get_bind().dialect.name
-    pattern = contains_pattern(term)
     conditions: list[ColumnElement[bool]] = []
     if term.isascii() and term.isdigit() and len(term) < 18:
         conditions.append(Invoice.id == int(term))
-    if dialect == "mysql" and _NUMBER_LIKE.match(term):
-        conditions.append(Invoice.number.like(prefix_pattern(term), escape="\\"))
+    number = Invoice.number.like(prefix_pattern(term), escape="\\")
+    if _NUMBER_LIKE.match(term):
+        conditions.append(number)
         return _disjoint(conditions)
-    if dialect != "mysql" or scoped:
-        conditions.append(contains(Invoice.title, term))
+    term_words = words(term)
+    if term_words:
+        # A part that matches nothing is left out: keeping it would make the others test
+        # it, and testing a title costs reading the invoice's row.
+        matching = titles_with(term_words, dialect)
+        titles = await _listed(session, matching)
+        if titles is None:
+            conditions.append(Invoice.title.in_(matching))
+        elif titles:
+            conditions.append(Invoice.title.in_(titles))
         if by_customer_name:
-            names = select(Customer.id).where(contains(Customer.name, term))
-            conditions.append(Invoice.customer_id.in_(names))
-        conditions.append(contains(Invoice.number, term, ascii_only=True))
-        return _disjoint(conditions)
-
-    titles = await _listed(
-        session,
-        select(Invoice.title).where(Invoice.title.like(pattern, escape="\\")).distinct(),
-    )
-    # A part that matches nothing is left out: keeping it would make the others test it,
-    # and testing a title costs reading the invoice's row.
-    if titles is None:
-        conditions.append(Invoice.title.like(pattern, escape="\\"))
-    elif titles:
-        conditions.append(Invoice.title.in_(titles))
-    if by_customer_name:
-        names = select(Customer.id).where(Customer.name.like(pattern, escape="\\"))
-        customers = await _listed(session, names)
-        if customers is None:
-            conditions.append(Invoice.customer_id.in_(names))
-        elif customers:
-            conditions.append(Invoice.customer_id.in_(customers))
-    # Numbers hold the term anywhere, but only a prefix can use the number's index; the
-    # rest of a number (a year, a sequence) is reached by searching the number itself.
-    conditions.append(Invoice.number.like(prefix_pattern(term), escape="\\"))
+            named = customers_with(term_words, dialect)
+            customers = await _listed(session, named)
+            if customers is None:
+                conditions.append(Invoice.customer_id.in_(named))
+            elif customers:
+                conditions.append(Invoice.customer_id.in_(customers))
+    conditions.append(number)
     return _disjoint(conditions)
 
 
-async def _listed(session: AsyncSession, query: Select[Any]) -> list[Any] | None:
+async def _listed(session: AsyncSession, query: Keys) -> list[Any] | None:
     found = list((await session.execute(query.limit(MAX_LISTED_MATCHES + 1))).scalars())
     return found if len(found) <= MAX_LISTED_MATCHES else None
 

@@ -163,7 +163,6 @@ async def list_invoices(
                 session,
                 term,
                 by_customer_name=viewer.customer_scope is None and criteria.customer_id is None,
-                scoped=viewer.customer_scope is not None or criteria.customer_id is not None,
             )
             # The count comes first here: it decides how the page is read.
             count_query = found.count_query(filters)

@@ -312,3 +312,7 @@ class Database:
         await self.engine.dispose()
         if self.reader_engine.sync_engine.pool is not self.engine.sync_engine.pool:
             await self.reader_engine.dispose()
+
+
+# The word tables the search reads are kept by a flush hook on UnitOfWorkSession.
+from domain.store import search_words as _search_words  # noqa: E402, F401
