@@ -218,3 +218,28 @@ async def test_what_was_paid_travels_as_bt_113_and_what_is_left_as_bt_115(
 
     assert (amount(paid), amount(due)) == ("40.00", "64.28")
     assert fatal(await shipped.validate(written.xml, syntax.value)) == []
+
+
+def test_saxon_checks_in_a_process_of_its_own_so_the_servers_event_loop_never_waits_for_it() -> (
+    None
+):
+    """Saxon holds the GIL while it compiles rules (about a quarter of a second each): in
+    the server's process that stalled every request, the preview's HTML among them."""
+    import os
+
+    from domain.adapters import en16931_rules
+
+    checking = en16931_rules._PROCESS.submit(os.getpid).result()
+    assert checking != os.getpid()
+    # The rules run there: a broken document is still caught, an intact one still passes.
+    rules = En16931Rules()
+    import asyncio
+
+    xml = write_einvoice(fixture(ISSUED[0]), Settings(), Syntax.CII).xml
+    assert not [f for f in asyncio.run(rules.validate(xml, "cii")) if f.flag == "fatal"]
+    broken = asyncio.run(
+        rules.validate(
+            xml.replace(b"<ram:InvoiceCurrencyCode>USD", b"<ram:InvoiceCurrencyCode>XYZ"), "cii"
+        )
+    )
+    assert [f for f in broken if f.flag == "fatal"]
