@@ -120,18 +120,6 @@ async def _generate(
         invoice.status, invoice.paid_at = InvoiceStatus.PAID, issued_at
     session.add(invoice)
     await session.flush()
-    numbering = settings.invoice
-    number_format = (
-        numbering.credit_note_number_format if is_credit_note(total) else numbering.number_format
-    )
-    seq = 0
-    if takes_a_sequence(number_format):
-        yearly = numbering.numbering_reset == "yearly"
-        invoice.number_series = number_series(is_credit_note(total), issued_at, zone, yearly)
-        seq = invoice.number_seq = await numbering_store.take_next(session, invoice.number_series)
-    invoice.number = invoice_number(number_format, issued_at, zone, invoice.id, seq)
-    await invoice_totals.count_new(session, invoice)
-    await receivable_totals.follow(session, None, invoice)
     credited = await _credited_invoices(session, charges, zone)
     session.add_all(
         _frozen_line(invoice.id, position, charge, credited)
@@ -151,6 +139,22 @@ async def _generate(
             "Some of the transactions were billed by another invoice meanwhile; nothing was billed.",
             "transaction_ids",
         )
+    # Last, the rows every generate shares (its number series, the summaries): each is
+    # locked from here to the commit, so the fewer statements after, the less the
+    # generates of every other customer wait.
+    await session.flush()
+    numbering = settings.invoice
+    number_format = (
+        numbering.credit_note_number_format if is_credit_note(total) else numbering.number_format
+    )
+    seq = 0
+    if takes_a_sequence(number_format):
+        yearly = numbering.numbering_reset == "yearly"
+        invoice.number_series = number_series(is_credit_note(total), issued_at, zone, yearly)
+        seq = invoice.number_seq = await numbering_store.take_next(session, invoice.number_series)
+    invoice.number = invoice_number(number_format, issued_at, zone, invoice.id, seq)
+    await invoice_totals.count_new(session, invoice)
+    await receivable_totals.follow(session, None, invoice)
     invoice_events.record(
         session,
         invoice.id,
@@ -219,8 +223,18 @@ async def _charges_to_bill(
     zone = settings.business.zone
     excluded = set(request.excluded_transaction_ids)
     if request.transaction_ids is None:
-        query = _locked(unbilled_charges_query(customer_id, zone, period.start, period.end))
-        rows = list((await session.execute(query)).scalars())
+        unbilled = unbilled_charges_query(customer_id, zone, period.start, period.end)
+        # Found without a lock, then locked by their keys: a locking read of the customer's
+        # index range would also wait on the row after its end, the next customer's first
+        # charge, so that concurrent generates of neighbouring customers queued one behind
+        # the other. Still unbilled once locked, or left out (billed meanwhile).
+        ids = list((await session.execute(unbilled.with_only_columns(Transaction.id))).scalars())
+        rows = []
+        if ids:
+            by_key = unbilled.where(Transaction.id.in_(ids)).with_hint(
+                Transaction, "FORCE INDEX (PRIMARY)", "mysql"
+            )
+            rows = list((await session.execute(_locked(by_key))).scalars())
         ensure_exclusions_known(excluded, (row.id for row in rows))
         return [row for row in rows if row.id not in excluded]
 

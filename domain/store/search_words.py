@@ -69,9 +69,27 @@ def _keep_words(session: Session, _flush: UOWTransaction) -> None:
         rows = [row for id_, name in names.items() for row in name_rows(id_, name)]
         if rows:
             connection.execute(_insert_new(CustomerNameWord), rows)
-    rows = [row for title in sorted(titles) for row in title_rows(title)]
+    # Most invoices take a title some invoice already has: a read of one key, without a
+    # lock, finds its words there, and nothing is written (a write would lock a row every
+    # generate of that title touches, while the invoice's number series is locked too).
+    rows = [
+        row
+        for title in sorted(titles)
+        if not _known(connection, title)
+        for row in title_rows(title)
+    ]
     if rows:
         connection.execute(_insert_new(InvoiceTitleWord), rows)
+
+
+def _known(connection: Connection, title: str) -> bool:
+    first = words(title)[:1]
+    if not first:
+        return True  # a title without words: nothing to find it by
+    known = select(InvoiceTitleWord.title).where(
+        InvoiceTitleWord.word == first[0], InvoiceTitleWord.title == title
+    )
+    return connection.execute(known.limit(1)).first() is not None
 
 
 def rebuild(connection: Connection) -> tuple[int, int]:
