@@ -16,6 +16,7 @@ at a stable address as a page, as HTML and as PDF, updated live as files change.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -42,6 +43,7 @@ from watchfiles import awatch
 
 from domain.bootstrap import open_einvoice_rules, open_renderer
 from domain.config import Settings
+from domain.model.countries import country_codes
 from preview_server.page import page_html
 from preview_server.workspace import PreviewError, Workspace
 
@@ -175,14 +177,28 @@ def build_preview_app(
             paths = sorted({Path(path).name for _, path in changes})
             feed.publish(json.dumps({"files": paths}))
 
+    async def warm_up() -> None:
+        """Start the render workers now, by preparing the page a designer opens first: each
+        takes about a second to import WeasyPrint, which should not be a save's second."""
+        fixtures = workspace.fixtures()
+        if fixtures:
+            with contextlib.suppress(PreviewError):
+                await workspace.prepare(workspace.default_template(), fixtures[0])
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # CLDR's country names, read once per process (about 0.3 s): before the first page,
+        # not in the middle of a designer's save.
+        country_codes()
         stop = asyncio.Event()
         watcher = asyncio.create_task(watch_files(stop)) if watch else None
+        warming = asyncio.create_task(warm_up())
         try:
             yield
         finally:
             stop.set()
+            warming.cancel()
+            await asyncio.gather(warming, return_exceptions=True)
             if watcher is not None:
                 await asyncio.gather(watcher, return_exceptions=True)
             renderer.close()
