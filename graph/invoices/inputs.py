@@ -33,7 +33,7 @@ class InvoiceFilter:
     customer_id: strawberry.ID | None = None
     search: str | None = strawberry.field(
         default=None,
-        description="Matches the invoice id, the start of its number, and titles (and, system-wide, customer names) having a word that begins with each word searched (\"mob serv\" finds \"Mobile services\"); case and accents are ignored.",
+        description='Matches the invoice id, the start of its number, and titles (and, system-wide, customer names) having a word that begins with each word searched ("mob serv" finds "Mobile services"); case and accents are ignored.',
     )
     void: VoidFilter = VoidFilter.ALL
     payment: PaymentFilter = PaymentFilter.ALL
