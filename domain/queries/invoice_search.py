@@ -34,6 +34,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.model.entities import Invoice
 from domain.model.folding import words
@@ -88,28 +89,30 @@ async def match(session: AsyncSession, term: str, *, by_customer_name: bool) -> 
         return _disjoint(conditions)
     term_words = words(term)
     if term_words:
-        # A part that matches nothing is left out: keeping it would make the others test
-        # it, and testing a title costs reading the invoice's row.
-        matching = titles_with(term_words, dialect)
-        titles = await _listed(session, matching)
-        if titles is None:
-            conditions.append(Invoice.title.in_(matching))
-        elif titles:
-            conditions.append(Invoice.title.in_(titles))
+        parts: list[tuple[InstrumentedAttribute[Any], Keys]] = [
+            (Invoice.title, titles_with(term_words, dialect))
+        ]
         if by_customer_name:
-            named = customers_with(term_words, dialect)
-            customers = await _listed(session, named)
-            if customers is None:
-                conditions.append(Invoice.customer_id.in_(named))
-            elif customers:
-                conditions.append(Invoice.customer_id.in_(customers))
+            parts.append((Invoice.customer_id, customers_with(term_words, dialect)))
+        for column, keys in parts:
+            condition = await _among(session, column, keys)
+            if condition is not None:
+                conditions.append(condition)
     conditions.append(number)
     return _disjoint(conditions)
 
 
-async def _listed(session: AsyncSession, query: Keys) -> list[Any] | None:
-    found = list((await session.execute(query.limit(MAX_LISTED_MATCHES + 1))).scalars())
-    return found if len(found) <= MAX_LISTED_MATCHES else None
+async def _among(
+    session: AsyncSession, column: InstrumentedAttribute[Any], keys: Keys
+) -> ColumnElement[bool] | None:
+    """`column` among the keys: listed when they are few (an IN list its index serves),
+    the keys' query itself when they are many, None when there are none: a part that
+    matches nothing is left out, or the others would test it, and testing a title costs
+    reading the invoice's row."""
+    found = list((await session.execute(keys.limit(MAX_LISTED_MATCHES + 1))).scalars())
+    if len(found) > MAX_LISTED_MATCHES:
+        return column.in_(keys)
+    return column.in_(found) if found else None
 
 
 def _disjoint(conditions: list[ColumnElement[bool]]) -> SearchMatch:
