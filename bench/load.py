@@ -2,6 +2,7 @@
 `invoicing serve --workers N` on the bench dataset (bench/dataset.py), 127.0.0.1 only.
 
     .venv/bin/python bench/load.py [--clients 20] [--seconds 30] [--workers 1 2] [--seed N]
+        [--only generate pay] [--prepared N]
 
 Each worker count does the same work: every client draws its operations and their
 arguments from the same seeded stream (the seed is printed; `--seed` replays a run), every
@@ -183,10 +184,30 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seed", type=int, default=None, help="replay a run's requests")
+    parser.add_argument(
+        "--only", choices=list(OPERATIONS), nargs="+", help="these operations alone"
+    )
+    parser.add_argument(
+        "--prepared",
+        type=int,
+        default=0,
+        help="customers to generate for (and invoices to pay) per run",
+    )
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else int(time.time())
-    # Enough prepared work for 250 requests/s, a tenth of them each generate and pay.
-    each = int(args.seconds * 25) + 10
+    if args.only:
+        for name in [name for name in OPERATIONS if name not in args.only]:
+            del OPERATIONS[name]
+    # Enough prepared work for 250 requests/s of generates and of pays at their share.
+    total = sum(weight for weight, _ in OPERATIONS.values())
+    each = (
+        int(
+            args.seconds
+            * 250
+            * max(OPERATIONS.get(op, (0, ""))[0] / total for op in ("generate", "pay"))
+        )
+        + 10
+    )
     plans = asyncio.run(prepare(args.url, len(args.workers), each, each, seed))
     config = Path(tempfile.mkdtemp()) / "load.yaml"
     config.write_text(
