@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import statistics
 import sys
 import tempfile
@@ -38,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from bench._data import customer_with_charges  # noqa: E402
 from bench._server import free_port, invoicing  # noqa: E402
+from bench._stats import load_average, percentile  # noqa: E402
 from bench.dataset import BENCH_TOKEN, DEFAULT_URL  # noqa: E402
 from domain.bootstrap import open_database  # noqa: E402
 from domain.config import settings_from_mapping  # noqa: E402
@@ -160,11 +160,6 @@ async def p50(work: Callable[[], Awaitable[object]], rounds: int) -> float:
     return statistics.median(await timed(work, rounds))
 
 
-def p95(timings: list[float]) -> float:
-    ordered = sorted(timings)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-
-
 async def main(url: str, rounds: int) -> None:
     config = Path(tempfile.mkdtemp()) / "bench.yaml"
     # generateInvoice is measured without its PDF (rendered in the background otherwise).
@@ -177,7 +172,7 @@ async def main(url: str, rounds: int) -> None:
     )
     settings = settings_from_mapping({"database": {"url": url}})
     db = open_database(settings)
-    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_before = load_average()
     rows_out: list[tuple[str, float, float | None, float | None, float]] = []
     search_p95: list[tuple[str, float]] = []
     try:
@@ -356,7 +351,7 @@ async def main(url: str, rounds: int) -> None:
                 timings = await timed(search_over_http, rounds)
                 sql = await p50(searched, rounds)
                 rows_out.append((label, statistics.median(timings), sql, None, 100))
-                search_p95.append((label, p95(timings)))
+                search_p95.append((label, percentile(timings, 0.95)))
             stats_query = "query($c: ID) { invoiceStats(customerId: $c) { total { display } unpaid { count } thisMonth { trend } lastMonth { changePercent } } }"
             for label, customer in (("stats: system-wide", None), ("stats: one customer", "4242")):
                 http = await p50(
@@ -406,7 +401,7 @@ async def main(url: str, rounds: int) -> None:
     finally:
         server.close()
         await db.dispose()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load = load_average()
     print(
         f"\nAPI at scale ({url.rsplit('/', 1)[-1]}), p50 over {rounds} requests, milliseconds;"
         f" load average at the end {load} (at the start {load_before})"

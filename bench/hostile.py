@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench._server import invoicing, invoicing_process, rss_mb  # noqa: E402
+from bench._stats import percentile  # noqa: E402
 from domain.bootstrap import open_database  # noqa: E402
 from domain.config import settings_from_mapping  # noqa: E402
 from domain.model.enums import Role  # noqa: E402
@@ -182,11 +183,6 @@ def documents(args: argparse.Namespace) -> None:
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
     for row in (header, *rows):
         print("  " + "  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)))
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 # --- issue 26's edges -------------------------------------------------------------------

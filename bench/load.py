@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import statistics
 import sys
@@ -36,6 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from bench._data import customer_with_charges  # noqa: E402
 from bench._server import invoicing  # noqa: E402
+from bench._stats import load_average, percentile  # noqa: E402
 from bench.dataset import BENCH_TOKEN, DEFAULT_URL  # noqa: E402
 from domain.bootstrap import open_database  # noqa: E402
 from domain.config import settings_from_mapping  # noqa: E402
@@ -214,7 +214,7 @@ def main() -> None:
         f"invoice:\n  template_dir: {REPO / 'invoice_templates'}\n  pdf_cache:\n    prerender_on_generate: false\n"
         "database:\n  pool_size: 10\n"
     )
-    print(f"seed {seed}; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"seed {seed}; load average before: {load_average()}")
     failed = False
     for workers, work in zip(args.workers, plans, strict=True):
         server = contextlib.ExitStack()
@@ -226,7 +226,7 @@ def main() -> None:
             )
         finally:
             server.close()
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        load = load_average()
         print(
             f"\n{workers} worker(s), {args.clients} clients, {elapsed:.0f} s: {done} requests, "
             f"{done / elapsed:.0f} requests/s, {sum(errors.values())} errors; load average {load}"
@@ -236,7 +236,7 @@ def main() -> None:
             ordered = sorted(latencies.get(operation, []))
             if not ordered:
                 continue
-            p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+            p99 = percentile(ordered, 0.99)
             refused = ", ".join(f"{code} {n}" for code, n in refusals[operation].items()) or "0"
             print(
                 f"  {operation:10s} {len(ordered):7d} {statistics.median(ordered):8.1f} {p99:8.1f}  {refused}"

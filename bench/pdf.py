@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench._server import invoicing  # noqa: E402
+from bench._stats import percentile  # noqa: E402
 from domain.adapters.weasyprint_pool import WeasyPrintPool  # noqa: E402
 from domain.bootstrap import Runtime  # noqa: E402
 from domain.config import settings_from_mapping  # noqa: E402
@@ -56,11 +57,6 @@ from domain.services import billing  # noqa: E402
 from domain.services.customers import create_customer  # noqa: E402
 from domain.services.tokens import mint_token  # noqa: E402
 from domain.services.transactions import create_transaction  # noqa: E402
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 def table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:

@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench._server import invoicing  # noqa: E402
+from bench._stats import load_average  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -168,7 +169,7 @@ def main(rounds: int, before: Path | None) -> None:
                     raise SystemExit(f"cached PDF: {response.status_code} {response.headers}")
         print(
             f"python {sys.version.split()[0]}, {os.cpu_count()} cores, Chromium {CHROMIUM}, "
-            f"{rounds} saves; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+            f"{rounds} saves; load average {load_average()}"
         )
         rows = []
         for name, _ in builds:
