@@ -106,10 +106,10 @@ _SAXON = _Saxon()
 
 class _CheckingProcess:
     """The one process this server process checks e-invoices in, started when first asked
-    and started again if it died."""
+    and started again after a call finds it dead (that call alone fails)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # submit() calls stopped() holding it
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, work: Any, *arguments: Any) -> Future[Any]:
@@ -123,8 +123,15 @@ class _CheckingProcess:
             try:
                 return self._pool.submit(work, *arguments)
             except BrokenProcessPool:
-                self._pool = None
-                raise ValidationUnavailable("the e-invoice checking process stopped") from None
+                raise self.stopped() from None
+
+    def stopped(self) -> ValidationUnavailable:
+        """The process died: the next call starts another; this one is unavailable."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+        return ValidationUnavailable("the e-invoice checking process stopped")
 
 
 _PROCESS = _CheckingProcess()
@@ -134,13 +141,6 @@ def _second_in_line() -> None:
     """The checks yield the CPU to the server's own work (a page, a PDF): compiling the
     rules takes a core for about a second, on a machine that may have two."""
     os.nice(10)
-
-
-def _result(future: Future[Any]) -> Any:
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        raise ValidationUnavailable("the e-invoice checking process stopped") from None
 
 
 def _run(stylesheet: Path, xml: bytes) -> list[RuleFailure]:
@@ -163,7 +163,10 @@ def _run(stylesheet: Path, xml: bytes) -> list[RuleFailure]:
 def check_with(stylesheet: Path, xml: bytes) -> list[RuleFailure]:
     """Any compiled Schematron (XSLT) on a document, in the checking process: the one way
     to run Saxon (the tests run the Factur-X profile's rules so)."""
-    return list(_result(_PROCESS.submit(_run, stylesheet, xml)))
+    try:
+        return list(_PROCESS.submit(_run, stylesheet, xml).result())
+    except BrokenProcessPool:
+        raise _PROCESS.stopped() from None
 
 
 def _check_there(rules_dir: str, xml: bytes, syntax: str, peppol: bool) -> tuple[RuleFailure, ...]:
@@ -198,7 +201,7 @@ class En16931Rules:
         try:
             return tuple(await asyncio.wrap_future(future))
         except BrokenProcessPool:
-            raise ValidationUnavailable("the e-invoice checking process stopped") from None
+            raise _PROCESS.stopped() from None
 
     def _check(self, xml: bytes, syntax: str, peppol: bool) -> tuple[RuleFailure, ...]:
         try:
