@@ -10,7 +10,8 @@ looked up by prefix through the tables' keys, on SQLite as on MariaDB.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, Select, delete, event, insert, inspect, select
@@ -72,22 +73,18 @@ def _keep_words(session: Session, _flush: UOWTransaction) -> None:
     # Most invoices take a title some invoice already has: a read of one key, without a
     # lock, finds its words there, and nothing is written (a write would lock a row every
     # generate of that title touches, while the invoice's number series is locked too).
-    rows = [
-        row
-        for title in sorted(titles)
-        if not _known(connection, title)
-        for row in title_rows(title)
-    ]
+    rows = []
+    for title in sorted(titles):
+        found = words(title)  # none: nothing to find it by
+        if found and not _known(connection, found[0], title):
+            rows.extend({"word": word, "title": title} for word in found)
     if rows:
         connection.execute(_insert_new(InvoiceTitleWord), rows)
 
 
-def _known(connection: Connection, title: str) -> bool:
-    first = words(title)[:1]
-    if not first:
-        return True  # a title without words: nothing to find it by
+def _known(connection: Connection, first_word: str, title: str) -> bool:
     known = select(InvoiceTitleWord.title).where(
-        InvoiceTitleWord.word == first[0], InvoiceTitleWord.title == title
+        InvoiceTitleWord.word == first_word, InvoiceTitleWord.title == title
     )
     return connection.execute(known.limit(1)).first() is not None
 
@@ -97,26 +94,26 @@ def rebuild(connection: Connection) -> tuple[int, int]:
     dataset); how many customer and title words they hold."""
     connection.execute(delete(CustomerNameWord))
     connection.execute(delete(InvoiceTitleWord))
-    counts = [0, 0]
-    pending: list[dict[str, Any]] = []
+    customers = connection.execute(select(Customer.id, Customer.name)).all()
+    titles = connection.execute(select(Invoice.title).distinct()).scalars().all()
+    return (
+        _insert_in_batches(
+            connection,
+            CustomerNameWord,
+            (r for id_, name in customers for r in name_rows(id_, name)),
+        ),
+        _insert_in_batches(
+            connection, InvoiceTitleWord, (r for title in titles for r in title_rows(title))
+        ),
+    )
 
-    def flush(table: Any, which: int) -> None:
-        if pending:
-            connection.execute(_insert_new(table), pending)
-            counts[which] += len(pending)
-            pending.clear()
 
-    for customer_id, name in connection.execute(select(Customer.id, Customer.name)):
-        pending.extend(name_rows(customer_id, name))
-        if len(pending) >= BATCH:
-            flush(CustomerNameWord, 0)
-    flush(CustomerNameWord, 0)
-    for (title,) in connection.execute(select(Invoice.title).distinct()):
-        pending.extend(title_rows(title))
-        if len(pending) >= BATCH:
-            flush(InvoiceTitleWord, 1)
-    flush(InvoiceTitleWord, 1)
-    return counts[0], counts[1]
+def _insert_in_batches(connection: Connection, table: Any, rows: Iterator[dict[str, Any]]) -> int:
+    written = 0
+    while batch := list(islice(rows, BATCH)):
+        connection.execute(_insert_new(table), batch)
+        written += len(batch)
+    return written
 
 
 def _starts_with(
