@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from domain.ops.migrations import upgrade  # noqa: E402
 from domain.store.search_words import rebuild  # noqa: E402
 
-DEFAULT_URL = "mysql+aiomysql://root@127.0.0.1:3306/invoicing_bench?charset=utf8mb4"
+DEFAULT_URL = "mysql+asyncmy://root@127.0.0.1:3306/invoicing_bench?charset=utf8mb4"
 BENCH_TOKEN = "inv_bench_staff_token_not_for_production_use_0000000000"
 
 WORDS = (

@@ -64,7 +64,7 @@ def main(examples: int, database: str) -> None:
     if database == "mariadb":
         admin = pymysql.connect(host="127.0.0.1", user="root")
         admin.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-        url = f"mysql+aiomysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
+        url = f"mysql+asyncmy://root@127.0.0.1:3306/{name}?charset=utf8mb4"
     else:
         url = f"sqlite+aiosqlite:///{folder / 'fuzz.db'}"
     rows = []

@@ -10,6 +10,10 @@ into one database, and this checkout's migrations over a copy in the other.
     .venv/bin/python bench/side_by_side.py --before /tmp/before \\
         --before-url mysql+aiomysql://root@127.0.0.1:3306/invoicing_bench_before?charset=utf8mb4
 
+Builds from before issue 31 read MariaDB through aiomysql (`pip install aiomysql` into the
+venv to run one) and accept only mysql+aiomysql:// URLs; later builds read that spelling as
+mysql+asyncmy://.
+
 Every answer is checked (status 200, no `errors`) before it is counted.
 """
 

@@ -46,7 +46,7 @@ async def one_run(
     name = f"invoicing_queue_bench_{secrets.token_hex(3)}"
     admin = pymysql.connect(**MYSQL)
     admin.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-    url = f"mysql+aiomysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
+    url = f"mysql+asyncmy://root@127.0.0.1:3306/{name}?charset=utf8mb4"
     queue = f"invoicing-bench-{secrets.token_hex(3)}"
     folder = Path(tempfile.mkdtemp())
     processes = []

@@ -136,7 +136,7 @@ def clear_errors(command: F) -> F:
         except OSError as error:
             raise click.ClickException(one_line(str(error))) from None
         except Exception as error:  # database drivers raise many kinds; name it, no trace
-            if type(error).__module__.startswith(("sqlalchemy", "pymysql", "aiomysql", "sqlite3")):
+            if type(error).__module__.startswith(("sqlalchemy", "asyncmy", "pymysql", "sqlite3")):
                 said = str(error).splitlines()[0] if str(error) else type(error).__name__
                 if "no such table" in said or "doesn't exist" in said:
                     said += " (run `invoicing db upgrade`)"

@@ -46,6 +46,10 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MYSQL_DRIVER = "mysql+asyncmy://"
+_RETIRED_MYSQL_DRIVER = "mysql+aiomysql://"
+
+
 class DatabaseSettings(_Section):
     url: str = "sqlite+aiosqlite:///var/invoicing.db"
     pool_size: int = Field(default=10, ge=1, le=200)
@@ -54,8 +58,12 @@ class DatabaseSettings(_Section):
     @field_validator("url")
     @classmethod
     def _supported_driver(cls, url: str) -> str:
-        if not url.startswith(("sqlite+aiosqlite://", "mysql+aiomysql://")):
-            raise ValueError("must start with sqlite+aiosqlite:// or mysql+aiomysql://")
+        if url.startswith(_RETIRED_MYSQL_DRIVER):
+            # Deployments' URLs from before asyncmy keep working: the same server, read
+            # through the driver we ship.
+            return MYSQL_DRIVER + url.removeprefix(_RETIRED_MYSQL_DRIVER)
+        if not url.startswith(("sqlite+aiosqlite://", MYSQL_DRIVER)):
+            raise ValueError(f"must start with sqlite+aiosqlite:// or {MYSQL_DRIVER}")
         return url
 
 

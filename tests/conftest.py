@@ -48,7 +48,7 @@ def _mysql_database() -> Iterator[str]:
             cursor.execute(
                 f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
             )
-        yield f"mysql+aiomysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
+        yield f"mysql+asyncmy://root@127.0.0.1:3306/{name}?charset=utf8mb4"
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {name}")

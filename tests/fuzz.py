@@ -42,7 +42,7 @@ SCHEMA = SCHEMA_FILE.read_text()
 # Words only the other customer's data holds: a customer's answers must never show one.
 SECRETS = ("Zeta Hidden Holdings", "secret@zeta.example", "Zeta confidential work")
 LEAKS = re.compile(
-    r"Traceback|sqlalchemy|pymysql|aiomysql|aiosqlite|\bSELECT\b.+\bFROM\b|\bINSERT INTO\b",
+    r"Traceback|sqlalchemy|pymysql|asyncmy|aiomysql|aiosqlite|\bSELECT\b.+\bFROM\b|\bINSERT INTO\b",
     re.IGNORECASE | re.DOTALL,
 )
 

@@ -8,7 +8,7 @@ from tests.helpers import Api
 
 async def test_healthz_and_graphql_answer_503_while_the_database_is_down() -> None:
     settings = settings_from_mapping(
-        {"database": {"url": "mysql+aiomysql://root@127.0.0.1:1/nothing"}}
+        {"database": {"url": "mysql+asyncmy://root@127.0.0.1:1/nothing"}}
     )
     runtime = Runtime.open(settings)
     transport = httpx.ASGITransport(app=build_app(settings, runtime=runtime))

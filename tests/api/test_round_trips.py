@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import aiomysql
+import asyncmy
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -47,7 +47,7 @@ class ServerCounters:
 
     NAMES = ("Questions", "Com_select", "Com_rollback", "Com_commit", "Com_begin")
 
-    def __init__(self, connection: aiomysql.Connection) -> None:
+    def __init__(self, connection: asyncmy.Connection) -> None:
         self.connection = connection
 
     async def read(self) -> dict[str, int]:
@@ -68,7 +68,7 @@ async def test_a_list_page_with_its_customers_is_three_round_trips_on_one_connec
     db = api.db
     if db.dialect == "mysql":
         url = make_url(str(db.engine.url))
-        admin = await aiomysql.connect(host=url.host, port=url.port or 3306, user=url.username)
+        admin = await asyncmy.connect(host=url.host, port=url.port or 3306, user=url.username)
         try:
             counters = ServerCounters(admin)
             before = await counters.read()
@@ -76,7 +76,7 @@ async def test_a_list_page_with_its_customers_is_three_round_trips_on_one_connec
                 data = await api.gql(PAGE)
             after = await counters.read()
         finally:
-            admin.close()
+            await admin.ensure_closed()
         sent = {name: after[name] - before[name] for name in ServerCounters.NAMES}
         sent["Questions"] -= 1  # the SHOW STATUS that read `before`
         # The token, the page with its count, the customers of the page in one batch.

@@ -41,7 +41,7 @@ class PrivateMariaDB:
 
     @property
     def url(self) -> str:
-        return f"mysql+aiomysql://root@127.0.0.1:{self.port}/invoicing?charset=utf8mb4"
+        return f"mysql+asyncmy://root@127.0.0.1:{self.port}/invoicing?charset=utf8mb4"
 
     def start(self) -> None:
         self.process = subprocess.Popen(

@@ -34,9 +34,19 @@ def test_crm_config_names_the_file_and_database_url_overrides_it(tmp_path: Path)
     from_file = load_settings(environ={"CRM_CONFIG": str(custom)})
     assert from_file.database.url == "sqlite+aiosqlite:///from-file.db"
     overridden = load_settings(
-        environ={"CRM_CONFIG": str(custom), "DATABASE_URL": "mysql+aiomysql://u:p@h/db"}
+        environ={"CRM_CONFIG": str(custom), "DATABASE_URL": "mysql+asyncmy://u:p@h/db"}
     )
-    assert overridden.database.url == "mysql+aiomysql://u:p@h/db"
+    assert overridden.database.url == "mysql+asyncmy://u:p@h/db"
+
+
+def test_a_mysql_url_naming_the_earlier_driver_is_served_by_asyncmy() -> None:
+    settings = load_settings(environ={"DATABASE_URL": "mysql+aiomysql://u:p@h:3306/db"})
+    assert settings.database.url == "mysql+asyncmy://u:p@h:3306/db"
+
+
+def test_a_database_url_of_another_driver_is_refused_naming_the_ones_served() -> None:
+    with pytest.raises(ConfigError, match=r"database\.url.*mysql\+asyncmy://"):
+        load_settings(environ={"DATABASE_URL": "postgresql+asyncpg://u:p@h/db"})
 
 
 @pytest.mark.parametrize(
