@@ -55,14 +55,23 @@ async function refreshHtml() {
   showError(null);
   const html = await response.text();
   const scroll = htmlFrame.contentWindow ? htmlFrame.contentWindow.scrollY : 0;
-  htmlFrame.onload = () => {
-    const body = htmlFrame.contentDocument.body;
-    const room = htmlFrame.clientWidth - 16;
-    if (body.scrollWidth > room) body.style.zoom = room / body.scrollWidth;  // fit the A4 page
-    htmlFrame.contentWindow.scrollTo(0, scroll);
-    document.body.dataset.version = ++version;
-  };
+  // Resolved once the new HTML is laid out on screen (or after 2 s, whatever happened):
+  // the PDF is asked for only then, so that its render does not take the CPU the
+  // browser needs to show the HTML.
+  const shown = new Promise(resolve => {
+    const giveUp = setTimeout(resolve, 2000);
+    htmlFrame.onload = () => {
+      clearTimeout(giveUp);
+      const body = htmlFrame.contentDocument.body;
+      const room = htmlFrame.clientWidth - 16;
+      if (body.scrollWidth > room) body.style.zoom = room / body.scrollWidth;  // fit the A4 page
+      htmlFrame.contentWindow.scrollTo(0, scroll);
+      document.body.dataset.version = ++version;
+      resolve();
+    };
+  });
   htmlFrame.srcdoc = html;
+  await shown;
   return true;
 }
 

@@ -71,8 +71,13 @@ def to_stored(amount: Decimal) -> int:
 
 
 def from_stored(thousandths: int | Decimal) -> Decimal:
-    """What a money column (or a SUM of one) holds, as an amount."""
-    return canonical(Decimal(int(thousandths)).scaleb(-MAX_MINOR_DIGITS))
+    """What a money column (or a SUM of one) holds, as an amount, in canonical form. Every
+    amount of every page is read through here, so the form is made from the integer (whole
+    cents: two places, else three) rather than by canonical()'s two quantizations."""
+    count = int(thousandths)
+    if count % 10:
+        return Decimal(count).scaleb(-MAX_MINOR_DIGITS)
+    return Decimal(count // 10).scaleb(-2)
 
 
 # The card provider's (Stripe's) minor units are ISO 4217's, but for two cases

@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.model.formatting import Formatter
 from domain.model.money import (
@@ -67,6 +69,8 @@ def test_amounts_are_stored_as_thousandths_and_read_back_in_one_written_form() -
     assert str(from_stored(12345)) == "12.345"
     assert str(from_stored(1650000)) == "1650.00"  # two places at least, as the API shows
     assert str(from_stored(12340)) == "12.34"
+    assert str(from_stored(-20)) == "-0.02" and str(from_stored(-15)) == "-0.015"
+    assert str(from_stored(0)) == "0.00" and str(from_stored(Decimal(7))) == "0.007"
     assert str(canonical(Decimal("-0.0004"))) == "0.00"
     with pytest.raises(ValueError):
         to_stored(Decimal("0.0001"))  # finer than any currency's minor unit
@@ -90,3 +94,10 @@ def test_a_negative_zero_is_never_shown() -> None:
     assert str(parse_decimal("-0.00")) == "0.00"
     assert str(round_money(Decimal("-0.004"), "USD")) == "0.00"
     assert Formatter("USD").money(Decimal("-0.001")) == "$0.00"
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_a_stored_amount_reads_back_in_the_canonical_form_of_its_exact_value(count: int) -> None:
+    read = from_stored(count)
+    exact = Decimal(count) / 1000
+    assert read == exact and str(read) == str(canonical(exact))
