@@ -101,9 +101,7 @@ def test_a_bad_config_stops_with_one_line_naming_the_key(tmp_path: Path) -> None
 
 
 def test_an_unreachable_database_is_one_clear_line() -> None:
-    result = run_cli(
-        "db", "seed", env={"DATABASE_URL": "mysql+asyncmy://root@127.0.0.1:1/nothing"}
-    )
+    result = run_cli("db", "seed", env={"DATABASE_URL": "mysql+asyncmy://root@127.0.0.1:1/nothing"})
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "database:" in result.stderr
