@@ -51,9 +51,12 @@ class Keyset:
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     def after(self, cursor: str) -> ColumnElement[bool]:
-        """Rows after the cursor, written with a leading range on the column alone, so the
-        (column, id) index is entered at the cursor, not scanned; INVALID_INPUT on `after`
-        for a cursor of another list or order, or a made-up one."""
+        """Rows after the cursor; INVALID_INPUT on `after` for a cursor of another list or
+        order, or a made-up one."""
+        return self.beyond(*self.position(cursor))
+
+    def position(self, cursor: str) -> tuple[Any, int]:
+        """The sort value and id a cursor ends at; INVALID_INPUT as for `after`."""
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             name, descending, text, last_id = json.loads(raw)
@@ -62,9 +65,15 @@ class Keyset:
             value = self.parse(str(text))
         except (ValueError, TypeError, binascii.Error, InvalidOperation, UnicodeDecodeError):
             raise InvalidInput("after", _INVALID) from None
+        return value, last_id
+
+    def beyond(self, value: Any, last_id: Any) -> ColumnElement[bool]:
+        """Rows after (value, last_id), which may be bound parameters: written with a
+        leading range on the column alone, so the (column, id) index is entered there, not
+        scanned."""
         column, ids = self.column, self.id_column
         if column is ids:
-            by_id: ColumnElement[bool] = ids < last_id if descending else ids > last_id
+            by_id: ColumnElement[bool] = ids < last_id if self.descending else ids > last_id
             return by_id
         if self.descending:
             return and_(column <= value, or_(column < value, ids < last_id))

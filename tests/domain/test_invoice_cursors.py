@@ -8,8 +8,9 @@ import pytest
 
 from domain.config import Settings
 from domain.errors import InvalidInput
-from domain.model.access import SYSTEM
+from domain.model.access import SYSTEM, Viewer
 from domain.model.commands import GenerateRequest
+from domain.model.enums import Role
 from domain.model.paging import PageRequest
 from domain.queries import invoices
 from domain.queries.invoices import InvoiceFilter, InvoiceSort, SortField
@@ -93,3 +94,36 @@ async def test_a_cursor_from_another_sort_or_made_up_is_refused(db: Database, le
         assert refused.value.field == "after"
     with pytest.raises(InvalidInput, match="not both"):
         PageRequest(2, 4, first.end_cursor)
+
+
+async def test_pages_of_one_shape_hold_each_askers_own_invoices(db: Database, ledger: None) -> None:
+    """A list page's statements are built once per shape and each page binds its own
+    values: the same filter for another customer, or in another customer's token, answers
+    for that customer; a token asking for another customer's invoices gets none."""
+    everything = await invoices.list_invoices(
+        db, SYSTEM, InvoiceFilter(), InvoiceSort(), PageRequest(1, 25)
+    )
+    owners: dict[int, list[int]] = {}
+    for invoice in everything.items:
+        owners.setdefault(invoice.customer_id, []).append(invoice.id)
+    assert sorted(len(ids) for ids in owners.values()) == [5, 6, 6]
+    for customer_id, ids in owners.items():
+        token = Viewer(role=Role.CUSTOMER, name="portal", customer_id=customer_id)
+        for viewer, criteria in (
+            (SYSTEM, InvoiceFilter(customer_id=customer_id)),
+            (token, InvoiceFilter()),
+            (token, InvoiceFilter(customer_id=customer_id)),
+        ):
+            page = await invoices.list_invoices(
+                db, viewer, criteria, InvoiceSort(), PageRequest(1, 4)
+            )
+            rest = await invoices.list_invoices(
+                db, viewer, criteria, InvoiceSort(), PageRequest(1, 4, page.end_cursor)
+            )
+            assert page.total_count == len(ids)
+            assert [i.id for i in page.items + rest.items] == ids
+        other = next(c for c in owners if c != customer_id)
+        refused = await invoices.list_invoices(
+            db, token, InvoiceFilter(customer_id=other), InvoiceSort(), PageRequest(1, 4)
+        )
+        assert refused.total_count == 0 and refused.items == []
