@@ -146,7 +146,7 @@ _SORT_INDEXES = {
     SortField.ID: "PRIMARY",
     SortField.TITLE: "ix_invoices_title_id",
     SortField.DUE_DATE: "ix_invoices_due_date_id",
-    SortField.CREATED: "ix_invoices_created_collect",
+    SortField.CREATED: "ix_invoices_created_at",
     SortField.AMOUNT: "ix_invoices_total_id",
     SortField.STATUS: "ix_invoices_status_id",
 }

@@ -6,8 +6,9 @@ Create Date: 2026-12-07
 
 The overdue filter lists the newest overdue invoices first: it walks the invoices from the
 newest and keeps the overdue ones, reading each row to know (about 9,700 rows for a page at
-a million invoices, 18 ms). This index, which replaces `ix_invoices_created_at` (its
-leading column), holds what that test needs, so the walk reads the index alone (4 ms).
+a million invoices, 18 ms). This index holds what that test needs, so the walk reads the
+index alone (4 ms). `ix_invoices_created_at` stays beside it: a walk that tests nothing
+(a deep page by offset) is quicker through the narrow index.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ COLUMNS = ["created_at", "id", "status", "void", "next_due_date", "total", "amou
 
 def upgrade() -> None:
     op.create_index("ix_invoices_created_collect", "invoices", COLUMNS, unique=False)
-    op.drop_index("ix_invoices_created_at", table_name="invoices")
 
 
 def downgrade() -> None:
-    op.create_index("ix_invoices_created_at", "invoices", ["created_at"], unique=False)
     op.drop_index("ix_invoices_created_collect", table_name="invoices")
