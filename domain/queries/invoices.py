@@ -21,6 +21,7 @@ from sqlalchemy import (
     not_,
     select,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import validation
 from domain.model.access import SYSTEM, Viewer
@@ -119,6 +120,19 @@ def _state_conditions(criteria: InvoiceFilter, void: Any, status: Any) -> list[C
     return conditions
 
 
+def _customers(viewer: Viewer, criteria: InvoiceFilter) -> set[int]:
+    """The customers the page is limited to, by the viewer's scope and by the filter: none
+    (all of them), one, or two (a customer's token asking for another's invoices: none)."""
+    return {c for c in (viewer.customer_scope, criteria.customer_id) if c is not None}
+
+
+def _day(criteria: InvoiceFilter) -> date:
+    """The day the overdue filter is asked on (it needs one)."""
+    if criteria.today is None:
+        raise ValueError("the overdue filter needs the day it is asked on")
+    return criteria.today
+
+
 def _scope_and_state(viewer: Viewer, criteria: InvoiceFilter) -> list[ColumnElement[bool]]:
     """Every condition of the list but the text search."""
     conditions: list[ColumnElement[bool]] = []
@@ -130,9 +144,7 @@ def _scope_and_state(viewer: Viewer, criteria: InvoiceFilter) -> list[ColumnElem
     if criteria.currency is not None:
         conditions.append(Invoice.currency == criteria.currency)
     if criteria.overdue is not None:
-        if criteria.today is None:
-            raise ValueError("the overdue filter needs the day it is asked on")
-        overdue = overdue_condition(criteria.today)
+        overdue = overdue_condition(_day(criteria))
         conditions.append(overdue if criteria.overdue else not_(overdue))
     return conditions + _state_conditions(criteria, Invoice.void, Invoice.status)
 
@@ -237,11 +249,9 @@ def _browse_values(
 ) -> tuple[_Browse, dict[str, Any]] | None:
     """The shape of a page without a text search and the values it binds; None for a
     customer's token asking for another customer's invoices (no shape: built as it is)."""
-    customers = {c for c in (viewer.customer_scope, criteria.customer_id) if c is not None}
+    customers = _customers(viewer, criteria)
     if len(customers) > 1:
         return None
-    if criteria.overdue is not None and criteria.today is None:
-        raise ValueError("the overdue filter needs the day it is asked on")
     values: dict[str, Any] = {
         "page_limit": request.per_page + 1,  # one more: whether another page follows
         "page_offset": request.offset,
@@ -251,7 +261,7 @@ def _browse_values(
     if criteria.currency is not None:
         values["currency"] = criteria.currency
     if criteria.overdue is not None:
-        values["today"] = criteria.today
+        values["today"] = _day(criteria)
     if request.after is not None:
         values["after_value"], values["after_id"] = _keyset(sort).position(request.after)
     shape = _Browse(
@@ -276,42 +286,58 @@ async def list_invoices(
     browse = None if term else _browse_values(viewer, criteria, sort, request)
     async with db.read() as session:
         if browse is not None:
-            page_query, count_query = _browse_statements(browse[0])
-            rows = (await session.execute(page_query, browse[1])).all()
-            if not rows:  # past the last page: no row carried the count
-                counted = (await session.execute(count_query, browse[1])).scalar_one()
-                return _page(rows, int(counted), request, keyset)
-            return _page(rows, int(rows[0][1]), request, keyset)
-        filters = _scope_and_state(viewer, criteria)
-        start = [keyset.after(request.after)] if request.after is not None else []
-        if term:
-            found = await invoice_search.match(
-                session,
-                term,
-                by_customer_name=viewer.customer_scope is None and criteria.customer_id is None,
-            )
-            # The count comes first here: it decides how the page is read.
-            count_query = found.count_query(filters)
-            total: int | None = int((await session.execute(count_query)).scalar_one())
-            ids_query = _search_page(found, filters, sort, total or 0, db.dialect)
+            shape, values = browse
+            page_query, count_query = _browse_statements(shape)
+            total: int | None = None
         else:
-            count_query = _count_from_summary(viewer, criteria)
-            total = None
-            ids_query = select(Invoice.id).where(*filters)
-        # One row more than the page: whether another page follows, without counting.
-        ids_query = (
-            ids_query.where(*start)
-            .order_by(*_order(sort))
-            .limit(request.per_page + 1)
-            .offset(request.offset)
-        )
-        count = count_query.scalar_subquery() if total is None else literal(total)
-        rows = (await session.execute(_page_of(ids_query, count, sort))).all()
+            page_query, count_query, total = await _built_page(
+                session, db.dialect, viewer, criteria, sort, request, term
+            )
+            values = {}
+        rows = (await session.execute(page_query, values)).all()
         if rows:
             total = int(rows[0][1])
         elif total is None:  # past the last page: no row carried the count
-            total = int((await session.execute(count_query)).scalar_one())
+            total = int((await session.execute(count_query, values)).scalar_one())
     return _page(rows, total, request, keyset)
+
+
+async def _built_page(
+    session: AsyncSession,
+    dialect: str,
+    viewer: Viewer,
+    criteria: InvoiceFilter,
+    sort: InvoiceSort,
+    request: PageRequest,
+    term: str | None,
+) -> tuple[Select[Any], Select[Any], int | None]:
+    """A search's page (counted first: the count decides how it is read), or a customer's
+    token asking for another's invoices: the page statement, its count statement, and the
+    count when it is known already."""
+    filters = _scope_and_state(viewer, criteria)
+    start = [_keyset(sort).after(request.after)] if request.after is not None else []
+    total: int | None = None
+    if term:
+        found = await invoice_search.match(
+            session,
+            term,
+            by_customer_name=viewer.customer_scope is None and criteria.customer_id is None,
+        )
+        count_query = found.count_query(filters)
+        total = int((await session.execute(count_query)).scalar_one())
+        ids_query = _search_page(found, filters, sort, total, dialect)
+    else:
+        count_query = _count_from_summary(viewer, criteria)
+        ids_query = select(Invoice.id).where(*filters)
+    # One row more than the page: whether another page follows, without counting.
+    ids_query = (
+        ids_query.where(*start)
+        .order_by(*_order(sort))
+        .limit(request.per_page + 1)
+        .offset(request.offset)
+    )
+    count = count_query.scalar_subquery() if total is None else literal(total)
+    return _page_of(ids_query, count, sort), count_query, total
 
 
 def _page(rows: Sequence[Any], total: int, request: PageRequest, keyset: Keyset) -> Page[Invoice]:
@@ -359,10 +385,9 @@ def _count_from_summary(viewer: Viewer, criteria: InvoiceFilter) -> Select[int]:
     filter but a text search maps onto them."""
     if criteria.overdue is None:
         return _count_by_state(viewer, criteria)
-    customers = {c for c in (viewer.customer_scope, criteria.customer_id) if c is not None}
-    assert criteria.today is not None  # _scope_and_state refused it without
+    customers = _customers(viewer, criteria)
     late: Select[Any] = overdue_count(
-        next(iter(customers), None), criteria.today, criteria.currency
+        next(iter(customers), None), _day(criteria), criteria.currency
     )
     # An overdue invoice is UNPAID and not void: a filter for anything else has none.
     excluded = (
@@ -381,7 +406,7 @@ def _count_from_summary(viewer: Viewer, criteria: InvoiceFilter) -> Select[int]:
 
 def _count_by_state(viewer: Viewer, criteria: InvoiceFilter) -> Select[int]:
     query = select(func.coalesce(func.sum(InvoiceTotals.invoice_count), 0))
-    customers = {c for c in (viewer.customer_scope, criteria.customer_id) if c is not None}
+    customers = _customers(viewer, criteria)
     if len(customers) > 1:
         query = query.where(false())  # a customer asking for another's invoices: none
     else:
