@@ -46,9 +46,19 @@ def invoicing_process(
     *args: str, env: dict[str, str] | None = None, ready: str = "/healthz"
 ) -> Iterator[tuple[str, int]]:
     """Like `invoicing`, yielding the server's process id beside its base URL."""
+    with server_process([INVOICING, *args], env=env, ready=ready) as started:
+        yield started
+
+
+@contextmanager
+def server_process(
+    command: list[str], env: dict[str, str] | None = None, ready: str = "/healthz"
+) -> Iterator[tuple[str, int]]:
+    """Run `COMMAND --port P` until the block ends; yields its base URL and process id once
+    `ready` answers 200."""
     port = free_port()
     process = subprocess.Popen(
-        [INVOICING, *args, "--port", str(port)],
+        [*command, "--port", str(port)],
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -64,7 +74,7 @@ def invoicing_process(
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"`invoicing {' '.join(args)}` did not start")
+                raise SystemExit(f"`{' '.join(command)}` did not start")
             time.sleep(0.1)
         yield base, process.pid
     finally:

@@ -4,7 +4,8 @@
 
 Each row: p50 over HTTP; the same result from the domain call in-process (SQL through the
 same driver, plus mapping); and for list pages, the same page served over HTTP by
-Strawberry on Starlette/uvicorn from memory (the framework's floor). Targets: list pages
+Strawberry on Starlette/uvicorn from memory, in a server process of its own (the
+framework's floor, bench/_floor.py). Targets: list pages
 <= 30 ms and within 1.5x of memory; search <= 100 ms p50 and <= 200 ms p95; stats <= 50 ms;
 the overdue filter, card and aging <= 30 ms; generating 1000 transactions <= 200 ms.
 A list page's requests and the floor's are taken in turn (p50_side_by_side): measured one
@@ -26,19 +27,16 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
-import strawberry
-from strawberry.schema.config import StrawberryConfig
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench._data import customer_with_charges  # noqa: E402
-from bench._server import free_port, invoicing  # noqa: E402
+from bench._floor import memory_context  # noqa: E402
+from bench._server import invoicing, server_process  # noqa: E402
 from bench._stats import load_average, percentile  # noqa: E402
 from bench.dataset import BENCH_TOKEN, DEFAULT_URL  # noqa: E402
 from domain.bootstrap import open_database  # noqa: E402
@@ -46,8 +44,7 @@ from domain.config import settings_from_mapping  # noqa: E402
 from domain.model.access import SYSTEM  # noqa: E402
 from domain.model.paging import PageRequest  # noqa: E402
 from domain.queries import invoice_stats, invoices, receivables  # noqa: E402
-from graph.invoices.types import InvoicePage, InvoiceType  # noqa: E402
-from graph.scalars import DecimalScalar  # noqa: E402
+from graph.invoices.types import InvoiceType  # noqa: E402
 
 FIELDS = "id number title period startDate endDate dueDate createdAt subtotal tax total status void paidAt paymentMethod paymentReference lineCount"
 LIST = (
@@ -62,60 +59,9 @@ AFTER = (
 )
 
 
-_MEMORY: list[InvoiceType] = []
-
-
-@strawberry.type
-class MemoryQuery:
-    """The invoices page of our own schema's types, served from memory."""
-
-    @strawberry.field
-    def invoices(self, page: int = 1) -> InvoicePage:
-        return InvoicePage(
-            items=_MEMORY,
-            total_count=len(_MEMORY),
-            page=1,
-            per_page=25,
-            total_pages=1,
-            has_next_page=False,
-        )
-
-
-MEMORY_SCHEMA = strawberry.Schema(
-    query=MemoryQuery, config=StrawberryConfig(scalar_map={Decimal: DecimalScalar})
-)
-
-
-def memory_context(settings) -> SimpleNamespace:
-    return SimpleNamespace(settings=settings, viewer=SYSTEM)
-
-
 def ids_of(rows: list, settings) -> list[str]:
     """The GraphQL ids of invoices the domain call read."""
     return [str(InvoiceType.from_row(row, memory_context(settings)).id) for row in rows]
-
-
-def serve_from_memory(rows: list, settings) -> None:
-    """Put a page of invoices, already read, where MEMORY_SCHEMA serves it from."""
-    _MEMORY[:] = [InvoiceType.from_row(row, memory_context(settings)) for row in rows]
-
-
-def start_memory_server() -> str:
-    """The same page served by Strawberry on Starlette/uvicorn from memory: the floor."""
-    import threading
-
-    import uvicorn
-    from starlette.applications import Starlette
-    from starlette.routing import Route
-    from strawberry.asgi import GraphQL
-
-    port = free_port()
-    app = Starlette(routes=[Route("/graphql", GraphQL(MEMORY_SCHEMA, graphql_ide=None))])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}/graphql"
 
 
 class WrongAnswer(SystemExit):
@@ -204,7 +150,10 @@ async def main(url: str, rounds: int) -> None:
                 )
                 return data_of(response, f"{query[:60]}... {variables}")
 
-            memory_url = start_memory_server()
+            floor_base = server.enter_context(
+                server_process([sys.executable, str(REPO / "bench" / "_floor.py"), "--url", url])
+            )[0]
+            memory_url = floor_base + "/graphql"
             today = datetime.now(UTC).date()  # the server's business.timezone is UTC here
             floor = httpx.AsyncClient(timeout=30)
             cases: list[tuple[str, dict, invoices.InvoiceFilter, invoices.InvoiceSort, int]] = [
@@ -288,7 +237,9 @@ async def main(url: str, rounds: int) -> None:
                 async def over_http(v=variables, ids=ids, total=expected.total_count, label=label):
                     same_page(await gql(LIST, v), ids, total, label)
 
-                serve_from_memory(list(expected.items), settings)
+                served = await floor.post(floor_base + "/load", json={"ids": ids})
+                if served.status_code != 204:
+                    raise WrongAnswer(f"the floor did not load {label}: {served.text[:300]}")
 
                 async def from_memory(ids=ids, label=label):
                     answer = data_of(
