@@ -162,6 +162,19 @@ class Invoice(Base):
             "total",
             "amount_paid",
         ),
+        # The same for the open invoices alone (UNPAID, not void), newest first: the
+        # overdue filter walks these, passing only the open invoices not yet due
+        # (migration 0023), and so does the "unpaid" payment filter.
+        Index(
+            "ix_invoices_open_created",
+            "status",
+            "void",
+            "created_at",
+            "id",
+            "next_due_date",
+            "total",
+            "amount_paid",
+        ),
         # One per sort of the invoices list, ending in the id tie-break, so a page is an
         # index walk that stops after one page.
         Index("ix_invoices_due_date_id", "due_date", "id"),

@@ -20,6 +20,7 @@ from sqlalchemy import (
     literal,
     not_,
     select,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,10 +108,11 @@ async def get_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice 
 def _state_conditions(criteria: InvoiceFilter, void: Any, status: Any) -> list[ColumnElement[bool]]:
     """The void, payment and status filters, for the invoices or for their summary."""
     conditions: list[ColumnElement[bool]] = []
+    # Equalities, not `IS true`: MariaDB seeks an index (ix_invoices_open_created) on those.
     if criteria.void is VoidFilter.VOID:
-        conditions.append(void.is_(True))
+        conditions.append(void == true())
     elif criteria.void is VoidFilter.NOT_VOID:
-        conditions.append(void.is_(False))
+        conditions.append(void == false())
     if criteria.payment is PaymentFilter.PAID:
         conditions.append(status.in_([InvoiceStatus.PAID, InvoiceStatus.REFUNDED]))
     elif criteria.payment is PaymentFilter.UNPAID:

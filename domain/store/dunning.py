@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,10 +30,11 @@ SENDING, SENT, FAILED = "SENDING", "SENT", "FAILED"
 
 def collectable() -> list[ColumnElement[bool]]:
     """Open with something due, not a credit note (model/dunning.py `is_collectable`, in
-    SQL): the leading columns of ix_invoices_collect."""
+    SQL): the leading columns of ix_invoices_collect and ix_invoices_open_created. `void =
+    false`, not `void IS false`: MariaDB seeks an index on an equality only."""
     return [
         Invoice.status == InvoiceStatus.UNPAID,
-        Invoice.void.is_(False),
+        Invoice.void == false(),
         Invoice.total > 0,
         Invoice.total > Invoice.amount_paid,
     ]
