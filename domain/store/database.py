@@ -255,9 +255,9 @@ class Database:
                 yield shared.connection
             except DATABASE_UNAVAILABLE:
                 # The connection may be broken: the next read of the request takes another.
-                connection, shared.connection = shared.connection, None
-                if connection is not None:
-                    await connection.close()
+                broken, shared.connection = shared.connection, None
+                if broken is not None:
+                    await broken.close()
                 raise
             finally:
                 shared.holder = None
