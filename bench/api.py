@@ -229,7 +229,9 @@ async def main(url: str, rounds: int) -> None:
                 variables = {"p": page, **variables}
 
                 async def domain(c=criteria, s=sort, pg=page):
-                    return await invoices.list_invoices(db, SYSTEM, c, s, PageRequest(pg, 25))
+                    return await invoices.list_invoices(
+                        db, SYSTEM, c, s, PageRequest(pg, 25), settings.business.zone
+                    )
 
                 expected = await domain()
                 ids = ids_of(expected.items, settings)

@@ -85,3 +85,29 @@ def month_key(moment: datetime, zone: ZoneInfo) -> int:
 def month_start(day: date, months_back: int = 0) -> date:
     index = day.year * 12 + day.month - 1 - months_back
     return date(index // 12, index % 12 + 1, 1)
+
+
+def month_begins(key: int, zone: ZoneInfo) -> datetime | None:
+    """The instant month `key` (202501) begins in `zone`, in UTC: every moment from it on
+    falls in that month or later (month_key), every moment before it earlier. None where
+    the zone's clocks went back across that midnight, so that the months do not follow
+    one another in time there (no such instant)."""
+    year, month = divmod(key, 100)
+    # A local midnight that did not happen (clocks forward at midnight) maps, fold 0, to
+    # the instant the clocks moved: the month's first.
+    begins = datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+    before = begins - timedelta(microseconds=1)
+    # Clocks turned back within a few hours of the start would take a moment after it
+    # into the month before.
+    after = (begins + timedelta(minutes=15 * step) for step in range(1, 13))
+    if month_key(begins, zone) != key or month_key(before, zone) >= key:
+        return None
+    if any(month_key(moment, zone) < key for moment in after):
+        return None
+    return begins
+
+
+def next_month(key: int) -> int:
+    """The month after `key` (202512 -> 202601)."""
+    year, month = divmod(key, 100)
+    return (year + 1) * 100 + 1 if month == 12 else key + 1

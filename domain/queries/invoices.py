@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -29,6 +30,7 @@ from domain.model.access import SYSTEM, Viewer
 from domain.model.entities import Invoice, InvoiceTotals
 from domain.model.enums import InvoiceStatus
 from domain.model.paging import Page, PageRequest
+from domain.model.periods import month_begins, next_month
 from domain.queries import invoice_search
 from domain.queries.receivables import overdue_condition, overdue_count
 from domain.store.cursors import Keyset
@@ -209,6 +211,17 @@ class _Browse:
     status: InvoiceStatus | None
     sort: InvoiceSort
     after: bool
+    # The page's walk starts at a month's start (_months_before), not at the first invoice.
+    from_month: bool = False
+
+
+# From this offset on, a page by number in order of creation skips the months before it
+# by their counts in the summary (invoice_totals) and walks from the start of its own
+# month: at a million invoices page 2000 walked 50,000 index entries from the newest (9-10
+# ms); from the start of its month, 12,856. Below this (page 400 of 25), the walk costs
+# less than counting the months (1-1.5 ms). A page past the last one is answered from the
+# count alone, where it walked every invoice the filter matched (0.4 s at 750,000).
+SKIP_MONTHS_FROM = 10_000
 
 
 def _bound(name: str) -> Any:
@@ -236,6 +249,10 @@ def _browse_statements(shape: _Browse) -> tuple[Select[Any], Select[Any]]:
         if shape.after
         else []
     )
+    if shape.from_month:
+        begins = _bound("month_begins")
+        newest_first = shape.sort.descending
+        start.append(Invoice.created_at < begins if newest_first else Invoice.created_at >= begins)
     ids_query = (
         select(Invoice.id)
         .where(*_scope_and_state(SYSTEM, criteria), *start)
@@ -280,15 +297,30 @@ def _browse_values(
 
 
 async def list_invoices(
-    db: Database, viewer: Viewer, criteria: InvoiceFilter, sort: InvoiceSort, request: PageRequest
+    db: Database,
+    viewer: Viewer,
+    criteria: InvoiceFilter,
+    sort: InvoiceSort,
+    request: PageRequest,
+    zone: ZoneInfo | None = None,
 ) -> Page[Invoice]:
-    """One page, read in one statement with its count (_page_of); a search counts first."""
+    """One page, read in one statement with its count (_page_of); a search counts first.
+    `zone`: the business time zone, which the summary's months are in; with it, a deep
+    page by number in order of creation starts from its month (SKIP_MONTHS_FROM)."""
     keyset = _keyset(sort)
     term = validation.search_term(criteria.search)
     browse = None if term else _browse_values(viewer, criteria, sort, request)
     async with db.read() as session:
         if browse is not None:
             shape, values = browse
+            if zone is not None and _skips_months(shape, request):
+                skipped = await _months_before(session, viewer, criteria, sort, request, zone)
+                if skipped is not None and skipped.begins is None:
+                    return _page([], skipped.passed, request, keyset)
+                if skipped is not None:
+                    shape = replace(shape, from_month=True)
+                    values["month_begins"] = skipped.begins
+                    values["page_offset"] -= skipped.passed
             page_query, count_query = _browse_statements(shape)
             total: int | None = None
         else:
@@ -302,6 +334,61 @@ async def list_invoices(
         elif total is None:  # past the last page: no row carried the count
             total = int((await session.execute(count_query, values)).scalar_one())
     return _page(rows, total, request, keyset)
+
+
+def _skips_months(shape: _Browse, request: PageRequest) -> bool:
+    """A page by number, deep enough, in order of creation, with filters the summary
+    counts by month (all but the overdue filter)."""
+    return (
+        shape.sort.field is SortField.CREATED
+        and not shape.after
+        and shape.overdue is None
+        and request.offset >= SKIP_MONTHS_FROM
+    )
+
+
+@dataclass(frozen=True)
+class _MonthStart:
+    """The start of the month after the page's own (newest first) or of its own (oldest
+    first), and how many invoices the months before it hold, by the summary; no start: the
+    page lies past the last one, and `passed` counts every invoice."""
+
+    begins: datetime | None
+    passed: int
+
+
+async def _months_before(
+    session: AsyncSession,
+    viewer: Viewer,
+    criteria: InvoiceFilter,
+    sort: InvoiceSort,
+    request: PageRequest,
+    zone: ZoneInfo,
+) -> _MonthStart | None:
+    """Where the page's walk may start instead of at the first invoice (_MonthStart).
+    None when the page lies in the first month (nothing to skip) or where the zone's
+    clocks make a month's start no single instant (periods.month_begins).
+
+    Exact as long as the summary's months are those of `zone` (`invoicing db
+    rebuild-summaries` after changing business.timezone, as the stats need)."""
+    months = (
+        select(InvoiceTotals.month, func.sum(InvoiceTotals.invoice_count))
+        .where(*_summary_conditions(viewer, criteria))
+        .group_by(InvoiceTotals.month)
+        .order_by(InvoiceTotals.month.desc() if sort.descending else InvoiceTotals.month)
+    )
+    passed, page_month = 0, None
+    for month, count in (await session.execute(months)).all():
+        if passed + int(count) > request.offset:
+            page_month = month
+            break
+        passed += int(count)
+    if page_month is None:
+        return _MonthStart(None, passed)
+    if passed == 0:
+        return None
+    begins = month_begins(next_month(page_month) if sort.descending else page_month, zone)
+    return None if begins is None else _MonthStart(begins, passed)
 
 
 async def _built_page(
@@ -408,11 +495,18 @@ def _count_from_summary(viewer: Viewer, criteria: InvoiceFilter) -> Select[int]:
 
 def _count_by_state(viewer: Viewer, criteria: InvoiceFilter) -> Select[int]:
     query = select(func.coalesce(func.sum(InvoiceTotals.invoice_count), 0))
+    return query.where(*_summary_conditions(viewer, criteria))
+
+
+def _summary_conditions(viewer: Viewer, criteria: InvoiceFilter) -> list[ColumnElement[bool]]:
+    """The rows of the summary (invoice_totals) that count the invoices the filter asks
+    for, but for a text search or the overdue filter."""
     customers = _customers(viewer, criteria)
+    conditions: list[ColumnElement[bool]] = []
     if len(customers) > 1:
-        query = query.where(false())  # a customer asking for another's invoices: none
+        conditions.append(false())  # a customer asking for another's invoices: none
     else:
-        query = query.where(InvoiceTotals.customer_id == next(iter(customers), ALL_CUSTOMERS))
+        conditions.append(InvoiceTotals.customer_id == next(iter(customers), ALL_CUSTOMERS))
     if criteria.currency is not None:
-        query = query.where(InvoiceTotals.currency == criteria.currency)
-    return query.where(*_state_conditions(criteria, InvoiceTotals.void, InvoiceTotals.status))
+        conditions.append(InvoiceTotals.currency == criteria.currency)
+    return conditions + _state_conditions(criteria, InvoiceTotals.void, InvoiceTotals.status)

@@ -38,6 +38,7 @@ async def invoice_page(
         (filter or InvoiceFilter()).to_domain(customer_id, ctx.today),
         (sort or InvoiceSort()).to_domain(),
         page_request(page, per_page, after),
+        ctx.settings.business.zone,
     )
     return Page.of(found, lambda row: InvoiceType.from_row(row, ctx))
 

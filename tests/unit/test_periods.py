@@ -11,7 +11,9 @@ from domain.model.periods import (
     day_range,
     ensure_due_in_period,
     local_day,
+    month_begins,
     month_key,
+    next_month,
     resolve_period,
 )
 
@@ -49,3 +51,26 @@ def test_a_day_range_covers_whole_local_days_as_utc_instants() -> None:
     assert lower == datetime(2024, 12, 31, 13, tzinfo=UTC)
     assert upper == datetime(2025, 1, 31, 13, tzinfo=UTC)
     assert day_range(None, None, SYDNEY) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("zone", "key", "begins"),
+    [
+        ("UTC", 202611, datetime(2026, 11, 1, tzinfo=UTC)),
+        ("Europe/Madrid", 202611, datetime(2026, 10, 31, 23, tzinfo=UTC)),
+        ("Asia/Kathmandu", 202603, datetime(2026, 2, 28, 18, 15, tzinfo=UTC)),
+        # Clocks back at 1:00 that night: the first of the two midnights-to-one.
+        ("America/Havana", 202611, datetime(2026, 11, 1, 4, tzinfo=UTC)),
+        # Clocks back across midnight (0:01 to 23:01 the day before): November began, then
+        # for an hour it was October again. No single instant starts the month.
+        ("America/St_Johns", 200911, None),
+    ],
+)
+def test_a_month_begins_at_one_instant_or_none(
+    zone: str, key: int, begins: datetime | None
+) -> None:
+    assert month_begins(key, ZoneInfo(zone)) == begins
+
+
+def test_the_month_after_december_is_january() -> None:
+    assert (next_month(202512), next_month(202611)) == (202601, 202612)
