@@ -354,7 +354,7 @@ async def main(url: str, rounds: int) -> None:
                 )
                 rows_out.append((label, http, sql, None, 30))
             generate_ms = []
-            for attempt in range(3):
+            for attempt in range(7):
                 customer_id = await customer_with_charges(db, 1000, f"Bench generate {attempt}")
                 started = time.perf_counter()
                 data = await gql(

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Select, select, update
+from sqlalchemy import CursorResult, Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import Settings
@@ -121,9 +121,14 @@ async def _generate(
     session.add(invoice)
     await session.flush()
     credited = await _credited_invoices(session, charges, zone)
-    session.add_all(
-        _frozen_line(invoice.id, position, charge, credited)
-        for position, charge in enumerate(charges, start=1)
+    # Rows, not ORM objects: building and flushing 1000 InvoiceLine objects was a third of
+    # a 1000-charge invoice's time.
+    await session.execute(
+        insert(InvoiceLine),
+        [
+            _frozen_line(invoice.id, position, charge, credited)
+            for position, charge in enumerate(charges, start=1)
+        ],
     )
     ids = [charge.id for charge in charges]
     link = (
@@ -173,23 +178,24 @@ def _frozen_line(
     position: int,
     charge: Transaction,
     credited: dict[int, tuple[str | None, date]],
-) -> InvoiceLine:
-    """A charge as the invoice bills it, for good: later edits cannot reach it."""
+) -> dict[str, Any]:
+    """A charge as the invoice bills it, for good (an invoice_lines row): later edits
+    cannot reach it."""
     number, issued = credited.get(charge.credits_invoice_id or 0, (None, None))
-    return InvoiceLine(
-        invoice_id=invoice_id,
-        position=position,
-        transaction_id=charge.id,
-        created_at=charge.created_at,
-        title=charge.title,
-        description=charge.description,
-        retail_cost=charge.retail_cost,
-        tax_percentage=charge.tax_percentage,
-        tax_amount=charge.tax_amount,
-        tax_exemption_reason=charge.tax_exemption_reason,
-        credited_invoice_number=number,
-        credited_invoice_date=issued,
-    )
+    return {
+        "invoice_id": invoice_id,
+        "position": position,
+        "transaction_id": charge.id,
+        "created_at": charge.created_at,
+        "title": charge.title,
+        "description": charge.description,
+        "retail_cost": charge.retail_cost,
+        "tax_percentage": charge.tax_percentage,
+        "tax_amount": charge.tax_amount,
+        "tax_exemption_reason": charge.tax_exemption_reason,
+        "credited_invoice_number": number,
+        "credited_invoice_date": issued,
+    }
 
 
 async def _credited_invoices(
