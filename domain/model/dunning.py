@@ -17,7 +17,8 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from domain.model.entities import Installment, Invoice
+from domain.model.entities import Installment
+from domain.model.invoice_rules import InvoiceFacts
 from domain.model.money import ZERO, round_money
 from domain.model.payments import amount_due
 
@@ -31,19 +32,19 @@ def next_due_date(due_date: date, installments: Sequence[Installment]) -> date:
     return due_date
 
 
-def is_collectable(invoice: Invoice) -> bool:
+def is_collectable(invoice: InvoiceFacts) -> bool:
     """Open, with money to ask for: not paid, not void, not a credit note or zero."""
     return amount_due(invoice) > 0
 
 
-def days_overdue(invoice: Invoice, today: date) -> int:
+def days_overdue(invoice: InvoiceFacts, today: date) -> int:
     """Days since what is due next fell due (0 when it is not overdue)."""
     if not is_collectable(invoice):
         return 0
     return max(0, (today - invoice.next_due_date).days)
 
 
-def is_overdue(invoice: Invoice, today: date) -> bool:
+def is_overdue(invoice: InvoiceFacts, today: date) -> bool:
     return days_overdue(invoice, today) > 0
 
 

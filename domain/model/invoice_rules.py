@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from domain.errors import DomainError, ErrorCode
@@ -38,7 +39,25 @@ class Action(enum.StrEnum):
     VOID = "VOID"
 
 
-def is_open(invoice: Invoice) -> bool:
+class InvoiceFacts(Protocol):
+    """What the rules below read of an invoice: the ORM's Invoice, or a row of the
+    invoices table as a list page reads it (queries/invoices.py `InvoiceRow`)."""
+
+    @property
+    def status(self) -> InvoiceStatus: ...
+    @property
+    def void(self) -> bool: ...
+    @property
+    def total(self) -> Decimal: ...
+    @property
+    def amount_paid(self) -> Decimal: ...
+    @property
+    def next_due_date(self) -> date: ...
+    @property
+    def payment_method(self) -> PaymentMethodKind | None: ...
+
+
+def is_open(invoice: InvoiceFacts) -> bool:
     return invoice.status is InvoiceStatus.UNPAID and not invoice.void
 
 
@@ -96,7 +115,7 @@ def ensure_sendable(invoice: Invoice) -> None:
         )
 
 
-def actions_for(invoice: Invoice, viewer: Viewer, *, pending: bool = False) -> list[Action]:
+def actions_for(invoice: InvoiceFacts, viewer: Viewer, *, pending: bool = False) -> list[Action]:
     """The buttons the details modal shows this viewer now (`pending`: a card payment or
     refund is being settled, so nothing else may happen to it meanwhile)."""
     allowed = [Action.DOWNLOAD_PDF]

@@ -19,13 +19,13 @@ from decimal import Decimal
 from domain.errors import DomainError, ErrorCode
 from domain.model.entities import Installment, Invoice, Payment
 from domain.model.enums import InvoiceStatus, PaymentMethodKind
-from domain.model.invoice_rules import is_credit_note, is_open
+from domain.model.invoice_rules import InvoiceFacts, is_credit_note, is_open
 from domain.model.money import ZERO, card_chargeable, round_money
 
 MAX_INSTALLMENTS = 60
 
 
-def amount_due(invoice: Invoice) -> Decimal:
+def amount_due(invoice: InvoiceFacts) -> Decimal:
     """What the customer still owes: the total less what was paid while the invoice is
     open (for a credit note, what is still to be returned: below zero); nothing once it is
     paid, refunded or void."""

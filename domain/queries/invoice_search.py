@@ -33,7 +33,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.model.entities import Invoice
@@ -77,9 +77,9 @@ class SearchMatch:
         return union_all(*queries).subquery("search_hits")
 
 
-async def match(session: AsyncSession, term: str, *, by_customer_name: bool) -> SearchMatch:
+async def match(connection: AsyncConnection, term: str, *, by_customer_name: bool) -> SearchMatch:
     """What `term` matches."""
-    dialect = session.get_bind().dialect.name
+    dialect = connection.dialect.name
     conditions: list[ColumnElement[bool]] = []
     if term.isascii() and term.isdigit() and len(term) < 18:
         conditions.append(Invoice.id == int(term))
@@ -95,7 +95,7 @@ async def match(session: AsyncSession, term: str, *, by_customer_name: bool) -> 
         if by_customer_name:
             parts.append((Invoice.customer_id, customers_with(term_words, dialect)))
         for column, keys in parts:
-            condition = await _among(session, column, keys)
+            condition = await _among(connection, column, keys)
             if condition is not None:
                 conditions.append(condition)
     conditions.append(number)
@@ -103,13 +103,13 @@ async def match(session: AsyncSession, term: str, *, by_customer_name: bool) -> 
 
 
 async def _among(
-    session: AsyncSession, column: InstrumentedAttribute[Any], keys: Keys
+    connection: AsyncConnection, column: InstrumentedAttribute[Any], keys: Keys
 ) -> ColumnElement[bool] | None:
     """`column` among the keys: listed when they are few (an IN list its index serves),
     the keys' query itself when they are many, None when there are none: a part that
     matches nothing is left out, or the others would test it, and testing a title costs
     reading the invoice's row."""
-    found = list((await session.execute(keys.limit(MAX_LISTED_MATCHES + 1))).scalars())
+    found = list((await connection.execute(keys.limit(MAX_LISTED_MATCHES + 1))).scalars())
     if len(found) > MAX_LISTED_MATCHES:
         return column.in_(keys)
     return column.in_(found) if found else None

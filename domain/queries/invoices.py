@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -23,7 +23,8 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.model import validation
 from domain.model.access import SYSTEM, Viewer
@@ -97,6 +98,14 @@ _PARSE: dict[SortField, Callable[[str], Any]] = {
     SortField.AMOUNT: Decimal,
     SortField.STATUS: InvoiceStatus,
 }
+
+
+# A list page's invoice: a row of the invoices table, its columns by the names Invoice
+# gives them (what the rules read of an invoice: model/invoice_rules.py InvoiceFacts),
+# without an ORM object. Building 25 of those, and the Session they need, was 0.4-0.5 ms
+# of a page's CPU, a tenth of what the API spends on it.
+InvoiceRow: TypeAlias = Row[Any]
+_INVOICE_COLUMNS = tuple(Invoice.__table__.c)
 
 
 async def get_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice | None:
@@ -183,12 +192,12 @@ def _order(sort: InvoiceSort) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
 
 
 def _page_of(ids_query: Select[Any], count: ColumnElement[Any], sort: InvoiceSort) -> Select[Any]:
-    """The page's rows (of ids_query, already limited) with the count beside them: the
-    page's ids first (an index walk that stops after one page), those rows joined after.
+    """The page's rows (of ids_query, already limited) with the count after their columns:
+    the page's ids first (an index walk that stops after one page), those rows joined after.
     Joining first and sorting after would read every matching row."""
     page_ids = ids_query.subquery("page_ids")
     return (
-        select(Invoice, count)
+        select(*_INVOICE_COLUMNS, count)
         .select_from(page_ids)
         .join(Invoice, Invoice.id == page_ids.c.id)
         .order_by(*_order(sort))
@@ -303,18 +312,18 @@ async def list_invoices(
     sort: InvoiceSort,
     request: PageRequest,
     zone: ZoneInfo | None = None,
-) -> Page[Invoice]:
+) -> Page[InvoiceRow]:
     """One page, read in one statement with its count (_page_of); a search counts first.
     `zone`: the business time zone, which the summary's months are in; with it, a deep
     page by number in order of creation starts from its month (SKIP_MONTHS_FROM)."""
     keyset = _keyset(sort)
     term = validation.search_term(criteria.search)
     browse = None if term else _browse_values(viewer, criteria, sort, request)
-    async with db.read() as session:
+    async with db.read_connection() as connection:
         if browse is not None:
             shape, values = browse
             if zone is not None and _skips_months(shape, request):
-                skipped = await _months_before(session, viewer, criteria, sort, request, zone)
+                skipped = await _months_before(connection, viewer, criteria, sort, request, zone)
                 if skipped is not None and skipped.begins is None:
                     return _page([], skipped.passed, request, keyset)
                 if skipped is not None:
@@ -325,14 +334,14 @@ async def list_invoices(
             total: int | None = None
         else:
             page_query, count_query, total = await _built_page(
-                session, db.dialect, viewer, criteria, sort, request, term
+                connection, db.dialect, viewer, criteria, sort, request, term
             )
             values = {}
-        rows = (await session.execute(page_query, values)).all()
+        rows = (await connection.execute(page_query, values)).all()
         if rows:
-            total = int(rows[0][1])
+            total = int(rows[0][-1])
         elif total is None:  # past the last page: no row carried the count
-            total = int((await session.execute(count_query, values)).scalar_one())
+            total = int((await connection.execute(count_query, values)).scalar_one())
     return _page(rows, total, request, keyset)
 
 
@@ -358,7 +367,7 @@ class _MonthStart:
 
 
 async def _months_before(
-    session: AsyncSession,
+    connection: AsyncConnection,
     viewer: Viewer,
     criteria: InvoiceFilter,
     sort: InvoiceSort,
@@ -378,7 +387,7 @@ async def _months_before(
         .order_by(InvoiceTotals.month.desc() if sort.descending else InvoiceTotals.month)
     )
     passed, page_month = 0, None
-    for month, count in (await session.execute(months)).all():
+    for month, count in (await connection.execute(months)).all():
         if passed + int(count) > request.offset:
             page_month = month
             break
@@ -392,7 +401,7 @@ async def _months_before(
 
 
 async def _built_page(
-    session: AsyncSession,
+    connection: AsyncConnection,
     dialect: str,
     viewer: Viewer,
     criteria: InvoiceFilter,
@@ -408,12 +417,12 @@ async def _built_page(
     total: int | None = None
     if term:
         found = await invoice_search.match(
-            session,
+            connection,
             term,
             by_customer_name=viewer.customer_scope is None and criteria.customer_id is None,
         )
         count_query = found.count_query(filters)
-        total = int((await session.execute(count_query)).scalar_one())
+        total = int((await connection.execute(count_query)).scalar_one())
         ids_query = _search_page(found, filters, sort, total, dialect)
     else:
         count_query = _count_from_summary(viewer, criteria)
@@ -429,8 +438,10 @@ async def _built_page(
     return _page_of(ids_query, count, sort), count_query, total
 
 
-def _page(rows: Sequence[Any], total: int, request: PageRequest, keyset: Keyset) -> Page[Invoice]:
-    items = [row[0] for row in rows[: request.per_page]]
+def _page(
+    rows: Sequence[InvoiceRow], total: int, request: PageRequest, keyset: Keyset
+) -> Page[InvoiceRow]:
+    items = rows[: request.per_page]
     return Page(
         items=items,
         total_count=total,

@@ -16,6 +16,7 @@ from domain.model.formatting import Formatter
 from domain.model.invoice_rules import actions_for, is_credit_note, period_text, tax_display
 from domain.model.payments import amount_due
 from domain.model.pdfs import PdfStatus
+from domain.queries.invoices import InvoiceRow
 from domain.rendering.links import pay_url, pdf_url, share_url
 from graph.context import Context, Info
 from graph.customers.types import CustomerType
@@ -231,10 +232,11 @@ class InvoiceType:
     pdf_url: str
     row_id: strawberry.Private[int]
     customer_id: strawberry.Private[int]
-    row: strawberry.Private[Invoice]
+    # The ORM's invoice, or a list page's row of it (no ORM object: queries/invoices.py).
+    row: strawberry.Private[Invoice | InvoiceRow]
 
     @classmethod
-    def from_row(cls, row: Invoice, context: Context) -> InvoiceType:
+    def from_row(cls, row: Invoice | InvoiceRow, context: Context) -> InvoiceType:
         settings = context.settings
         return cls(
             id=strawberry.ID(str(row.id)),
