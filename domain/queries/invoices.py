@@ -222,6 +222,8 @@ class _Browse:
     after: bool
     # The page's walk starts at a month's start (_months_before), not at the first invoice.
     from_month: bool = False
+    # ... and walks its month from the other end, back to the page (its far half).
+    from_month_end: bool = False
 
 
 # From this offset on, a page by number in order of creation skips the months before it
@@ -258,18 +260,22 @@ def _browse_statements(shape: _Browse) -> tuple[Select[Any], Select[Any]]:
         if shape.after
         else []
     )
+    walk = shape.sort
     if shape.from_month:
-        begins = _bound("month_begins")
+        begins, ends = _bound("month_begins"), _bound("month_ends")
         newest_first = shape.sort.descending
         start.append(Invoice.created_at < begins if newest_first else Invoice.created_at >= begins)
+        if shape.from_month_end:
+            start.append(Invoice.created_at >= ends if newest_first else Invoice.created_at < ends)
+            walk = replace(shape.sort, descending=not newest_first)
     ids_query = (
         select(Invoice.id)
         .where(*_scope_and_state(SYSTEM, criteria), *start)
-        .order_by(*_order(shape.sort))
+        .order_by(*_order(walk))
         .limit(bindparam("page_limit", type_=Integer))
         .offset(bindparam("page_offset", type_=Integer))
     )
-    return _page_of(ids_query, count_query.scalar_subquery(), shape.sort), count_query
+    return _page_of(ids_query, count_query.scalar_subquery(), walk), count_query
 
 
 def _browse_values(
@@ -327,9 +333,7 @@ async def list_invoices(
                 if skipped is not None and skipped.begins is None:
                     return _page([], skipped.passed, request, keyset)
                 if skipped is not None:
-                    shape = replace(shape, from_month=True)
-                    values["month_begins"] = skipped.begins
-                    values["page_offset"] -= skipped.passed
+                    shape, values = _from_month(shape, values, skipped)
             page_query, count_query = _browse_statements(shape)
             total: int | None = None
         else:
@@ -338,6 +342,8 @@ async def list_invoices(
             )
             values = {}
         rows = (await connection.execute(page_query, values)).all()
+        if browse is not None and shape.from_month_end:
+            rows.reverse()
         if rows:
             total = int(rows[0][-1])
         elif total is None:  # past the last page: no row carried the count
@@ -360,10 +366,29 @@ def _skips_months(shape: _Browse, request: PageRequest) -> bool:
 class _MonthStart:
     """The start of the month after the page's own (newest first) or of its own (oldest
     first), and how many invoices the months before it hold, by the summary; no start: the
-    page lies past the last one, and `passed` counts every invoice."""
+    page lies past the last one, and `passed` counts every invoice. `ends`: where the
+    page's month ends the other way (its own start newest first, the next month's oldest
+    first), and `held`: how many invoices it holds (no end: none to walk back from)."""
 
     begins: datetime | None
     passed: int
+    ends: datetime | None = None
+    held: int = 0
+
+
+def _from_month(
+    shape: _Browse, values: dict[str, Any], month: _MonthStart
+) -> tuple[_Browse, dict[str, Any]]:
+    """The page walked from the start of its month; or, when it lies in the far half of
+    the month (and the row after it too), walked back from the month's other end, which
+    passes fewer invoices (page 2000 at a million: 3,556 instead of 12,856)."""
+    local = values["page_offset"] - month.passed
+    back = month.held - local - values["page_limit"]
+    values = {**values, "month_begins": month.begins, "page_offset": local}
+    if month.ends is None or not 0 <= back < local:
+        return replace(shape, from_month=True), values
+    values.update(month_ends=month.ends, page_offset=back)
+    return replace(shape, from_month=True, from_month_end=True), values
 
 
 async def _months_before(
@@ -386,18 +411,19 @@ async def _months_before(
         .group_by(InvoiceTotals.month)
         .order_by(InvoiceTotals.month.desc() if sort.descending else InvoiceTotals.month)
     )
-    passed, page_month = 0, None
+    passed, page_month, held = 0, None, 0
     for month, count in (await connection.execute(months)).all():
         if passed + int(count) > request.offset:
-            page_month = month
+            page_month, held = month, int(count)
             break
         passed += int(count)
     if page_month is None:
         return _MonthStart(None, passed)
     if passed == 0:
         return None
-    begins = month_begins(next_month(page_month) if sort.descending else page_month, zone)
-    return None if begins is None else _MonthStart(begins, passed)
+    own, after = month_begins(page_month, zone), month_begins(next_month(page_month), zone)
+    begins, ends = (after, own) if sort.descending else (own, after)
+    return None if begins is None else _MonthStart(begins, passed, ends, held)
 
 
 async def _built_page(
