@@ -95,7 +95,7 @@ def month_begins(key: int, zone: ZoneInfo) -> datetime | None:
     year, month = divmod(key, 100)
     # A local midnight that did not happen (clocks forward at midnight) maps, fold 0, to
     # the instant the clocks moved: the month's first.
-    begins = datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+    begins = start_of_day(date(year, month, 1), zone)
     before = begins - timedelta(microseconds=1)
     # Clocks turned back within a few hours of the start would take a moment after it
     # into the month before.

@@ -262,10 +262,11 @@ def _browse_statements(shape: _Browse) -> tuple[Select[Any], Select[Any]]:
     )
     walk = shape.sort
     if shape.from_month:
-        begins, ends = _bound("month_begins"), _bound("month_ends")
+        begins = _bound("month_begins")
         newest_first = shape.sort.descending
         start.append(Invoice.created_at < begins if newest_first else Invoice.created_at >= begins)
         if shape.from_month_end:
+            ends = _bound("month_ends")
             start.append(Invoice.created_at >= ends if newest_first else Invoice.created_at < ends)
             walk = replace(shape.sort, descending=not newest_first)
     ids_query = (
