@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from domain.ops.migrations import upgrade  # noqa: E402
+from domain.store import title_totals  # noqa: E402
 from domain.store.search_words import rebuild  # noqa: E402
 
 DEFAULT_URL = "mysql+asyncmy://root@127.0.0.1:3306/invoicing_bench?charset=utf8mb4"
@@ -326,11 +327,15 @@ def main() -> None:
             words = sqlalchemy.create_engine(url.set(drivername="mysql+pymysql"))
             with words.begin() as connection:
                 counted = rebuild(connection)
-            words.dispose()
             timings.append(("search words", time.perf_counter() - started, sum(counted)))
+            started = time.perf_counter()
+            with words.begin() as connection:
+                titles = title_totals.rebuild(connection)
+            words.dispose()
+            timings.append(("title totals", time.perf_counter() - started, titles))
             cursor.execute(
                 "ANALYZE TABLE customers, invoices, transactions, invoice_lines, invoice_totals,"
-                " customer_name_words, invoice_title_words"
+                " customer_name_words, invoice_title_words, invoice_title_totals"
             )
             cursor.fetchall()
             admin.commit()

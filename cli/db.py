@@ -10,7 +10,7 @@ from domain.model.texts import counted
 from domain.ops.check import check_database
 from domain.ops.migrations import upgrade as run_upgrade
 from domain.ops.seed import database_is_empty, seed_demo_data
-from domain.store import receivable_totals
+from domain.store import receivable_totals, title_totals
 from domain.store.invoice_totals import rebuild
 
 
@@ -58,17 +58,21 @@ def seed(ctx: click.Context, transactions: int) -> None:
 @click.pass_context
 @clear_errors
 def rebuild_summaries(ctx: click.Context) -> None:
-    """Recount the stats and receivables summaries (needed after changing
-    business.timezone)."""
+    """Recount the stats, receivables and search title summaries (needed after changing
+    business.timezone, or when `invoicing db check` finds one off)."""
     settings = settings_of(ctx)
 
-    async def work(runtime: Runtime) -> tuple[int, int]:
+    async def work(runtime: Runtime) -> tuple[int, int, int]:
         stats = await rebuild(runtime.db, settings.business.zone)
-        return stats, await receivable_totals.rebuild(runtime.db)
+        owed = await receivable_totals.rebuild(runtime.db)
+        async with runtime.db.transaction() as session:
+            titles = await session.run_sync(lambda sync: title_totals.rebuild(sync.connection()))
+        return stats, owed, titles
 
-    stats, owed = with_runtime(settings, work)
+    stats, owed, titles = with_runtime(settings, work)
     click.echo(
-        f"stats summary rebuilt: {counted(stats, 'row')}; receivables: {counted(owed, 'row')}"
+        f"stats summary rebuilt: {counted(stats, 'row')}; receivables: {counted(owed, 'row')};"
+        f" titles: {counted(titles, 'row')}"
     )
 
 

@@ -582,6 +582,17 @@ class ReceivableTotals(Base):
     due: Mapped[Decimal] = mapped_column(Thousandths, default=Decimal(0))
 
 
+class InvoiceTitleTotals(Base):
+    """How many invoices bear each title, kept in the transaction that issues an invoice
+    or changes its title (store/title_totals.py): the search box counts a term's matching
+    titles from these few thousand rows, not from an index entry per matching invoice."""
+
+    __tablename__ = "invoice_title_totals"
+
+    title: Mapped[str] = mapped_column(String(255), primary_key=True)
+    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class NumberSeries(Base):
     """The last number taken in each series and period: an invoice takes the next under
     this row's lock, in the transaction that issues it."""

@@ -39,14 +39,14 @@ from domain.model.entities import (
 from domain.model.enums import InvoiceStatus, TransactionKind, WebhookDeliveryStatus
 from domain.model.invoice_rules import expected_balance
 from domain.model.money import round_money
-from domain.store import invoice_totals, receivable_totals, search_words
+from domain.store import invoice_totals, receivable_totals, search_words, title_totals
 from domain.store.database import Database
 
 
 @dataclass(frozen=True)
 class Finding:
     what: str
-    ids: tuple[int, ...]
+    ids: tuple[int | str, ...]  # ids, or what names the rows (a title)
 
     def __str__(self) -> str:
         shown = ", ".join(str(i) for i in self.ids[:20])
@@ -220,6 +220,11 @@ async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
         found("customers the search box cannot find by name (customer ids)", customers)
         untitled = await session.execute(select(Invoice.id).where(Invoice.title.in_(titles)))
         found("invoices the search box cannot find by title (ids)", list(untitled.scalars()))
+        miscounted = await session.run_sync(
+            lambda sync: title_totals.differences(sync.connection())
+        )
+        if miscounted:
+            findings.append(Finding("titles the search box counts wrong", tuple(miscounted)))
 
     summaries: list[tuple[str, Mapping[Any, Any], Mapping[Any, Any]]] = [
         ("stats", await invoice_totals.stored(db), await invoice_totals.recount(db, zone)),

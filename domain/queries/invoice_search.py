@@ -9,8 +9,10 @@ Words are looked up in the word tables (store/search_words.py) by prefix, throug
 keys. Titles repeat: a billing team writes "Mobile services - March 2024" or the default
 "Invoice for <period>", so a million invoices hold a few thousand distinct titles; the
 matching titles are listed first and their invoices found by exact title through the
-title index; customers likewise by id. Counts are summed part by part (ids, titles,
-names, numbers), each part excluding those before it, so no invoice is counted twice.
+title index; customers likewise by id. Counts are summed part by part (titles, ids,
+names, numbers), each part excluding those before it, so no invoice is counted twice; with
+no other filter, the titles' part is summed from how many invoices bear each title
+(store/title_totals.py), not counted invoice by invoice.
 (A substring inside a word, "ech" for "Tech", is not searched: no index serves it, and
 at a million invoices a LIKE '%ech%' reads every title.)
 """
@@ -34,9 +36,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import InstrumentedAttribute
 
-from domain.model.entities import Invoice
+from domain.model.entities import Invoice, InvoiceTitleTotals
 from domain.model.folding import words
 from domain.store.pagination import prefix_pattern
 from domain.store.search_words import Keys, customers_with, titles_with
@@ -56,6 +57,9 @@ class SearchMatch:
     without reading every invoice."""
 
     parts: tuple[ColumnElement[bool], ...]
+    # The matching titles, when the first part is "the title is one of them": without
+    # other filters, that part is counted from the titles' counts (store/title_totals.py).
+    titles: list[str] | Keys | None = None
 
     @property
     def condition(self) -> ColumnElement[bool]:
@@ -66,6 +70,12 @@ class SearchMatch:
             select(func.count()).select_from(Invoice).where(part, *filters).scalar_subquery()
             for part in self.parts
         ]
+        if self.titles is not None and not filters:
+            counts[0] = (
+                select(func.coalesce(func.sum(InvoiceTitleTotals.invoice_count), 0))
+                .where(InvoiceTitleTotals.title.in_(self.titles))
+                .scalar_subquery()
+            )
         total = sum(counts[1:], counts[0]) if counts else 0
         return select(func.coalesce(total, 0))
 
@@ -81,45 +91,39 @@ async def match(connection: AsyncConnection, term: str, *, by_customer_name: boo
     """What `term` matches."""
     dialect = connection.dialect.name
     conditions: list[ColumnElement[bool]] = []
+    number_like = _NUMBER_LIKE.match(term)
+    term_words = [] if number_like else words(term)
+    # The titles first: the part that comes first is the one counted from a summary.
+    titles = await _keys(connection, titles_with(term_words, dialect)) if term_words else None
+    if titles is not None:
+        conditions.append(Invoice.title.in_(titles))
     if term.isascii() and term.isdigit() and len(term) < 18:
         conditions.append(Invoice.id == int(term))
-    number = Invoice.number.like(prefix_pattern(term), escape="\\")
-    if _NUMBER_LIKE.match(term):
-        conditions.append(number)
-        return _disjoint(conditions)
-    term_words = words(term)
-    if term_words:
-        parts: list[tuple[InstrumentedAttribute[Any], Keys]] = [
-            (Invoice.title, titles_with(term_words, dialect))
-        ]
-        if by_customer_name:
-            parts.append((Invoice.customer_id, customers_with(term_words, dialect)))
-        for column, keys in parts:
-            condition = await _among(connection, column, keys)
-            if condition is not None:
-                conditions.append(condition)
-    conditions.append(number)
-    return _disjoint(conditions)
+    if term_words and by_customer_name:
+        customers = await _keys(connection, customers_with(term_words, dialect))
+        if customers is not None:
+            conditions.append(Invoice.customer_id.in_(customers))
+    conditions.append(Invoice.number.like(prefix_pattern(term), escape="\\"))
+    return _disjoint(conditions, titles)
 
 
-async def _among(
-    connection: AsyncConnection, column: InstrumentedAttribute[Any], keys: Keys
-) -> ColumnElement[bool] | None:
-    """`column` among the keys: listed when they are few (an IN list its index serves),
-    the keys' query itself when they are many, None when there are none: a part that
-    matches nothing is left out, or the others would test it, and testing a title costs
-    reading the invoice's row."""
+async def _keys(connection: AsyncConnection, keys: Keys) -> list[Any] | Keys | None:
+    """The keys themselves when they are few (an IN list the index serves), else their
+    query; None when there are none: a part that matches nothing is left out, or the
+    others would test it, and testing a title costs reading the invoice's row."""
     found = list((await connection.execute(keys.limit(MAX_LISTED_MATCHES + 1))).scalars())
     if len(found) > MAX_LISTED_MATCHES:
-        return column.in_(keys)
-    return column.in_(found) if found else None
+        return keys
+    return found or None
 
 
-def _disjoint(conditions: list[ColumnElement[bool]]) -> SearchMatch:
+def _disjoint(
+    conditions: list[ColumnElement[bool]], titles: list[str] | Keys | None = None
+) -> SearchMatch:
     """Each condition minus those before it, so that no invoice is counted twice. Only the
     last may test a nullable column (the number): NOT of a NULL would drop a match."""
     parts = []
     for index, condition in enumerate(conditions):
         earlier = conditions[:index]
         parts.append(and_(condition, *(not_(e) for e in earlier)) if earlier else condition)
-    return SearchMatch(tuple(parts))
+    return SearchMatch(tuple(parts), titles)

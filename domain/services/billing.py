@@ -44,7 +44,7 @@ from domain.model.periods import (
 from domain.model.texts import counted, text
 from domain.model.validation import required_text
 from domain.ports import BillingJob, BillOutcome, WorkQueue
-from domain.store import invoice_events, invoice_totals, receivable_totals
+from domain.store import invoice_events, invoice_totals, receivable_totals, title_totals
 from domain.store import numbering as numbering_store
 from domain.store.charges import customers_with_unbilled_charges, unbilled_charges_query
 from domain.store.database import Database
@@ -160,6 +160,7 @@ async def _generate(
     invoice.number = invoice_number(number_format, issued_at, zone, invoice.id, seq)
     await invoice_totals.count_new(session, invoice)
     await receivable_totals.follow(session, None, invoice)
+    await title_totals.count_new(session, invoice.title)
     invoice_events.record(
         session,
         invoice.id,

@@ -10,7 +10,14 @@ from domain.model.entities import Invoice, Transaction
 from domain.model.enums import EventKind, TransactionKind
 from domain.model.invoice_rules import ensure_no_open_attempt, ensure_voidable
 from domain.model.texts import text
-from domain.store import attempts, dunning, invoice_events, invoice_totals, receivable_totals
+from domain.store import (
+    attempts,
+    dunning,
+    invoice_events,
+    invoice_totals,
+    receivable_totals,
+    title_totals,
+)
 from domain.store.database import Database
 from domain.store.locking import customer_of, lock_invoice
 
@@ -27,7 +34,9 @@ async def void_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice
         invoice.void = True
         await receivable_totals.follow(session, before, invoice)
         invoice.voided_at = db.now()
-        invoice.title = text(customer.language, "void_prefix") + invoice.title
+        titled = text(customer.language, "void_prefix") + invoice.title
+        await title_totals.retitle(session, invoice.title, titled)
+        invoice.title = titled
         await session.execute(
             update(Transaction)
             .where(Transaction.invoice_id == invoice.id, Transaction.kind == TransactionKind.CHARGE)
