@@ -226,9 +226,15 @@ async def check_database(db: Database, zone: ZoneInfo) -> list[Finding]:
         if miscounted:
             findings.append(Finding("titles the search box counts wrong", tuple(miscounted)))
 
+    owed = await receivable_totals.recount(db)
     summaries: list[tuple[str, Mapping[Any, Any], Mapping[Any, Any]]] = [
         ("stats", await invoice_totals.stored(db), await invoice_totals.recount(db, zone)),
-        ("receivables", await receivable_totals.stored(db), await receivable_totals.recount(db)),
+        ("receivables", await receivable_totals.stored(db), owed),
+        (
+            "receivable balances",
+            await receivable_totals.stored_balances(db),
+            receivable_totals.by_customer(owed),
+        ),
     ]
     for name, stored, counted in summaries:
         if stored != counted:

@@ -1,7 +1,9 @@
 """What customers owe: the overdue card and count, the receivables aging (amounts still due
 by days past due) and each customer's balance (outstanding, and overdue of it). All read
 the receivables summary (store/receivable_totals.py): a row per customer, currency and
-day, never the invoices; amounts are never added across currencies; `overdue_condition` is the same rule on the invoices, for the list's page.
+day, and their sum per customer and currency (what is overdue is that sum less the days
+not due yet), never the invoices; amounts are never added across currencies;
+`overdue_condition` is the same rule on the invoices, for the list's page.
 
 Credit notes are left out (a credit is the customer's, not a receivable), and an invoice
 with a payment plan counts by the first installment it has not paid.
@@ -29,7 +31,7 @@ from sqlalchemy import (
 
 from domain.config import Settings
 from domain.model.access import Viewer
-from domain.model.entities import Customer, Invoice, ReceivableTotals
+from domain.model.entities import Customer, Invoice, ReceivableBalance, ReceivableTotals
 from domain.model.money import ZERO, from_stored
 from domain.model.periods import local_day
 from domain.store.database import Database
@@ -56,6 +58,7 @@ class Balance:
 NOTHING = Balance(ZERO, ZERO)
 
 _DUE = type_coerce(ReceivableTotals.due, BigInteger)  # thousandths
+_OWED = type_coerce(ReceivableBalance.due, BigInteger)
 
 
 def overdue_condition(today: date) -> ColumnElement[bool]:
@@ -80,13 +83,31 @@ def _owed_by(customer_id: int | None) -> ColumnElement[bool]:
     return ReceivableTotals.customer_id == (ALL_CUSTOMERS if customer_id is None else customer_id)
 
 
+def _in_all(column: Any, customer_id: int | None, currency: str | None) -> Any:
+    """The balance's `column` (receivable_balances), as a scalar subquery."""
+    owner = ALL_CUSTOMERS if customer_id is None else customer_id
+    query = select(func.coalesce(func.sum(column), 0)).where(ReceivableBalance.customer_id == owner)
+    if currency is not None:
+        query = query.where(ReceivableBalance.currency == currency)
+    return query.scalar_subquery()
+
+
+def _not_yet_due(column: Any, customer_id: int | None, today: date, currency: str | None) -> Any:
+    """The summary's `column` over the days from `today` on, as a scalar subquery."""
+    query = select(func.coalesce(func.sum(column), 0)).where(
+        _owed_by(customer_id), ReceivableTotals.falls_due >= today
+    )
+    if currency is not None:
+        query = query.where(ReceivableTotals.currency == currency)
+    return query.scalar_subquery()
+
+
 def overdue_count(customer_id: int | None, today: date, currency: str | None) -> Select[Any]:
     """How many invoices are overdue on `today` (of one customer, or all; in one currency,
-    or all), from the summary: a scalar query."""
-    query = select(func.coalesce(func.sum(ReceivableTotals.invoice_count), 0)).where(
-        _owed_by(customer_id), ReceivableTotals.falls_due < today
-    )
-    return query if currency is None else query.where(ReceivableTotals.currency == currency)
+    or all), from the summaries: all that are owed less those not due yet (a few days'
+    rows, where the days past would be a row per day of history). A scalar query."""
+    owed = _in_all(ReceivableBalance.invoice_count, customer_id, currency)
+    return select(owed - _not_yet_due(ReceivableTotals.invoice_count, customer_id, today, currency))
 
 
 def _sum_where(condition: ColumnElement[bool]) -> Any:
@@ -99,12 +120,9 @@ async def overdue(
     """How many invoices in `currency` are overdue on `today`, and what is still due of
     them."""
     query = select(
-        func.coalesce(func.sum(ReceivableTotals.invoice_count), 0),
-        func.coalesce(func.sum(_DUE), 0),
-    ).where(
-        _owed_by(customer_id),
-        ReceivableTotals.currency == currency,
-        ReceivableTotals.falls_due < today,
+        _in_all(ReceivableBalance.invoice_count, customer_id, currency)
+        - _not_yet_due(ReceivableTotals.invoice_count, customer_id, today, currency),
+        _in_all(_OWED, customer_id, currency) - _not_yet_due(_DUE, customer_id, today, currency),
     )
     async with db.read() as session:
         count, due = (await session.execute(query)).one()

@@ -2,7 +2,8 @@
 currency and the day it falls due. Every change of an invoice that moves what it asks or when (a new
 invoice, a payment, a void, a plan made or cancelled) follows it in the same transaction
 (`follow`), so the overdue card, count, aging and balances are as current as the invoices;
-`recount` is what `invoicing db check` compares it with."""
+`recount` is what `invoicing db check` compares it with. Beside it, the same added up over
+every day per customer and currency (receivable_balances), moved by the same `follow`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model.dunning import is_collectable
-from domain.model.entities import Invoice, ReceivableTotals
+from domain.model.entities import Invoice, ReceivableBalance, ReceivableTotals
 from domain.model.money import ZERO
 from domain.store.database import Database
 from domain.store.dunning import collectable
@@ -41,10 +42,8 @@ async def follow(session: AsyncSession, before: Share, invoice: Invoice) -> None
     after = share(invoice)
     if before == after:
         return
-    for taken, sign in ((before, -1), (after, 1)):
-        if taken is None:
-            continue
-        customer_id, currency, falls_due, due = taken
+    moves = [(taken, sign) for taken, sign in ((before, -1), (after, 1)) if taken is not None]
+    for (customer_id, currency, falls_due, due), sign in moves:
         for owner in (customer_id, ALL_CUSTOMERS):
             await add_to(
                 session,
@@ -52,6 +51,20 @@ async def follow(session: AsyncSession, before: Share, invoice: Invoice) -> None
                 {"customer_id": owner, "currency": currency, "falls_due": falls_due},
                 {"invoice_count": sign, "due": sign * due},
             )
+    count = sum(sign for _, sign in moves)
+    owed = sum((sign * taken[3] for taken, sign in moves), ZERO)
+    if count == 0 and owed == ZERO:  # moved to another day, still asking the same
+        return
+    # An invoice keeps its customer and currency: one change of its balance, after the
+    # days (every transaction takes these rows in that order).
+    customer_id, currency = moves[0][0][:2]
+    for owner in (customer_id, ALL_CUSTOMERS):
+        await add_to(
+            session,
+            ReceivableBalance,
+            {"customer_id": owner, "currency": currency},
+            {"invoice_count": count, "due": owed},
+        )
 
 
 async def recount(db: Database) -> dict[Key, Counted]:
@@ -86,13 +99,36 @@ async def stored(db: Database) -> dict[Key, Counted]:
         }
 
 
+def by_customer(days: dict[Key, Counted]) -> dict[tuple[int, str], Counted]:
+    """The balances the days add up to."""
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    dues: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    for (customer_id, currency, _), (count, due) in days.items():
+        counts[customer_id, currency] += count
+        dues[customer_id, currency] += due
+    return {key: (counts[key], dues[key]) for key in counts if counts[key] != 0}
+
+
+async def stored_balances(db: Database) -> dict[tuple[int, str], Counted]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(ReceivableBalance).where(ReceivableBalance.invoice_count != 0)
+        )
+        return {(r.customer_id, r.currency): (r.invoice_count, r.due) for r in rows.scalars()}
+
+
 async def rebuild(db: Database) -> int:
-    """Recount the whole summary from the invoices."""
+    """Recount the whole summary, and the balances, from the invoices."""
     counted = await recount(db)
     async with db.transaction() as session:
         await session.execute(delete(ReceivableTotals))
+        await session.execute(delete(ReceivableBalance))
         session.add_all(
             ReceivableTotals(customer_id=c, currency=cur, falls_due=d, invoice_count=n, due=due)
             for (c, cur, d), (n, due) in counted.items()
+        )
+        session.add_all(
+            ReceivableBalance(customer_id=c, currency=cur, invoice_count=n, due=due)
+            for (c, cur), (n, due) in by_customer(counted).items()
         )
     return len(counted)
