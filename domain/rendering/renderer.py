@@ -9,6 +9,7 @@ and nobody has to remember to clear anything.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -76,11 +77,18 @@ class DocumentRenderer:
         if html is None:
             variables = template_variables(document, self.settings)
             page = partial(render_page, str(self.templates.directory), name, variables)
-            html = await self.renderer.render_html(page, name)
-            self._html[memo_key] = html
+            # A changed template's assets are read from its sources parsed anew (20-30 ms
+            # at every save of a designer's): in a thread, while a render worker compiles
+            # and runs the template, not one after the other on the event loop.
+            rendered, assets = await asyncio.gather(
+                self.renderer.render_html(page, name),
+                asyncio.to_thread(self.templates.assets, name),
+            )
+            html = self._html[memo_key] = rendered
             while len(self._html) > HTML_MEMO_SIZE:
                 self._html.pop(next(iter(self._html)))
-        assets = self.templates.assets(name)
+        else:
+            assets = self.templates.assets(name)
         settings: dict[str, Any] = self._render_settings
         embedded = None
         if factur_x is not None:

@@ -155,9 +155,11 @@ class TemplateSet:
         includes or imports (by literal name), each once; remembered until a template file
         changes. A template that cannot be read or parsed is left out (rendering reports
         it, with its line)."""
-        memo_key = (template, self.sources_signature())
-        if memo_key in self._sources_memo:
-            return self._sources_memo[memo_key]
+        signature = self.sources_signature()
+        memo_key = (template, signature)
+        memo = self._sources_memo
+        if memo_key in memo:
+            return memo[memo_key]
         found: dict[str, tuple[str, nodes.Template]] = {}
         pending = [template]
         while pending:
@@ -171,7 +173,11 @@ class TemplateSet:
                 continue
             found[name] = (source, parsed)
             pending.extend(n for n in meta.find_referenced_templates(parsed) if n)
-        self._sources_memo = {memo_key: list(found.values())}
+        # Every template's, as long as no template file changes (one at a time, each
+        # template shown after another was parsed anew: a preview's pages, the lint).
+        # Replaced whole, never changed in place: a thread may be reading it.
+        current = {key: value for key, value in memo.items() if key[1] == signature}
+        self._sources_memo = {**current, memo_key: list(found.values())}
         return self._sources_memo[memo_key]
 
     def shared_assets(self) -> frozenset[str]:
