@@ -19,7 +19,7 @@ from domain.model.enums import InvoiceStatus
 from domain.model.money import ZERO
 from domain.model.periods import month_key
 from domain.store.database import Database
-from domain.store.summaries import add_to
+from domain.store.summaries import add_to_each
 
 ALL_CUSTOMERS = 0
 
@@ -39,33 +39,32 @@ def buckets(
     ]
 
 
-async def _add(
-    session: AsyncSession, bucket: Bucket, count: int, total: Decimal, paid: Decimal = ZERO
-) -> None:
-    customer_id, currency, month, status, void = bucket
-    await add_to(
+BUCKET_KEY = ("customer_id", "currency", "month", "status", "void")
+
+
+async def _add(session: AsyncSession, moves: list[tuple[Bucket, int, Decimal, Decimal]]) -> None:
+    """Each (bucket, count, total, paid) added to its row, in one statement."""
+    await add_to_each(
         session,
         InvoiceTotals,
+        BUCKET_KEY,
         {
-            "customer_id": customer_id,
-            "currency": currency,
-            "month": month,
-            "status": status,
-            "void": void,
+            bucket: {"invoice_count": count, "total": total, "paid": paid}
+            for bucket, count, total, paid in moves
         },
-        {"invoice_count": count, "total": total, "paid": paid},
     )
 
 
 async def count_new(session: AsyncSession, invoice: Invoice) -> None:
-    for bucket in buckets(invoice):
-        await _add(session, bucket, 1, invoice.total, invoice.amount_paid)
+    await _add(
+        session,
+        [(bucket, 1, invoice.total, invoice.amount_paid) for bucket in buckets(invoice)],
+    )
 
 
 async def add_paid(session: AsyncSession, invoice: Invoice, amount: Decimal) -> None:
     """A payment of `amount` received for the invoice, in its buckets."""
-    for bucket in buckets(invoice):
-        await _add(session, bucket, 0, ZERO, amount)
+    await _add(session, [(bucket, 0, ZERO, amount) for bucket in buckets(invoice)])
 
 
 async def move(
@@ -76,10 +75,12 @@ async def move(
     void: bool | None = None,
 ) -> None:
     """Call before changing the invoice's status or void flag to the given values."""
+    moves = []
     for old, new in zip(buckets(invoice), buckets(invoice, status, void), strict=True):
         if old != new:
-            await _add(session, old, -1, -invoice.total, -invoice.amount_paid)
-            await _add(session, new, 1, invoice.total, invoice.amount_paid)
+            moves.append((old, -1, -invoice.total, -invoice.amount_paid))
+            moves.append((new, 1, invoice.total, invoice.amount_paid))
+    await _add(session, moves)
 
 
 Counted = tuple[int, Decimal, Decimal]  # invoices, their total, what was paid of it

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,13 +21,15 @@ from domain.model.money import ZERO
 from domain.store.database import Database
 from domain.store.dunning import collectable
 from domain.store.invoice_totals import ALL_CUSTOMERS
-from domain.store.summaries import add_to
+from domain.store.summaries import add_to_each
 
 # What an invoice puts in the summary: its customer, currency, the day and what it asks
 # (None: nothing).
 Share = tuple[int, str, date, Decimal] | None
 Key = tuple[int, str, date]
 Counted = tuple[int, Decimal]
+DAY_KEY = ("customer_id", "currency", "falls_due")
+BALANCE_KEY = ("customer_id", "currency")
 
 
 def share(invoice: Invoice) -> Share:
@@ -38,33 +41,37 @@ def share(invoice: Invoice) -> Share:
 
 
 async def follow(session: AsyncSession, before: Share, invoice: Invoice) -> None:
-    """Move the invoice's share of the summary from what it was (`before`) to what it is."""
+    """Move the invoice's share of the summary from what it was (`before`) to what it is:
+    its days, then its balance, each table in one statement."""
     after = share(invoice)
     if before == after:
         return
-    moves = [(taken, sign) for taken, sign in ((before, -1), (after, 1)) if taken is not None]
-    for (customer_id, currency, falls_due, due), sign in moves:
+    days: dict[Key, Counted] = {}
+    balances: dict[tuple[int, str], Counted] = {}
+    for taken, sign in ((before, -1), (after, 1)):
+        if taken is None:
+            continue
+        customer_id, currency, falls_due, due = taken
         for owner in (customer_id, ALL_CUSTOMERS):
-            await add_to(
-                session,
-                ReceivableTotals,
-                {"customer_id": owner, "currency": currency, "falls_due": falls_due},
-                {"invoice_count": sign, "due": sign * due},
-            )
-    count = sum(sign for _, sign in moves)
-    owed = sum((sign * taken[3] for taken, sign in moves), ZERO)
-    if count == 0 and owed == ZERO:  # moved to another day, still asking the same
-        return
-    # An invoice keeps its customer and currency: one change of its balance, after the
-    # days (every transaction takes these rows in that order).
-    customer_id, currency = moves[0][0][:2]
-    for owner in (customer_id, ALL_CUSTOMERS):
-        await add_to(
-            session,
-            ReceivableBalance,
-            {"customer_id": owner, "currency": currency},
-            {"invoice_count": count, "due": owed},
-        )
+            _move(days, (owner, currency, falls_due), sign, sign * due)
+            _move(balances, (owner, currency), sign, sign * due)
+    await add_to_each(session, ReceivableTotals, DAY_KEY, _amounts(days))
+    await add_to_each(session, ReceivableBalance, BALANCE_KEY, _amounts(balances))
+
+
+def _move(moves: dict[Any, Counted], key: Any, count: int, due: Decimal) -> None:
+    held_count, held_due = moves.get(key, (0, ZERO))
+    moves[key] = (held_count + count, held_due + due)
+
+
+def _amounts(moves: dict[Any, Counted]) -> dict[Any, dict[str, Any]]:
+    """The rows a change moves (a payment of nothing, or a plan that moves an invoice to
+    another day without changing what it asks, moves its balance by nothing)."""
+    return {
+        key: {"invoice_count": count, "due": due}
+        for key, (count, due) in moves.items()
+        if count != 0 or due != ZERO
+    }
 
 
 async def recount(db: Database) -> dict[Key, Counted]:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model.entities import Invoice, InvoiceTitleTotals
-from domain.store.summaries import add_to
+from domain.store.summaries import add_to, add_to_each
 
 
 async def count_new(session: AsyncSession, title: str) -> None:
@@ -22,12 +22,9 @@ async def count_new(session: AsyncSession, title: str) -> None:
 
 async def retitle(session: AsyncSession, old: str, new: str) -> None:
     """One invoice's title changed from `old` to `new`."""
-    if old == new:
-        return
-    # In the order of the key, whatever the change: two retitles at once (X to Y and Y to
-    # X) lock the rows in the same order and so never wait on each other crosswise.
-    for title, change in sorted(((old, -1), (new, 1))):
-        await add_to(session, InvoiceTitleTotals, {"title": title}, {"invoice_count": change})
+    if old != new:
+        changes = {(old,): {"invoice_count": -1}, (new,): {"invoice_count": 1}}
+        await add_to_each(session, InvoiceTitleTotals, ("title",), changes)
 
 
 def rebuild(connection: Connection) -> int:
