@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.config import Settings
 from domain.model.access import Viewer
@@ -59,6 +60,7 @@ NOTHING = Balance(ZERO, ZERO)
 
 _DUE = type_coerce(ReceivableTotals.due, BigInteger)  # thousandths
 _OWED = type_coerce(ReceivableBalance.due, BigInteger)
+_OWED_COUNT, _DAYS_COUNT = ReceivableBalance.invoice_count, ReceivableTotals.invoice_count
 
 
 def overdue_condition(today: date) -> ColumnElement[bool]:
@@ -79,14 +81,18 @@ def currency_asked(
     return func.coalesce(own, literal(default))
 
 
-def _owed_by(customer_id: int | None) -> ColumnElement[bool]:
-    return ReceivableTotals.customer_id == (ALL_CUSTOMERS if customer_id is None else customer_id)
+def _owed_by(
+    customer_id: int | None, owner: InstrumentedAttribute[int] = ReceivableTotals.customer_id
+) -> ColumnElement[bool]:
+    """The summary's rows of one customer, or of all (`owner`: the table's customer)."""
+    return owner == (ALL_CUSTOMERS if customer_id is None else customer_id)
 
 
 def _in_all(column: Any, customer_id: int | None, currency: str | None) -> Any:
     """The balance's `column` (receivable_balances), as a scalar subquery."""
-    owner = ALL_CUSTOMERS if customer_id is None else customer_id
-    query = select(func.coalesce(func.sum(column), 0)).where(ReceivableBalance.customer_id == owner)
+    query = select(func.coalesce(func.sum(column), 0)).where(
+        _owed_by(customer_id, ReceivableBalance.customer_id)
+    )
     if currency is not None:
         query = query.where(ReceivableBalance.currency == currency)
     return query.scalar_subquery()
@@ -102,12 +108,19 @@ def _not_yet_due(column: Any, customer_id: int | None, today: date, currency: st
     return query.scalar_subquery()
 
 
+def _overdue_sum(
+    owed: Any, days: Any, customer_id: int | None, today: date, currency: str | None
+) -> Any:
+    """What is overdue on `today` of one measure (a count, an amount): its sum in the
+    balance (`owed`) less its sum over the days not due yet (`days`); the days past
+    would be a row per day of history."""
+    return _in_all(owed, customer_id, currency) - _not_yet_due(days, customer_id, today, currency)
+
+
 def overdue_count(customer_id: int | None, today: date, currency: str | None) -> Select[Any]:
     """How many invoices are overdue on `today` (of one customer, or all; in one currency,
-    or all), from the summaries: all that are owed less those not due yet (a few days'
-    rows, where the days past would be a row per day of history). A scalar query."""
-    owed = _in_all(ReceivableBalance.invoice_count, customer_id, currency)
-    return select(owed - _not_yet_due(ReceivableTotals.invoice_count, customer_id, today, currency))
+    or all), from the summaries: a scalar query."""
+    return select(_overdue_sum(_OWED_COUNT, _DAYS_COUNT, customer_id, today, currency))
 
 
 def _sum_where(condition: ColumnElement[bool]) -> Any:
@@ -120,9 +133,8 @@ async def overdue(
     """How many invoices in `currency` are overdue on `today`, and what is still due of
     them."""
     query = select(
-        _in_all(ReceivableBalance.invoice_count, customer_id, currency)
-        - _not_yet_due(ReceivableTotals.invoice_count, customer_id, today, currency),
-        _in_all(_OWED, customer_id, currency) - _not_yet_due(_DUE, customer_id, today, currency),
+        _overdue_sum(_OWED_COUNT, _DAYS_COUNT, customer_id, today, currency),
+        _overdue_sum(_OWED, _DUE, customer_id, today, currency),
     )
     async with db.read() as session:
         count, due = (await session.execute(query)).one()
