@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -224,6 +225,9 @@ class _Browse:
     from_month: bool = False
     # ... and walks its month from the other end, back to the page (its far half).
     from_month_end: bool = False
+    # The count is known before the page is read (the months' counts add up to it): the
+    # page binds it instead of adding the summary up again in a subquery.
+    counted: bool = False
 
 
 # From this offset on, a page by number in order of creation skips the months before it
@@ -241,10 +245,10 @@ def _bound(name: str) -> Any:
     return bindparam(name)
 
 
-@lru_cache(maxsize=256)
-def _browse_statements(shape: _Browse) -> tuple[Select[Any], Select[Any]]:
-    """The page statement and its count statement, for one shape (see _Browse)."""
-    criteria = InvoiceFilter(
+def _bound_criteria(shape: _Browse) -> InvoiceFilter:
+    """The filter a shape's statements are built from, its values bound at execution (the
+    viewer's own customer is in `customer`: _browse_values)."""
+    return InvoiceFilter(
         customer_id=_bound("customer") if shape.customer else None,
         void=shape.void,
         payment=shape.payment,
@@ -253,7 +257,12 @@ def _browse_statements(shape: _Browse) -> tuple[Select[Any], Select[Any]]:
         today=_bound("today") if shape.overdue is not None else None,
         currency=_bound("currency") if shape.currency else None,
     )
-    # The viewer's own customer is in criteria.customer_id (_browse_values).
+
+
+@lru_cache(maxsize=256)
+def _browse_statements(shape: _Browse) -> tuple[Select[Any], Select[Any]]:
+    """The page statement and its count statement, for one shape (see _Browse)."""
+    criteria = _bound_criteria(shape)
     count_query = _count_from_summary(SYSTEM, criteria)
     start = (
         [_keyset(shape.sort).beyond(_bound("after_value"), _bound("after_id"))]
@@ -276,7 +285,10 @@ def _browse_statements(shape: _Browse) -> tuple[Select[Any], Select[Any]]:
         .limit(bindparam("page_limit", type_=Integer))
         .offset(bindparam("page_offset", type_=Integer))
     )
-    return _page_of(ids_query, count_query.scalar_subquery(), walk), count_query
+    count = (
+        bindparam("page_total", type_=Integer) if shape.counted else count_query.scalar_subquery()
+    )
+    return _page_of(ids_query, count, walk), count_query
 
 
 def _browse_values(
@@ -330,7 +342,7 @@ async def list_invoices(
         if browse is not None:
             shape, values = browse
             if zone is not None and _skips_months(shape, request):
-                skipped = await _months_before(connection, viewer, criteria, sort, request, zone)
+                skipped = await _months_before(connection, shape, values, request, zone)
                 if skipped is not None and skipped.begins is None:
                     return _page([], skipped.passed, request, keyset)
                 if skipped is not None:
@@ -367,12 +379,13 @@ def _skips_months(shape: _Browse, request: PageRequest) -> bool:
 class _MonthStart:
     """The start of the month after the page's own (newest first) or of its own (oldest
     first), and how many invoices the months before it hold, by the summary; no start: the
-    page lies past the last one, and `passed` counts every invoice. `ends`: where the
-    page's month ends the other way (its own start newest first, the next month's oldest
-    first), and `held`: how many invoices it holds (no end: none to walk back from)."""
+    page lies past the last one. `ends`: where the page's month ends the other way (its
+    own start newest first, the next month's oldest first), and `held`: how many invoices
+    it holds (no end: none to walk back from). `total`: how many all the months hold."""
 
     begins: datetime | None
     passed: int
+    total: int
     ends: datetime | None = None
     held: int = 0
 
@@ -385,18 +398,35 @@ def _from_month(
     passes fewer invoices (page 2000 at a million: 3,556 instead of 12,856)."""
     local = values["page_offset"] - month.passed
     back = month.held - local - values["page_limit"]
-    values = {**values, "month_begins": month.begins, "page_offset": local}
+    values = {
+        **values,
+        "month_begins": month.begins,
+        "page_offset": local,
+        "page_total": month.total,
+    }
     if month.ends is None or not 0 <= back < local:
-        return replace(shape, from_month=True), values
+        return replace(shape, from_month=True, counted=True), values
     values.update(month_ends=month.ends, page_offset=back)
-    return replace(shape, from_month=True, from_month_end=True), values
+    return replace(shape, from_month=True, from_month_end=True, counted=True), values
+
+
+@lru_cache(maxsize=256)
+def _months_statement(shape: _Browse) -> Select[int, int]:
+    """How many invoices each currency's months hold, for one shape's filters (built once
+    per shape: building it was 0.15 ms of a deep page's CPU). Grouped as the summary's key
+    runs (customer, currency, month), MariaDB adds the rows up as it reads them; grouped
+    by month alone, it sorted them in a temporary table (0.1-0.2 ms more of its time)."""
+    return (
+        select(InvoiceTotals.month, func.sum(InvoiceTotals.invoice_count))
+        .where(*_summary_conditions(SYSTEM, _bound_criteria(shape)))
+        .group_by(InvoiceTotals.currency, InvoiceTotals.month)
+    )
 
 
 async def _months_before(
     connection: AsyncConnection,
-    viewer: Viewer,
-    criteria: InvoiceFilter,
-    sort: InvoiceSort,
+    shape: _Browse,
+    values: dict[str, Any],
     request: PageRequest,
     zone: ZoneInfo,
 ) -> _MonthStart | None:
@@ -406,25 +436,23 @@ async def _months_before(
 
     Exact as long as the summary's months are those of `zone` (`invoicing db
     rebuild-summaries` after changing business.timezone, as the stats need)."""
-    months = (
-        select(InvoiceTotals.month, func.sum(InvoiceTotals.invoice_count))
-        .where(*_summary_conditions(viewer, criteria))
-        .group_by(InvoiceTotals.month)
-        .order_by(InvoiceTotals.month.desc() if sort.descending else InvoiceTotals.month)
-    )
+    held_by: dict[int, int] = defaultdict(int)
+    for month, count in (await connection.execute(_months_statement(shape), values)).all():
+        held_by[month] += int(count)
+    total = sum(held_by.values())
     passed, page_month, held = 0, None, 0
-    for month, count in (await connection.execute(months)).all():
-        if passed + int(count) > request.offset:
-            page_month, held = month, int(count)
+    for month, count in sorted(held_by.items(), reverse=shape.sort.descending):
+        if passed + count > request.offset:
+            page_month, held = month, count
             break
-        passed += int(count)
+        passed += count
     if page_month is None:
-        return _MonthStart(None, passed)
+        return _MonthStart(None, passed, total)
     if passed == 0:
         return None
     own, after = month_begins(page_month, zone), month_begins(next_month(page_month), zone)
-    begins, ends = (after, own) if sort.descending else (own, after)
-    return None if begins is None else _MonthStart(begins, passed, ends, held)
+    begins, ends = (after, own) if shape.sort.descending else (own, after)
+    return None if begins is None else _MonthStart(begins, passed, total, ends, held)
 
 
 async def _built_page(

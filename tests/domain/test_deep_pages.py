@@ -1,8 +1,8 @@
 """A deep page by number, in order of creation, starts at its own month, skipping the
 months before it by the summary's counts: it holds the same invoices as the walk from the
 first invoice, in a time zone whose months start at odd UTC hours (and once twice, the
-night the clocks went back), for every page, both directions, one customer or all; a page
-past the last is empty and still counted."""
+night the clocks went back), for every page, both directions, one customer or all, the
+customers billed in two currencies; a page past the last is empty and still counted."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,11 +11,12 @@ import pytest
 
 from domain.config import Settings
 from domain.model.access import SYSTEM
-from domain.model.commands import GenerateRequest
+from domain.model.commands import CustomerData, GenerateRequest
 from domain.model.paging import PageRequest
 from domain.queries import invoices
 from domain.queries.invoices import InvoiceFilter, InvoiceSort
 from domain.services import billing
+from domain.services.customers import update_customer
 from domain.store.database import Database
 from tests.helpers import make_charge, make_customer
 
@@ -42,6 +43,10 @@ async def havana_ledger(db: Database, settings: Settings) -> list[int]:
     business = settings.business.model_copy(update={"timezone": "America/Havana"})
     in_havana = settings.model_copy(update={"business": business})
     customers = [await make_customer(db, name) for name in ("Acme", "Globex")]
+    # Two currencies: the summary counts each month once per currency.
+    await update_customer(
+        db, settings, SYSTEM, customers[1].id, CustomerData(name="Globex", currency="EUR")
+    )
     for index, issued in enumerate(_moments()):
         customer = customers[index % 2]
         await make_charge(db, customer.id, "10.00", created_at=issued)
