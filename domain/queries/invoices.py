@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.model import validation
 from domain.model.access import SYSTEM, Viewer
 from domain.model.entities import Invoice, InvoiceTotals
-from domain.model.enums import InvoiceStatus
+from domain.model.enums import InvoiceStatus, PaymentMethodKind
 from domain.model.paging import Page, PageRequest
 from domain.model.periods import month_begins, next_month
 from domain.queries import invoice_search
@@ -101,12 +101,44 @@ _PARSE: dict[SortField, Callable[[str], Any]] = {
 }
 
 
-# A list page's invoice: a row of the invoices table, its columns by the names Invoice
-# gives them (what the rules read of an invoice: model/invoice_rules.py InvoiceFacts),
-# without an ORM object. Building 25 of those, and the Session they need, was 0.4-0.5 ms
-# of a page's CPU, a tenth of what the API spends on it.
-InvoiceRow: TypeAlias = Row[Any]
-_INVOICE_COLUMNS = tuple(Invoice.__table__.c)
+class InvoiceRow(NamedTuple):
+    """A list page's invoice: its row of the invoices table, by the names Invoice gives
+    its columns (what the rules read of an invoice: model/invoice_rules.py InvoiceFacts),
+    without an ORM object: building 25 of those, and the Session they need, was 0.4-0.5 ms
+    of a page's CPU. A tuple's fields, not SQLAlchemy's Row: a Row's columns read by name
+    cost 0.3 µs each, and answering a page reads some 30 of each invoice's (0.25 ms a
+    page, 0.03 ms from a tuple)."""
+
+    id: int
+    number: str | None
+    customer_id: int
+    title: str
+    start_date: date | None
+    end_date: date | None
+    due_date: date
+    created_at: datetime
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    currency: str
+    status: InvoiceStatus
+    void: bool
+    voided_at: datetime | None
+    paid_at: datetime | None
+    payment_method: PaymentMethodKind | None
+    payment_reference: str | None
+    refund_reference: str | None
+    line_count: int
+    refunded_amount: Decimal
+    amount_paid: Decimal
+    next_due_date: date
+    overdue_announced_for: date | None
+    number_series: str | None
+    number_seq: int | None
+    created_month: int
+
+
+_INVOICE_COLUMNS = tuple(Invoice.__table__.c[name] for name in InvoiceRow._fields)
 
 
 async def get_invoice(db: Database, viewer: Viewer, invoice_id: int) -> Invoice | None:
@@ -221,13 +253,11 @@ class _Browse:
     status: InvoiceStatus | None
     sort: InvoiceSort
     after: bool
-    # The page's walk starts at a month's start (_months_before), not at the first invoice.
+    # The page's walk starts at a month's start (_months_before), not at the first invoice;
+    # its count is known then (the months' counts add up to it), and bound.
     from_month: bool = False
     # ... and walks its month from the other end, back to the page (its far half).
     from_month_end: bool = False
-    # The count is known before the page is read (the months' counts add up to it): the
-    # page binds it instead of adding the summary up again in a subquery.
-    counted: bool = False
 
 
 # From this offset on, a page by number in order of creation skips the months before it
@@ -285,8 +315,11 @@ def _browse_statements(shape: _Browse) -> tuple[Select[Any], Select[Any]]:
         .limit(bindparam("page_limit", type_=Integer))
         .offset(bindparam("page_offset", type_=Integer))
     )
+    # A page placed by the months' counts binds their sum, not the summary added up again.
     count = (
-        bindparam("page_total", type_=Integer) if shape.counted else count_query.scalar_subquery()
+        bindparam("page_total", type_=Integer)
+        if shape.from_month
+        else count_query.scalar_subquery()
     )
     return _page_of(ids_query, count, walk), count_query
 
@@ -405,9 +438,9 @@ def _from_month(
         "page_total": month.total,
     }
     if month.ends is None or not 0 <= back < local:
-        return replace(shape, from_month=True, counted=True), values
+        return replace(shape, from_month=True), values
     values.update(month_ends=month.ends, page_offset=back)
-    return replace(shape, from_month=True, from_month_end=True, counted=True), values
+    return replace(shape, from_month=True, from_month_end=True), values
 
 
 @lru_cache(maxsize=256)
@@ -494,9 +527,10 @@ async def _built_page(
 
 
 def _page(
-    rows: Sequence[InvoiceRow], total: int, request: PageRequest, keyset: Keyset
+    rows: Sequence[Row[Any]], total: int, request: PageRequest, keyset: Keyset
 ) -> Page[InvoiceRow]:
-    items = rows[: request.per_page]
+    """The page of `rows` (the page's statement: _INVOICE_COLUMNS, then its count)."""
+    items = [InvoiceRow._make(row[: len(_INVOICE_COLUMNS)]) for row in rows[: request.per_page]]
     return Page(
         items=items,
         total_count=total,
