@@ -10,8 +10,8 @@ framework's floor, bench/_floor.py). Targets: list pages
 the overdue filter, card and aging <= 30 ms; generating 1000 transactions <= 200 ms.
 A list page's requests and the floor's are taken in turn (p50_side_by_side): measured one
 block after the other, the floor alone moved from 7 to 16 ms within a run on this machine.
-100 of each by default: over 30, runs of the same code put 16 to 20 of the 21 list pages
-within 1.5x of the floor, a row's ratio moving by up to 0.2x between them.
+100 of each by default: over 30, six runs of the same code put 16 to 19 of the 21 list
+pages within 1.5x of the floor, a row's ratio moving by up to 0.2x between them.
 
 Every answer timed is checked (HTTP 200, no `errors`, the page it should be: the same
 invoices as the domain call, the floor's 25 rows); one that is not stops the bench, since
