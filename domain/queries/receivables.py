@@ -88,23 +88,20 @@ def _owed_by(
     return owner == (ALL_CUSTOMERS if customer_id is None else customer_id)
 
 
-def _in_all(column: Any, customer_id: int | None, currency: str | None) -> Any:
-    """The balance's `column` (receivable_balances), as a scalar subquery."""
+def _summed(
+    column: Any,
+    table: type[ReceivableTotals] | type[ReceivableBalance],
+    customer_id: int | None,
+    currency: str | None,
+    *conditions: ColumnElement[bool],
+) -> Any:
+    """A summary table's `column` added up over one customer's rows (or all customers'),
+    in one currency or all, as a scalar subquery."""
     query = select(func.coalesce(func.sum(column), 0)).where(
-        _owed_by(customer_id, ReceivableBalance.customer_id)
+        _owed_by(customer_id, table.customer_id), *conditions
     )
     if currency is not None:
-        query = query.where(ReceivableBalance.currency == currency)
-    return query.scalar_subquery()
-
-
-def _not_yet_due(column: Any, customer_id: int | None, today: date, currency: str | None) -> Any:
-    """The summary's `column` over the days from `today` on, as a scalar subquery."""
-    query = select(func.coalesce(func.sum(column), 0)).where(
-        _owed_by(customer_id), ReceivableTotals.falls_due >= today
-    )
-    if currency is not None:
-        query = query.where(ReceivableTotals.currency == currency)
+        query = query.where(table.currency == currency)
     return query.scalar_subquery()
 
 
@@ -114,7 +111,11 @@ def _overdue_sum(
     """What is overdue on `today` of one measure (a count, an amount): its sum in the
     balance (`owed`) less its sum over the days not due yet (`days`); the days past
     would be a row per day of history."""
-    return _in_all(owed, customer_id, currency) - _not_yet_due(days, customer_id, today, currency)
+    in_all = _summed(owed, ReceivableBalance, customer_id, currency)
+    not_yet_due = _summed(
+        days, ReceivableTotals, customer_id, currency, ReceivableTotals.falls_due >= today
+    )
+    return in_all - not_yet_due
 
 
 def overdue_count(customer_id: int | None, today: date, currency: str | None) -> Select[Any]:

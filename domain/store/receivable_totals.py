@@ -7,7 +7,6 @@ every day per customer and currency (receivable_balances), moved by the same `fo
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -76,8 +75,7 @@ def _amounts(moves: dict[Any, Counted]) -> dict[Any, dict[str, Any]]:
 
 async def recount(db: Database) -> dict[Key, Counted]:
     """What the summary should hold, counted from the invoices."""
-    counts: dict[Key, int] = defaultdict(int)
-    dues: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    counted: dict[Key, Counted] = {}
     async with db.read() as session:
         rows = await session.stream(
             select(
@@ -90,9 +88,8 @@ async def recount(db: Database) -> dict[Key, Counted]:
         )
         async for customer_id, currency, falls_due, total, paid in rows:
             for key in ((customer_id, currency, falls_due), (ALL_CUSTOMERS, currency, falls_due)):
-                counts[key] += 1
-                dues[key] += total - paid
-    return {key: (counts[key], dues[key]) for key in counts}
+                _move(counted, key, 1, total - paid)
+    return counted
 
 
 async def stored(db: Database) -> dict[Key, Counted]:
@@ -108,12 +105,10 @@ async def stored(db: Database) -> dict[Key, Counted]:
 
 def by_customer(days: dict[Key, Counted]) -> dict[tuple[int, str], Counted]:
     """The balances the days add up to."""
-    counts: dict[tuple[int, str], int] = defaultdict(int)
-    dues: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    balances: dict[tuple[int, str], Counted] = {}
     for (customer_id, currency, _), (count, due) in days.items():
-        counts[customer_id, currency] += count
-        dues[customer_id, currency] += due
-    return {key: (counts[key], dues[key]) for key in counts if counts[key] != 0}
+        _move(balances, (customer_id, currency), count, due)
+    return {key: counted for key, counted in balances.items() if counted[0] != 0}
 
 
 async def stored_balances(db: Database) -> dict[tuple[int, str], Counted]:
