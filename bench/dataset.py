@@ -185,11 +185,14 @@ def generate(folder: Path, customers: int, invoices: int, seed: int) -> dict[str
             highest[key] = invoice_id
         due = f"{(created + timedelta(days=15)):%Y-%m-%d}"
         paid = total if status != "UNPAID" else 0
+        # As the hourly dunning round leaves them: each open invoice past due announced.
+        fell_due = status == "UNPAID" and not void and total > 0 and due < f"{now:%Y-%m-%d}"
         files["invoices"].write(
             f"{invoice_id}\tINV-{created.year}-{invoice_id:06d}\t{customer_id}\t{title}\t{period_start:%Y-%m-%d}\t{period_end:%Y-%m-%d}\t"
             f"{due}\t{ts(created)}\t{mills(subtotal)}\t{mills(tax)}\t{mills(total)}\t{status}\t{void}\t"
             f"{ts(created) if void else chr(92) + 'N'}\t{paid_at}\t{method or chr(92) + 'N'}\t{reference}\t{refund}\t{n_lines}\t{month}\t"
-            f"{mills(paid)}\t{due}\t{mills(total) if status == 'REFUNDED' else 0}\t{currency}\n"
+            f"{mills(paid)}\t{due}\t{mills(total) if status == 'REFUNDED' else 0}\t{currency}\t"
+            f"{due if fell_due else chr(92) + 'N'}\n"
         )
         if status != "UNPAID":
             counts["payments"] += 1
@@ -249,7 +252,7 @@ COLUMNS = {
     "invoices": (
         "id, number, customer_id, title, start_date, end_date, due_date, created_at, subtotal, tax, total, status, void, "
         "voided_at, paid_at, payment_method, payment_reference, refund_reference, line_count, created_month, "
-        "amount_paid, next_due_date, refunded_amount, currency"
+        "amount_paid, next_due_date, refunded_amount, currency, overdue_announced_for"
     ),
     "payments": "invoice_id, amount, method, reference, paid_at, refunded_amount, refund_reference",
     "transactions": "id, kind, customer_id, product_id, title, description, created_at, retail_cost, tax_percentage, tax_amount, invoice_id",

@@ -23,6 +23,7 @@ from sqlalchemy import (
     not_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -308,13 +309,16 @@ def _browse_statements(shape: _Browse) -> tuple[Select[Any], Select[Any]]:
             ends = _bound("month_ends")
             start.append(Invoice.created_at >= ends if newest_first else Invoice.created_at < ends)
             walk = replace(shape.sort, descending=not newest_first)
-    ids_query = (
-        select(Invoice.id)
-        .where(*_scope_and_state(SYSTEM, criteria), *start)
-        .order_by(*_order(walk))
-        .limit(bindparam("page_limit", type_=Integer))
-        .offset(bindparam("page_offset", type_=Integer))
-    )
+    if _walks_announced(shape):
+        ids_query = _overdue_ids(criteria, start, walk)
+    else:
+        ids_query = (
+            select(Invoice.id)
+            .where(*_scope_and_state(SYSTEM, criteria), *start)
+            .order_by(*_order(walk))
+            .limit(bindparam("page_limit", type_=Integer))
+            .offset(bindparam("page_offset", type_=Integer))
+        )
     # A page placed by the months' counts binds their sum, not the summary added up again.
     count = (
         bindparam("page_total", type_=Integer)
@@ -322,6 +326,48 @@ def _browse_statements(shape: _Browse) -> tuple[Select[Any], Select[Any]]:
         else count_query.scalar_subquery()
     )
     return _page_of(ids_query, count, walk), count_query
+
+
+def _walks_announced(shape: _Browse) -> bool:
+    """The overdue filter in order of creation, over all customers: read as what the
+    dunning round announced and what fell due since (_overdue_ids). One customer's walk
+    passes only its own invoices not yet due, and the customer's index serves it."""
+    return shape.overdue is True and shape.sort.field is SortField.CREATED and not shape.customer
+
+
+def _overdue_ids(
+    criteria: InvoiceFilter, start: list[ColumnElement[bool]], walk: InvoiceSort
+) -> Select[Any]:
+    """The page's ids of overdue invoices in order of creation, as two walks that pass no
+    invoice not yet due: those the dunning round announced overdue (ix_invoices_announced_
+    created, read in order), and those it has not (ix_invoices_announced_due: a range of
+    due dates up to the day asked, the few fallen due since its last run or issued already
+    due, read and sorted). Each gives as many as the page reaches; their union is sorted and
+    the page taken from it. Both test the whole rule again: an announcement is of one due
+    date, and the day asked may be any."""
+    others = _scope_and_state(SYSTEM, replace(criteria, overdue=None))
+    overdue = overdue_condition(_day(criteria))
+    reach = bindparam("page_reach", type_=Integer)
+    # Named for MariaDB: weighing the invoices' other indexes for each walk took it longer
+    # than the walks (0.4 ms of 2.2 at a million invoices).
+    walks = ((true(), "ix_invoices_announced_created"), (false(), "ix_invoices_announced_due"))
+    parts = [
+        select(Invoice.id, Invoice.created_at)
+        .where(*others, overdue, Invoice.overdue_announced == announced, *start)
+        .with_hint(Invoice, f"FORCE INDEX ({index})", "mysql")
+        .order_by(*_order(walk))
+        .limit(reach)
+        .subquery()
+        for announced, index in walks
+    ]
+    both = union_all(*(select(part.c.id, part.c.created_at) for part in parts)).subquery()
+    order = (both.c.created_at, both.c.id)
+    return (
+        select(both.c.id)
+        .order_by(*(column.desc() if walk.descending else column.asc() for column in order))
+        .limit(bindparam("page_limit", type_=Integer))
+        .offset(bindparam("page_offset", type_=Integer))
+    )
 
 
 def _browse_values(
@@ -354,6 +400,8 @@ def _browse_values(
         sort=sort,
         after=request.after is not None,
     )
+    if _walks_announced(shape):
+        values["page_reach"] = request.offset + request.per_page + 1
     return shape, values
 
 
