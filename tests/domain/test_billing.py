@@ -155,6 +155,32 @@ async def test_exact_transaction_ids_must_each_be_billable(
     )
 
 
+async def test_lines_copy_their_charges_in_the_order_they_were_made_however_picked(
+    db: Database, settings: Settings
+) -> None:
+    customer = await make_customer(db)
+    made = [
+        await make_charge(db, customer.id, cost, tax=tax, created_at=at(date(2025, 1, day), hour))
+        for cost, tax, day, hour in (
+            ("10.00", "10", 2, 12),
+            ("20.00", "21", 3, 9),
+            ("5.55", "0", 2, 15),
+        )
+    ]
+    first, second, third = made[0], made[2], made[1]  # by when they were made
+    invoice = await generate(
+        db, settings, customer.id, transaction_ids=[third.id, first.id, second.id]
+    )
+    lines = await lines_of(db, invoice.id)
+    assert [
+        (line.position, line.transaction_id, line.created_at, line.retail_cost, line.tax_amount)
+        for line in lines
+    ] == [
+        (place, charge.id, charge.created_at, charge.retail_cost, charge.tax_amount)
+        for place, charge in enumerate((first, second, third), start=1)
+    ]
+
+
 async def test_refusals_bill_nothing(db: Database, settings: Settings) -> None:
     customer = await make_customer(db)
     await make_charge(db, customer.id, created_at=at(date(2025, 1, 5)))
