@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
+from decimal import Decimal
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -194,7 +195,7 @@ _COPIED = {
 
 def _frozen_lines(
     invoice_id: int,
-    charges: Sequence[Transaction],
+    charges: Sequence[_Charge],
     credited: dict[int, tuple[str | None, date]],
 ) -> Insert:
     """The charges as the invoice bills them, for good (invoice_lines rows: later edits
@@ -229,7 +230,7 @@ def _frozen_lines(
 
 
 async def _credited_invoices(
-    session: AsyncSession, charges: Sequence[Transaction], zone: ZoneInfo
+    session: AsyncSession, charges: Sequence[_Charge], zone: ZoneInfo
 ) -> dict[int, tuple[str | None, date]]:
     """The number and issue date of each invoice the credits correct, frozen on the lines
     that cite it (a credit note's references)."""
@@ -242,11 +243,30 @@ async def _credited_invoices(
     return {row.id: (row.number, local_day(row.created_at, zone)) for row in rows}
 
 
-def _locked(query: Select[Transaction]) -> Select[Transaction]:
+class _Charge(NamedTuple):
+    """What generating reads of a charge it bills (the lines copy the rest in the database:
+    _frozen_lines). Tuples, not Transaction objects: loading 1000 of those took 31 ms of
+    CPU, these 19."""
+
+    id: int
+    customer_id: int
+    kind: TransactionKind
+    invoice_id: int | None
+    created_at: datetime
+    retail_cost: Decimal
+    tax_amount: Decimal
+    credits_invoice_id: int | None
+
+
+_CHARGE_COLUMNS = tuple(Transaction.__table__.c[name] for name in _Charge._fields)
+
+
+async def _locked(session: AsyncSession, query: Select[Any]) -> list[_Charge]:
     """The charges to bill, row-locked as they are read (their latest committed amounts):
     a concurrent updateTransaction waits, then finds them billed (TRANSACTION_BILLED), or
     changed them first and they are billed at the new amount. Never the old one."""
-    return query.with_for_update().execution_options(populate_existing=True)
+    rows = await session.execute(query.with_only_columns(*_CHARGE_COLUMNS).with_for_update())
+    return [_Charge._make(row) for row in rows]
 
 
 async def _charges_to_bill(
@@ -255,7 +275,7 @@ async def _charges_to_bill(
     customer_id: int,
     period: Period,
     request: GenerateRequest,
-) -> list[Transaction]:
+) -> list[_Charge]:
     zone = settings.business.zone
     excluded = set(request.excluded_transaction_ids)
     if request.transaction_ids is None:
@@ -265,21 +285,19 @@ async def _charges_to_bill(
         # charge, so that concurrent generates of neighbouring customers queued one behind
         # the other. Still unbilled once locked, or left out (billed meanwhile).
         ids = list((await session.execute(unbilled.with_only_columns(Transaction.id))).scalars())
-        rows = []
+        rows: list[_Charge] = []
         if ids:
             by_key = unbilled.where(Transaction.id.in_(ids)).with_hint(
                 Transaction, "FORCE INDEX (PRIMARY)", "mysql"
             )
-            rows = list((await session.execute(_locked(by_key))).scalars())
+            rows = await _locked(session, by_key)
         ensure_exclusions_known(excluded, (row.id for row in rows))
         return [row for row in rows if row.id not in excluded]
 
     wanted = list(dict.fromkeys(request.transaction_ids))
     found = {
         row.id: row
-        for row in (
-            await session.execute(_locked(select(Transaction).where(Transaction.id.in_(wanted))))
-        ).scalars()
+        for row in await _locked(session, select(Transaction).where(Transaction.id.in_(wanted)))
     }
     lower, upper = day_range(period.start, period.end, zone)
     assert lower is not None and upper is not None  # a period has both ends
