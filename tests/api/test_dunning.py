@@ -257,6 +257,7 @@ async def test_fees_missed_for_months_are_each_booked_once_and_voiding_removes_t
     await assert_consistent(desk.api.db)
 
 
+@pytest.mark.slow  # three `invoicing dunning run` processes
 async def test_three_rounds_at_once_from_separate_processes_send_each_reminder_once(
     desk: Desk, tmp_path: Path
 ) -> None:

@@ -63,6 +63,7 @@ def _fonts_of(folder: Path, tmp_path: Path) -> dict[str, str]:
     return {"FONTCONFIG_FILE": str(config)}
 
 
+@pytest.mark.slow  # two `invoicing templates check` processes, every fixture rendered
 def test_templates_check_fails_naming_the_fixture_field_and_characters_no_font_draws(
     tmp_path: Path,
 ) -> None:

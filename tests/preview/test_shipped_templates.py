@@ -3,6 +3,8 @@ as their golden images (update those on purpose: `invoicing templates snapshot -
 
 from pathlib import Path
 
+import pytest
+
 from domain.adapters.font_coverage import InstalledFonts
 from domain.adapters.weasyprint_pool import WeasyPrintPool
 from domain.config import Settings
@@ -11,6 +13,9 @@ from preview_server.workspace import Workspace
 from tests.conftest import REPO, TEMPLATES
 
 
+# Every template, fixture and language rendered (52 PDFs), and again as images: 18 s and
+# 25 s on a slow machine, the slow lane's.
+@pytest.mark.slow
 async def test_every_combination_renders_without_findings(pdf_renderer: WeasyPrintPool) -> None:
     workspace = Workspace(Settings(), TEMPLATES, REPO / "fixtures", pdf_renderer)
     rows = await check_all(workspace, InstalledFonts(TEMPLATES))
@@ -19,6 +24,7 @@ async def test_every_combination_renders_without_findings(pdf_renderer: WeasyPri
     assert max(row.pages for row in rows) >= 3  # the 120-line fixture spans pages
 
 
+@pytest.mark.slow
 async def test_every_page_matches_its_golden_image(
     pdf_renderer: WeasyPrintPool, tmp_path: Path
 ) -> None:
