@@ -21,7 +21,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -33,9 +33,11 @@ from domain.bootstrap import open_database  # noqa: E402
 from domain.config import settings_from_mapping  # noqa: E402
 from domain.model.access import SYSTEM  # noqa: E402
 from domain.model.dunning import is_overdue  # noqa: E402
+from domain.model.entities import Invoice  # noqa: E402
 from domain.model.paging import PageRequest  # noqa: E402
 from domain.queries import invoices  # noqa: E402
 from domain.store.database import Database  # noqa: E402
+from domain.store.dunning import collectable  # noqa: E402
 
 # What bench/dataset.py wrote for a paid invoice, put back: paid in full, due on its due
 # date, never announced overdue.
@@ -77,11 +79,9 @@ async def _reissue(db: Database, count: int, due: object) -> int:
             {"due": due},
         )
         waiting = await connection.execute(
-            text(
-                "SELECT COUNT(*) FROM invoices WHERE status = 'UNPAID' AND void = false "
-                "AND total > amount_paid AND next_due_date >= :today"
-            ),
-            {"today": datetime.now(UTC).date()},
+            select(func.count())
+            .select_from(Invoice)
+            .where(*collectable(), Invoice.next_due_date >= datetime.now(UTC).date())
         )
         return int(waiting.scalar_one())
 

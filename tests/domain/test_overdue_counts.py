@@ -108,7 +108,7 @@ async def test_the_overdue_count_equals_the_invoices_listed_on_every_day(
 
 
 async def _overdue_pages(
-    db: Database, settings: Settings, today: date, **paging: bool
+    db: Database, settings: Settings, today: date, after: bool = False
 ) -> list[int]:
     """The overdue filter's invoices on `today`, newest first, two a page (by page number,
     or by cursor with `after=True`), checked against the count every page carries."""
@@ -128,13 +128,13 @@ async def _overdue_pages(
         if not page.has_next_page:
             assert page.total_count == len(listed), today
             return listed
-        if paging.get("after"):
+        if after:
             request = PageRequest(1, 2, after=page.end_cursor)
         else:
             request = PageRequest(request.page + 1, 2)
 
 
-async def _overdue_by_rule(db: Database, settings: Settings, today: date) -> list[int]:
+async def _overdue_by_rule(db: Database, today: date) -> list[int]:
     """Every invoice, newest first, that the model's rule says is overdue on `today`."""
     every = await invoices.list_invoices(
         db, SYSTEM, invoices.InvoiceFilter(), invoices.InvoiceSort(), PageRequest(1, 100)
@@ -179,12 +179,12 @@ async def test_the_overdue_filter_lists_what_the_rule_says_before_and_after_a_du
         issued_at=issued,
     )
     for today in [*ASKED_ON[:4], date(2026, 3, 12), date(2026, 3, 16), date(2026, 4, 1)]:
-        expected = await _overdue_by_rule(db, settings, today)
+        expected = await _overdue_by_rule(db, today)
         assert await _overdue_pages(db, settings, today) == expected, today
         assert await _overdue_pages(db, settings, today, after=True) == expected, today
-    on_the_12th = await _overdue_by_rule(db, settings, date(2026, 3, 12))
+    on_the_12th = await _overdue_by_rule(db, date(2026, 3, 12))
     # Issued already due after the round: `late`; announced and still open: Euro Co's two
     # of the 10th (one part paid) and Dollar Inc's of the 5th. The rest paid, void, planned.
     assert on_the_12th == [late.id, made[2], made[1], made[4]]
-    assert made[0] in await _overdue_by_rule(db, settings, date(2026, 3, 16))  # its plan's first
+    assert made[0] in await _overdue_by_rule(db, date(2026, 3, 16))  # its plan's first
     await assert_consistent(db)
